@@ -1,0 +1,312 @@
+package extract
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"math/rand/v2"
+	"mime"
+	"net"
+	"net/http"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+)
+
+// HTTPOptions tunes how the HTTP source treats vendors. Zero values mean the
+// defaults in brackets.
+type HTTPOptions struct {
+	RequestsPerSecond float64       // per vendor [10, the documented limit of CockroachDB and Spectro Cloud]
+	Concurrency       int           // requests in flight per vendor [4]
+	Attempts          int           // tries per call, the first included [6]
+	RequestTimeout    time.Duration // one attempt, body included [10m: a month of breakdowns can be 700 MB]
+	MaxBackoff        time.Duration // cap of one wait between attempts [30s]
+	Logger            *slog.Logger
+	UserAgent         string
+	Transport         http.RoundTripper // tests only; TLS is never relaxed here
+}
+
+// HTTP is the live Source: it calls the vendors' APIs.
+type HTTP struct {
+	cfg    Config
+	opt    HTTPOptions
+	client *http.Client
+	mu     sync.Mutex
+	gates  map[string]*gate
+}
+
+// NewHTTP returns a Source calling the vendors configured in cfg.
+func NewHTTP(cfg Config, opt HTTPOptions) *HTTP {
+	if opt.RequestsPerSecond <= 0 {
+		opt.RequestsPerSecond = 10
+	}
+	if opt.Concurrency <= 0 {
+		opt.Concurrency = 4
+	}
+	if opt.Attempts <= 0 {
+		opt.Attempts = 6
+	}
+	if opt.RequestTimeout <= 0 {
+		opt.RequestTimeout = 10 * time.Minute
+	}
+	if opt.MaxBackoff <= 0 {
+		opt.MaxBackoff = 30 * time.Second
+	}
+	if opt.Logger == nil {
+		opt.Logger = slog.New(slog.DiscardHandler)
+	}
+	if opt.UserAgent == "" {
+		opt.UserAgent = "invoice-export/1"
+	}
+	rt := opt.Transport
+	if rt == nil {
+		rt = &http.Transport{
+			Proxy:                 http.ProxyFromEnvironment,
+			DialContext:           (&net.Dialer{Timeout: 10 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
+			TLSHandshakeTimeout:   10 * time.Second,
+			ResponseHeaderTimeout: 2 * time.Minute,
+			MaxIdleConnsPerHost:   opt.Concurrency,
+			IdleConnTimeout:       90 * time.Second,
+			ForceAttemptHTTP2:     true,
+		}
+	}
+	return &HTTP{cfg: cfg, opt: opt, client: &http.Client{Transport: rt}, gates: map[string]*gate{}}
+}
+
+// Fetch makes the call, retrying what is worth retrying, and returns the
+// complete body spooled to disk.
+func (h *HTTP) Fetch(ctx context.Context, c Call) (*Body, error) {
+	g := h.gate(c.Provider)
+	var last error
+	for attempt := 1; ; attempt++ {
+		if err := g.acquire(ctx); err != nil {
+			return nil, h.wrap(c, err)
+		}
+		b, wait, err := h.once(ctx, c)
+		g.release()
+		if err == nil {
+			return b, nil
+		}
+		var perm *permanentError
+		if errors.As(err, &perm) || ctx.Err() != nil {
+			return nil, h.wrap(c, err)
+		}
+		last = err
+		if attempt >= h.opt.Attempts {
+			return nil, h.wrap(c, fmt.Errorf("gave up after %d attempts: %w", attempt, last))
+		}
+		if wait == 0 {
+			// Exponential backoff with full jitter: 0.5s, 1s, 2s, ... capped.
+			ceil := min(h.opt.MaxBackoff, 500*time.Millisecond<<(attempt-1))
+			wait = time.Duration(rand.Int64N(int64(ceil))) + ceil/4
+		}
+		if dl, ok := ctx.Deadline(); ok && time.Until(dl) < wait {
+			return nil, h.wrap(c, fmt.Errorf("the run's deadline is too close to wait %s for another attempt: %w", wait.Round(time.Millisecond), last))
+		}
+		h.opt.Logger.Warn("retrying", "provider", c.Provider, "endpoint", c.Endpoint,
+			"attempt", attempt, "wait", wait.Round(time.Millisecond).String(), "cause", h.redact(err.Error()))
+		t := time.NewTimer(wait)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return nil, h.wrap(c, fmt.Errorf("%w (last failure: %v)", ctx.Err(), last))
+		case <-t.C:
+		}
+	}
+}
+
+// permanentError marks a failure that another attempt cannot fix.
+type permanentError struct{ err error }
+
+func (e *permanentError) Error() string { return e.err.Error() }
+func (e *permanentError) Unwrap() error { return e.err }
+
+// once makes one attempt. A non-zero wait is the server's Retry-After.
+func (h *HTTP) once(ctx context.Context, c Call) (*Body, time.Duration, error) {
+	base, headers, err := h.endpoint(c.Provider)
+	if err != nil {
+		return nil, 0, &permanentError{err}
+	}
+	ctx, cancel := context.WithTimeout(ctx, h.opt.RequestTimeout)
+	defer cancel()
+	var body io.Reader
+	if c.Body != nil {
+		body = bytes.NewReader(c.Body)
+	}
+	req, err := http.NewRequestWithContext(ctx, c.Method, base+c.Path, body)
+	if err != nil {
+		return nil, 0, &permanentError{err}
+	}
+	for k, v := range headers {
+		req.Header.Set(k, v)
+	}
+	req.Header.Set("Accept", "application/json")
+	req.Header.Set("User-Agent", h.opt.UserAgent)
+	if c.Body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	resp, err := h.client.Do(req)
+	if err != nil {
+		return nil, 0, err // connection refused/reset, timeouts: worth another try
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		snippet, _ := io.ReadAll(io.LimitReader(resp.Body, 300))
+		return nil, retryAfter(resp.Header.Get("Retry-After")), h.statusError(c, resp.StatusCode, snippet)
+	}
+	if ct := resp.Header.Get("Content-Type"); ct != "" {
+		if mt, _, _ := mime.ParseMediaType(ct); mt == "text/html" {
+			return nil, 0, &permanentError{fmt.Errorf("HTTP 200 with an HTML page instead of JSON (a proxy, login or maintenance page?); check %s", urlVar(c.Provider))}
+		}
+	}
+	b, err := spool(c, resp.Body)
+	if err != nil {
+		return nil, 0, fmt.Errorf("reading the response body: %w", err) // truncated: retry
+	}
+	if resp.ContentLength >= 0 && b.size != resp.ContentLength {
+		b.Close()
+		return nil, 0, fmt.Errorf("truncated response: %d of %d bytes", b.size, resp.ContentLength)
+	}
+	return b, 0, nil
+}
+
+func (h *HTTP) statusError(c Call, code int, snippet []byte) error {
+	text := strings.Join(strings.Fields(string(bytes.ToValidUTF8(snippet, nil))), " ")
+	if text != "" {
+		text = ": " + text
+	}
+	err := fmt.Errorf("HTTP %d %s%s", code, http.StatusText(code), text)
+	switch {
+	case code == http.StatusTooManyRequests, code >= 500, code == 499:
+		// 499 is WarpStream's "client went away": transient, safe to retry.
+		return err
+	case code == http.StatusUnauthorized, code == http.StatusForbidden:
+		return &permanentError{fmt.Errorf("%w: the vendor rejected %s (check the key, its permissions, and that it belongs to this account)", err, KeyVar(c.Provider))}
+	case code == http.StatusNotFound:
+		return &permanentError{fmt.Errorf("%w: %w", err, ErrNotFound)}
+	}
+	return &permanentError{err}
+}
+
+// wrap names provider, endpoint and path in an error, with keys scrubbed
+// from anything the vendor echoed back.
+func (h *HTTP) wrap(c Call, err error) error {
+	return &callError{call: c, msg: h.redact(err.Error()), err: err}
+}
+
+type callError struct {
+	call Call
+	msg  string
+	err  error
+}
+
+func (e *callError) Error() string {
+	return fmt.Sprintf("%s %s (%s %s): %s", e.call.Provider, e.call.Endpoint, e.call.Method, e.call.Path, e.msg)
+}
+func (e *callError) Unwrap() error { return e.err }
+
+// redact removes every configured key from s.
+func (h *HTTP) redact(s string) string {
+	for _, p := range Providers {
+		if k := h.cfg.Key(p).reveal(); len(k) >= 4 {
+			s = strings.ReplaceAll(s, k, redacted)
+		}
+	}
+	return s
+}
+
+func (h *HTTP) endpoint(provider string) (base string, headers map[string]string, err error) {
+	key := h.cfg.Key(provider)
+	if !key.IsSet() {
+		return "", nil, fmt.Errorf("no API key: set %s", KeyVar(provider))
+	}
+	switch provider {
+	case WarpStream:
+		return h.cfg.WarpStream.URL, map[string]string{"warpstream-api-key": key.reveal()}, nil
+	case CockroachDB:
+		return h.cfg.CockroachDB.URL, map[string]string{"Authorization": "Bearer " + key.reveal(), "Cc-Version": "2024-09-16"}, nil
+	case SpectroCloud:
+		return h.cfg.SpectroCloud.URL, map[string]string{"ApiKey": key.reveal()}, nil
+	}
+	return "", nil, fmt.Errorf("unknown provider %q", provider)
+}
+
+// KeyVar is the environment variable holding provider's API key.
+func KeyVar(provider string) string { return envPrefix(provider) + "_API_KEY" }
+
+func urlVar(provider string) string { return envPrefix(provider) + "_API_URL" }
+
+func envPrefix(provider string) string {
+	if provider == CockroachDB {
+		return "COCKROACH"
+	}
+	return strings.ToUpper(provider)
+}
+
+// retryAfter reads Retry-After as seconds or an HTTP date; 0 when absent.
+func retryAfter(v string) time.Duration {
+	if v == "" {
+		return 0
+	}
+	if s, err := strconv.Atoi(strings.TrimSpace(v)); err == nil && s >= 0 {
+		return min(time.Duration(s)*time.Second, 5*time.Minute)
+	}
+	if t, err := http.ParseTime(v); err == nil {
+		return min(max(time.Until(t), 0), 5*time.Minute)
+	}
+	return 0
+}
+
+func (h *HTTP) gate(provider string) *gate {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	g := h.gates[provider]
+	if g == nil {
+		g = &gate{slots: make(chan struct{}, h.opt.Concurrency), every: time.Duration(float64(time.Second) / h.opt.RequestsPerSecond)}
+		h.gates[provider] = g
+	}
+	return g
+}
+
+// gate bounds one vendor's requests: at most cap(slots) in flight, and
+// starts spaced at least `every` apart (a token bucket of depth one, so a
+// burst never trips the vendor's limit).
+type gate struct {
+	slots chan struct{}
+	every time.Duration
+	mu    sync.Mutex
+	next  time.Time
+}
+
+func (g *gate) acquire(ctx context.Context) error {
+	select {
+	case g.slots <- struct{}{}:
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	g.mu.Lock()
+	now := time.Now()
+	at := g.next
+	if at.Before(now) {
+		at = now
+	}
+	g.next = at.Add(g.every)
+	g.mu.Unlock()
+	if d := time.Until(at); d > 0 {
+		t := time.NewTimer(d)
+		defer t.Stop()
+		select {
+		case <-t.C:
+		case <-ctx.Done():
+			<-g.slots
+			return ctx.Err()
+		}
+	}
+	return nil
+}
+
+func (g *gate) release() { <-g.slots }

@@ -1,0 +1,273 @@
+package extract
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+)
+
+const testKey = "aks_feedfacefeedfacefeedfacefeedfacefeedfacefeedfacefeedfacefeedface"
+
+// faultServer answers each request with the next fault of its script
+// ("ok" once the script runs out): the faults vendors really produce.
+type faultServer struct {
+	*httptest.Server
+	body     []byte
+	mu       sync.Mutex
+	script   []string
+	n        int
+	starts   []time.Time
+	inFlight atomic.Int32
+	maxIn    atomic.Int32
+	headers  []http.Header
+}
+
+func newFaultServer(t *testing.T, body string, script ...string) *faultServer {
+	f := &faultServer{body: []byte(body), script: script}
+	f.Server = httptest.NewServer(http.HandlerFunc(f.serve))
+	t.Cleanup(f.Close)
+	return f
+}
+
+func (f *faultServer) serve(w http.ResponseWriter, r *http.Request) {
+	in := f.inFlight.Add(1)
+	defer f.inFlight.Add(-1)
+	for {
+		m := f.maxIn.Load()
+		if in <= m || f.maxIn.CompareAndSwap(m, in) {
+			break
+		}
+	}
+	f.mu.Lock()
+	fault := "ok"
+	if f.n < len(f.script) {
+		fault = f.script[f.n]
+	}
+	f.n++
+	f.starts = append(f.starts, time.Now())
+	f.headers = append(f.headers, r.Header.Clone())
+	f.mu.Unlock()
+	switch fault {
+	case "ok":
+		w.Header().Set("Content-Type", "application/json")
+		w.Write(f.body)
+	case "slow":
+		time.Sleep(150 * time.Millisecond)
+		w.Write(f.body)
+	case "503", "500", "499", "400", "404":
+		code, _ := strconv.Atoi(fault)
+		w.WriteHeader(code)
+		w.Write([]byte(`{"message":"` + fault + ` from the fake"}`))
+	case "401":
+		w.WriteHeader(http.StatusUnauthorized)
+		w.Write([]byte(`{"error":"invalid_api_key ` + testKey + `"}`)) // a vendor echoing the key back
+	case "429":
+		w.Header().Set("Retry-After", "1")
+		w.WriteHeader(http.StatusTooManyRequests)
+	case "reset":
+		conn, _, _ := w.(http.Hijacker).Hijack()
+		conn.Close()
+	case "truncate":
+		w.Header().Set("Content-Length", strconv.Itoa(len(f.body)))
+		w.Write(f.body[:len(f.body)/2])
+	case "html":
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		w.Write([]byte("<html>Service temporarily unavailable</html>"))
+	}
+}
+
+func (f *faultServer) requests() int { f.mu.Lock(); defer f.mu.Unlock(); return f.n }
+
+func testSource(url string, opt HTTPOptions) *HTTP {
+	cfg := Config{
+		WarpStream:   WarpStreamConfig{Key: testKey, URL: url, Method: "POST"},
+		CockroachDB:  CockroachDBConfig{Key: "CCDB1_cockroach_key", URL: url},
+		SpectroCloud: SpectroCloudConfig{Key: "spectro-key-123", URL: url},
+	}
+	if opt.MaxBackoff == 0 {
+		opt.MaxBackoff = 20 * time.Millisecond
+	}
+	if opt.RequestsPerSecond == 0 {
+		opt.RequestsPerSecond = 1000
+	}
+	return NewHTTP(cfg, opt)
+}
+
+var wsCall = Call{Provider: WarpStream, Endpoint: "get_past_invoice", Method: "POST", Path: "/api/v1/billing/invoices/get_past_invoice", Body: []byte(`{"date_start":"2026-10-01"}`), Capture: "warpstream/past_invoice/2026-10.json"}
+
+func readBody(t *testing.T, b *Body) string {
+	t.Helper()
+	defer b.Close()
+	got, err := io.ReadAll(b.Reader())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(got)
+}
+
+// Every transient fault is retried until the body arrives whole: the
+// bytes the transform sees are exactly the vendor's, so totals stay exact.
+func TestRetriesTransientFaultsUntilTheBodyIsWhole(t *testing.T) {
+	body := `{"date_from":"2026-10-01","total":22.77,` + strings.Repeat(`"pad":"xxxxxxxxxxxxxxxxxxxx",`, 2000) + `"end":1}`
+	f := newFaultServer(t, body, "503", "429", "reset", "truncate", "499", "500", "slow")
+	start := time.Now()
+	b, err := testSource(f.URL, HTTPOptions{Attempts: 8}).Fetch(context.Background(), wsCall)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := readBody(t, b); got != body {
+		t.Fatalf("body differs from what the vendor sent (%d vs %d bytes)", len(got), len(body))
+	}
+	if n := f.requests(); n != 7 {
+		t.Errorf("%d requests, want 7", n)
+	}
+	if el := time.Since(start); el < time.Second {
+		t.Errorf("Retry-After: 1 was not honoured (%s)", el)
+	}
+	h := f.headers[0]
+	if h.Get("warpstream-api-key") != testKey || h.Get("Content-Type") != "application/json" || !strings.HasPrefix(h.Get("User-Agent"), "invoice-export/") {
+		t.Errorf("headers = %v", h)
+	}
+}
+
+func TestGivesUpAfterTheLastAttempt(t *testing.T) {
+	f := newFaultServer(t, "{}", "503", "503", "503", "503")
+	_, err := testSource(f.URL, HTTPOptions{Attempts: 3}).Fetch(context.Background(), wsCall)
+	if err == nil || !strings.Contains(err.Error(), "gave up after 3 attempts") || !strings.Contains(err.Error(), "HTTP 503") ||
+		!strings.Contains(err.Error(), "warpstream get_past_invoice (POST /api/v1/billing/invoices/get_past_invoice)") {
+		t.Fatalf("err = %v", err)
+	}
+	if f.requests() != 3 {
+		t.Errorf("%d requests, want 3", f.requests())
+	}
+}
+
+// 4xx other than 429 cannot be fixed by trying again: one request, a
+// clear message, and never the key, even when the vendor echoes it.
+func TestClientErrorsAreNotRetried(t *testing.T) {
+	cases := map[string]string{
+		"401":  "the vendor rejected WARPSTREAM_API_KEY",
+		"400":  "HTTP 400 Bad Request: {\"message\":\"400 from the fake\"}",
+		"404":  "HTTP 404",
+		"html": "HTML page instead of JSON",
+	}
+	for fault, want := range cases {
+		t.Run(fault, func(t *testing.T) {
+			f := newFaultServer(t, "{}", fault)
+			_, err := testSource(f.URL, HTTPOptions{}).Fetch(context.Background(), wsCall)
+			if err == nil || !strings.Contains(err.Error(), want) {
+				t.Fatalf("err = %v, want %q", err, want)
+			}
+			if strings.Contains(err.Error(), testKey) {
+				t.Errorf("the key leaked: %v", err)
+			}
+			if f.requests() != 1 {
+				t.Errorf("%d requests, want 1", f.requests())
+			}
+			if fault == "404" && !errors.Is(err, ErrNotFound) {
+				t.Errorf("404 does not wrap ErrNotFound: %v", err)
+			}
+		})
+	}
+}
+
+// A client-side limit keeps us under the vendors' 10 requests/s, and only
+// so many requests are in flight at once.
+func TestRateLimitAndConcurrency(t *testing.T) {
+	f := newFaultServer(t, "{}", "slow", "slow", "slow", "slow", "slow", "slow")
+	src := testSource(f.URL, HTTPOptions{RequestsPerSecond: 20, Concurrency: 2})
+	const n = 12
+	var wg sync.WaitGroup
+	start := time.Now()
+	for range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if b, err := src.Fetch(context.Background(), wsCall); err == nil {
+				b.Close()
+			} else {
+				t.Error(err)
+			}
+		}()
+	}
+	wg.Wait()
+	if el := time.Since(start); el < 550*time.Millisecond {
+		t.Errorf("%d requests at 20/s took %s, want at least 550ms", n, el)
+	}
+	for i := 1; i < len(f.starts); i++ {
+		if gap := f.starts[i].Sub(f.starts[i-1]); gap < 40*time.Millisecond {
+			t.Errorf("requests %d and %d started %s apart, want ≥ 50ms", i-1, i, gap)
+		}
+	}
+	if m := f.maxIn.Load(); m > 2 {
+		t.Errorf("%d requests in flight, want at most 2", m)
+	}
+}
+
+// The run's deadline wins over waiting: no sleep past it.
+func TestRespectsTheDeadline(t *testing.T) {
+	f := newFaultServer(t, "{}", "429", "429", "429")
+	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
+	defer cancel()
+	start := time.Now()
+	_, err := testSource(f.URL, HTTPOptions{}).Fetch(ctx, wsCall)
+	if err == nil || !strings.Contains(err.Error(), "deadline is too close") {
+		t.Fatalf("err = %v", err)
+	}
+	if el := time.Since(start); el > 250*time.Millisecond {
+		t.Errorf("returned after %s; it should not wait for a retry it cannot make", el)
+	}
+}
+
+func TestVendorHeaders(t *testing.T) {
+	f := newFaultServer(t, "{}")
+	src := testSource(f.URL, HTTPOptions{})
+	for _, c := range []Call{
+		{Provider: CockroachDB, Endpoint: "list", Method: "GET", Path: "/api/v1/invoices"},
+		{Provider: SpectroCloud, Endpoint: "get", Method: "GET", Path: "/v1/users/info"},
+	} {
+		b, err := src.Fetch(context.Background(), c)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b.Close()
+	}
+	crdb, spectro := f.headers[0], f.headers[1]
+	if crdb.Get("Authorization") != "Bearer CCDB1_cockroach_key" || crdb.Get("Cc-Version") != "2024-09-16" || crdb.Get("Content-Type") != "" {
+		t.Errorf("cockroachdb headers = %v", crdb)
+	}
+	if spectro.Get("ApiKey") != "spectro-key-123" || spectro.Get("Authorization") != "" {
+		t.Errorf("spectrocloud headers = %v", spectro)
+	}
+}
+
+// Nothing that prints a key shows it.
+func TestSecretNeverPrints(t *testing.T) {
+	s := Secret(testKey)
+	cfg := Config{WarpStream: WarpStreamConfig{Key: s}}
+	for _, out := range []string{s.String(), fmtAll(s), fmtAll(cfg), fmtAll(&cfg)} {
+		if strings.Contains(out, testKey) {
+			t.Fatalf("key printed: %s", out)
+		}
+	}
+	if b, _ := s.MarshalText(); string(b) != "[redacted]" {
+		t.Errorf("MarshalText = %s", b)
+	}
+}
+
+func fmtAll(v any) string {
+	var b strings.Builder
+	for _, verb := range []string{"%v", "%+v", "%#v", "%s", "%q"} {
+		b.WriteString(fmt.Sprintf(verb, v))
+	}
+	return b.String()
+}
