@@ -1,0 +1,73 @@
+package transform_test
+
+import (
+	"errors"
+	"strings"
+	"testing"
+
+	"github.com/invoice-export/invoice-export/transform"
+)
+
+// The WarpStream decoders take any bytes without panicking; what they
+// reject is a positioned DataError; what they accept reconciles or says why.
+
+func checkWarpStream(t *testing.T, dir, past, breakdowns string) {
+	res, lines, err := runWarpStreamIn(t, dir, "2026-10", "2026-11-03", wsFiles(past, breakdowns))
+	if err != nil {
+		var de *transform.DataError
+		if !errors.As(err, &de) {
+			t.Fatalf("not a DataError: %v", err)
+		}
+		return
+	}
+	if len(res.Invoices) != 1 {
+		t.Fatalf("%d invoices", len(res.Invoices))
+	}
+	inv := res.Invoices[0]
+	s := sum(lines)
+	if inv.Reconciled && s.Cmp(inv.VendorTotal) != 0 {
+		t.Fatalf("reconciled, but the lines sum to %s and the invoice says %s", s, inv.VendorTotal)
+	}
+	if !inv.Reconciled && inv.Problem == "" {
+		t.Fatal("not reconciled and no problem stated")
+	}
+	if inv.LinesTotal.Cmp(s) != 0 {
+		t.Fatalf("LinesTotal %s, lines sum to %s", inv.LinesTotal, s)
+	}
+	for _, l := range lines {
+		if l.ChargePeriodStart.Before(l.BillingPeriodStart) || l.ChargePeriodEnd.After(l.BillingPeriodEnd.AddDate(0, 0, 31)) ||
+			!l.ChargePeriodEnd.After(l.ChargePeriodStart) {
+			t.Fatalf("line outside its period: %+v", l)
+		}
+	}
+}
+
+// Seeds stay small: the fuzzer minimizes every input that finds new
+// coverage, and minimizing a large capture stalls it for minutes.
+func seeds(f *testing.F, extra ...string) {
+	for _, s := range extra {
+		f.Add(s)
+	}
+}
+
+func FuzzWarpStreamBreakdowns(f *testing.F) {
+	seeds(f, wsBreakdowns, `{"tenants":[]}`, `{"tenants":[{"workspaces":[],"tenant_id":"t"}]}`, "<html>", "")
+	dir := f.TempDir()
+	f.Fuzz(func(t *testing.T, body string) {
+		if len(body) > 1<<20 {
+			return
+		}
+		checkWarpStream(t, dir, wsPast, body)
+	})
+}
+
+func FuzzWarpStreamInvoice(f *testing.F) {
+	seeds(f, wsPast, strings.Replace(wsPast, "529.77", "1e400", 1), `{"date_from":"2026-10-01","total":0}`)
+	dir := f.TempDir()
+	f.Fuzz(func(t *testing.T, body string) {
+		if len(body) > 1<<20 {
+			return
+		}
+		checkWarpStream(t, dir, body, wsBreakdowns)
+	})
+}

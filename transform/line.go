@@ -1,0 +1,90 @@
+package transform
+
+import "time"
+
+// Line is one charge line: FOCUS 1.2 columns, then our own (x_ in the
+// output). For every string field the empty string means NULL: FOCUS forbids
+// empty strings, so a vendor's "" becomes NULL as well.
+type Line struct {
+	BilledCost                   Decimal
+	BillingAccountID             string
+	BillingAccountName           string
+	BillingCurrency              string
+	BillingPeriodStart           time.Time
+	BillingPeriodEnd             time.Time
+	ChargeCategory               string
+	ChargeClass                  string
+	ChargeDescription            string
+	ChargeFrequency              string
+	ChargePeriodStart            time.Time
+	ChargePeriodEnd              time.Time
+	ConsumedQuantity             NullDecimal
+	ConsumedUnit                 string
+	ContractedCost               Decimal
+	EffectiveCost                Decimal
+	InvoiceID                    string
+	InvoiceIssuerName            string
+	ListCost                     Decimal
+	PricingCurrency              string
+	PricingCurrencyEffectiveCost NullDecimal
+	PricingQuantity              NullDecimal
+	PricingUnit                  string
+	ProviderName                 string
+	PublisherName                string
+	RegionID                     string
+	RegionName                   string
+	ResourceID                   string
+	ResourceName                 string
+	ResourceType                 string
+	ServiceCategory              string
+	ServiceName                  string
+	ServiceSubcategory           string
+	SkuID                        string
+	SkuMeter                     string
+	SubAccountID                 string
+	SubAccountName               string
+	Tags                         string // JSON object text
+
+	Provider        string      // x_Provider: the provider slug
+	TenantID        string      // x_TenantId
+	VendorUnitPrice NullDecimal // x_VendorUnitPrice: the vendor's unit price, verbatim
+	Regions         string      // x_Regions: JSON array of every region of the resource
+	CloudProvider   string      // x_CloudProvider: where the vendor runs the resource
+	Plan            string      // x_Plan: the vendor's plan or tier of the resource
+	SourceEndpoint  string      // x_SourceEndpoint: the call the line comes from
+}
+
+// FOCUS values we use (FOCUS 1.2 allowed values).
+const (
+	Usage      = "Usage"
+	Purchase   = "Purchase"
+	Credit     = "Credit"
+	Adjustment = "Adjustment"
+
+	UsageBased = "Usage-Based"
+	OneTime    = "One-Time"
+	Recurring  = "Recurring"
+)
+
+// Invoice is one row of the invoices table: one invoice (or, where the
+// vendor issues no invoice id, one account and period) in one currency, with
+// the vendor's total and what the exported lines add up to.
+type Invoice struct {
+	Provider           string
+	InvoiceID          string // empty (NULL) where the vendor has no invoice id
+	BillingAccountID   string
+	BillingAccountName string
+	BillingPeriodStart time.Time
+	BillingPeriodEnd   time.Time
+	Status             string // the vendor's word: pending/final, DRAFT/FINALIZED, Paid, ...
+	Final              bool   // the vendor will not change this invoice any more
+	Currency           string
+	VendorTotal        Decimal
+	LinesTotal         Decimal // Σ of the exported lines in Currency, rounding adjustment included
+	RoundingAdjustment Decimal // the adjustment line we added (0 when none)
+	Difference         Decimal // VendorTotal − LinesTotal: 0 when reconciled
+	Reconciled         bool
+	Lines              int64
+	Problem            string // why it does not reconcile; empty when it does
+	SourceEndpoint     string
+}

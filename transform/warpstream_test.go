@@ -1,0 +1,298 @@
+package transform_test
+
+import (
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/invoice-export/invoice-export/extract"
+	"github.com/invoice-export/invoice-export/transform"
+)
+
+// collect keeps copies of the lines a transform writes.
+type collect struct{ lines []transform.Line }
+
+func (c *collect) Write(l *transform.Line) error { c.lines = append(c.lines, *l); return nil }
+
+// runWarpStream writes files into a capture folder and runs the real
+// extract and transform over it for one period, as of asOf.
+func runWarpStream(t *testing.T, period, asOf string, files map[string]string) (*transform.Result, []transform.Line, error) {
+	t.Helper()
+	return runWarpStreamIn(t, t.TempDir(), period, asOf, files)
+}
+
+// runWarpStreamIn is runWarpStream in a given folder (fuzzing reuses one).
+func runWarpStreamIn(t *testing.T, dir, period, asOf string, files map[string]string) (*transform.Result, []transform.Line, error) {
+	t.Helper()
+	for name, body := range files {
+		p := filepath.Join(dir, "warpstream", filepath.FromSlash(name))
+		os.MkdirAll(filepath.Dir(p), 0o755)
+		if err := os.WriteFile(p, []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	cfg := extract.ConfigFromEnv(func(k string) string { return map[string]string{"WARPSTREAM_ACCOUNT_ID": "acct-1"}[k] })
+	v, err := cfg.Vendor(extract.WarpStream)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, _ := extract.ParsePeriod(period)
+	day, _ := time.Parse("2006-01-02", asOf)
+	jobs, err := v.Jobs(context.Background(), extract.Dir(dir), extract.Plan{Periods: []extract.Period{p}, AsOf: day})
+	if err != nil || len(jobs) != 1 {
+		t.Fatalf("jobs: %v %v", jobs, err)
+	}
+	var bodies []*extract.Body
+	for _, c := range jobs[0].Calls {
+		b, err := extract.Dir(dir).Fetch(context.Background(), c)
+		if err != nil {
+			return nil, nil, err
+		}
+		defer b.Close()
+		bodies = append(bodies, b)
+	}
+	out := &collect{}
+	res, err := transform.Run(transform.Input{Job: jobs[0], Bodies: bodies, AsOf: day}, out)
+	return res, out.lines, err
+}
+
+// A small October: two clusters, tiered and zero-priced products, days
+// with 8 decimals, credits and support; invoice lines rounded to cents.
+const wsPast = `{
+  "date_from": "2026-10-01", "date_to": "2026-10-31",
+  "tenants": [{"tenant_id": "ti_a", "workspaces": [{"workspace_id": "wi_a", "clusters": [
+    {"virtual_cluster_id": "vci_1", "charges": [
+      {"product": "Cluster minutes", "unit_price": 0.23148, "quantity": 2880, "total": 6.67},
+      {"product": "GiB minutes", "unit_price": 0.00000463, "quantity": 1343.727466603741, "total": 0}], "total": 6.67},
+    {"virtual_cluster_id": "vci_dl_2", "charges": [
+      {"product": "Uncompressed GiB written - Tier 1", "unit_price": 0.02000000, "quantity": 1654.7571513997391, "total": 33.10}], "total": 33.10}
+  ], "total": 39.77}], "total": 39.77}],
+  "account_charges": [
+    {"product": "Free credits", "unit_price": 1, "quantity": -10, "total": -10},
+    {"product": "Premium Support", "unit_price": 500, "quantity": 1, "total": 500}],
+  "total": 529.77
+}`
+
+const wsBreakdowns = `{
+  "date_from": "2026-10-01", "date_to": "2026-11-01",
+  "tenants": [{"tenant_id": "ti_a", "workspaces": [{"workspace_id": "wi_a", "workspace_name": "Zürich prod", "clusters": [
+    {"virtual_cluster_id": "vci_1", "cluster_name": "vcn_orders", "cluster_regions": ["us-east-1"], "charges": [
+      {"product": "Cluster minutes", "unit_price": 0.23148, "breakdowns": [
+        {"date_from": "2026-10-01", "date_to": "2026-10-02", "quantity": 1440, "total": 3.33331},
+        {"date_from": "2026-10-02", "date_to": "2026-10-03", "quantity": 1440, "total": 3.33331}]},
+      {"product": "GiB minutes", "unit_price": 0.00000463, "breakdowns": [
+        {"date_from": "2026-10-01", "date_to": "2026-10-02", "quantity": 0.03288155235350132, "total": 0}]}]},
+    {"virtual_cluster_id": "vci_dl_2", "cluster_name": "vcn_dl_lake", "cluster_regions": ["eu-central-1", "eu-west-1"], "charges": [
+      {"product": "Uncompressed GiB written - Tier 1", "unit_price": 0.02000000, "breakdowns": [
+        {"date_from": "2026-10-01", "date_to": "2026-10-02", "quantity": 829.0839424058795, "total": 16.58168},
+        {"date_from": "2026-10-02", "date_to": "2026-10-03", "quantity": 825.6732089938596, "total": 16.51346},
+        {"date_from": "2026-11-01", "date_to": "2026-11-02", "quantity": 1, "total": 0.02}]}]}
+  ]}]}],
+  "account_charges": []
+}`
+
+func wsFiles(past, breakdowns string) map[string]string {
+	return map[string]string{"past_invoice/2026-10.json": past, "invoice_breakdowns/2026-10.json": breakdowns}
+}
+
+func sum(lines []transform.Line) transform.Decimal {
+	var s transform.Decimal
+	for _, l := range lines {
+		s, _ = s.Add(l.BilledCost)
+	}
+	return s
+}
+
+func TestWarpStreamMapsAndReconcilesExactly(t *testing.T) {
+	res, lines, err := runWarpStream(t, "2026-10", "2026-11-03", wsFiles(wsPast, wsBreakdowns))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// 5 daily lines (November 1st is left out), 2 account charges, 1 adjustment.
+	if len(lines) != 8 {
+		t.Fatalf("%d lines, want 8: %+v", len(lines), lines)
+	}
+	if got := sum(lines).String(); got != "529.77" {
+		t.Errorf("Σ BilledCost = %s, want the invoice total 529.77 exactly", got)
+	}
+	// Days: 3.33331+3.33331+0+16.58168+16.51346 = 39.76176; credits and
+	// support 490; the invoice says 529.77: a rounding gap of 0.00824.
+	adj := lines[len(lines)-1]
+	if adj.ChargeCategory != transform.Adjustment || adj.BilledCost.String() != "0.00824" || adj.EffectiveCost != adj.BilledCost {
+		t.Errorf("adjustment line = %+v", adj)
+	}
+	if len(res.Invoices) != 1 {
+		t.Fatalf("invoices = %+v", res.Invoices)
+	}
+	inv := res.Invoices[0]
+	if !inv.Reconciled || inv.VendorTotal.String() != "529.77" || inv.LinesTotal.String() != "529.77" || !inv.Difference.IsZero() ||
+		inv.RoundingAdjustment.String() != "0.00824" || inv.Lines != 8 || inv.Status != "final" || !inv.Final || inv.InvoiceID != "" || inv.BillingAccountID != "acct-1" {
+		t.Errorf("invoice = %+v", inv)
+	}
+	if len(res.Notes) != 1 || !strings.Contains(res.Notes[0], "1 daily lines dated outside 2026-10") {
+		t.Errorf("notes = %q", res.Notes)
+	}
+
+	day := lines[0]
+	want := transform.Line{
+		BilledCost: transform.MustDecimal("3.33331"), EffectiveCost: transform.MustDecimal("3.33331"),
+		ListCost: transform.MustDecimal("3.33331"), ContractedCost: transform.MustDecimal("3.33331"),
+		BillingAccountID: "acct-1", BillingCurrency: "USD",
+		BillingPeriodStart: date("2026-10-01"), BillingPeriodEnd: date("2026-11-01"),
+		ChargeCategory: "Usage", ChargeFrequency: "Usage-Based", ChargeDescription: "Cluster minutes",
+		ChargePeriodStart: date("2026-10-01"), ChargePeriodEnd: date("2026-10-02"),
+		ConsumedQuantity: transform.Some(transform.MustDecimal("1440")), PricingQuantity: transform.Some(transform.MustDecimal("1440")),
+		ConsumedUnit: "Minutes", PricingUnit: "Minutes",
+		InvoiceIssuerName: "WarpStream", ProviderName: "WarpStream", PublisherName: "WarpStream", ServiceName: "WarpStream",
+		ServiceCategory: "Analytics", ServiceSubcategory: "Streaming Analytics",
+		RegionID: "us-east-1", RegionName: "us-east-1", Regions: `["us-east-1"]`,
+		ResourceID: "vci_1", ResourceName: "vcn_orders", ResourceType: "Virtual Cluster",
+		SkuID: "Cluster minutes", SkuMeter: "Cluster minutes", SubAccountID: "wi_a", SubAccountName: "Zürich prod",
+		Provider: "warpstream", TenantID: "ti_a", VendorUnitPrice: transform.Some(transform.MustDecimal("0.23148")),
+		SourceEndpoint: "get_invoice_breakdowns",
+	}
+	if day != want {
+		t.Errorf("first line\n got %+v\nwant %+v", day, want)
+	}
+	// 17 significant digits survive; a multi-region cluster has no RegionId.
+	gib := lines[2]
+	if gib.ConsumedQuantity.String() != "0.03288155235350132" || !gib.BilledCost.IsZero() || gib.ConsumedUnit != "GiB-Minutes" {
+		t.Errorf("GiB minutes line = %+v", gib)
+	}
+	tier := lines[3]
+	if tier.RegionID != "" || tier.Regions != `["eu-central-1","eu-west-1"]` || tier.ResourceType != "Tableflow Cluster" ||
+		tier.SkuID != "Uncompressed GiB written - Tier 1" || tier.SkuMeter != "Uncompressed GiB written" || tier.ConsumedUnit != "GiB" {
+		t.Errorf("tiered line = %+v", tier)
+	}
+	credit, support := lines[5], lines[6]
+	if credit.ChargeCategory != "Credit" || credit.BilledCost.String() != "-10" || credit.ConsumedQuantity.Valid || credit.ResourceID != "" ||
+		!credit.ChargePeriodStart.Equal(date("2026-10-01")) || !credit.ChargePeriodEnd.Equal(date("2026-11-01")) {
+		t.Errorf("credit line = %+v", credit)
+	}
+	if support.ChargeCategory != "Purchase" || support.ChargeFrequency != "Recurring" || support.ServiceSubcategory != "Support" ||
+		support.PricingQuantity.String() != "1" || support.PricingUnit != "Units" || support.SourceEndpoint != "get_past_invoice" {
+		t.Errorf("support line = %+v", support)
+	}
+}
+
+func date(s string) time.Time { t, _ := time.Parse("2006-01-02", s); return t }
+
+// Days and invoice lines that differ beyond rounding are reported, never
+// adjusted, even when the differences cancel out in the total.
+func TestWarpStreamGapsAreReportedNotPapered(t *testing.T) {
+	for name, past := range map[string]string{
+		"total off by a dollar": strings.Replace(wsPast, `"total": 529.77`, `"total": 530.77`, 1),
+		"lines off, total fine": strings.Replace(strings.Replace(wsPast, `"quantity": 2880, "total": 6.67`, `"quantity": 2880, "total": 7.67`, 1),
+			`"total": 33.10}], "total": 33.10}`, `"total": 32.10}], "total": 32.10}`, 1),
+	} {
+		t.Run(name, func(t *testing.T) {
+			res, lines, err := runWarpStream(t, "2026-10", "2026-11-03", wsFiles(past, wsBreakdowns))
+			if err != nil {
+				t.Fatal(err)
+			}
+			inv := res.Invoices[0]
+			if inv.Reconciled || inv.Problem == "" || !inv.RoundingAdjustment.IsZero() || inv.Difference.IsZero() && name == "total off by a dollar" {
+				t.Errorf("invoice = %+v", inv)
+			}
+			for _, l := range lines {
+				if l.ChargeCategory == transform.Adjustment {
+					t.Errorf("a gap beyond rounding got an adjustment line: %+v", l)
+				}
+			}
+			if name == "lines off, total fine" && !strings.Contains(inv.Problem, "vci_1") {
+				t.Errorf("problem does not name the cluster: %s", inv.Problem)
+			}
+		})
+	}
+}
+
+// The same data in another field order gives the same lines.
+func TestWarpStreamFieldOrderDoesNotMatter(t *testing.T) {
+	_, want, err := runWarpStream(t, "2026-10", "2026-11-03", wsFiles(wsPast, wsBreakdowns))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Children before identifiers at every level.
+	reordered := `{"account_charges": [], "tenants": [{"workspaces": [{"clusters": [
+	  {"charges": [
+	    {"breakdowns": [
+	      {"total": 3.33331, "quantity": 1440, "date_to": "2026-10-02", "date_from": "2026-10-01"},
+	      {"total": 3.33331, "quantity": 1440, "date_to": "2026-10-03", "date_from": "2026-10-02"}], "unit_price": 0.23148, "product": "Cluster minutes"},
+	    {"breakdowns": [{"total": 0, "quantity": 0.03288155235350132, "date_to": "2026-10-02", "date_from": "2026-10-01"}], "product": "GiB minutes", "unit_price": 0.00000463}],
+	   "cluster_regions": ["us-east-1"], "cluster_name": "vcn_orders", "virtual_cluster_id": "vci_1"},
+	  {"charges": [{"unit_price": 0.02000000, "product": "Uncompressed GiB written - Tier 1", "breakdowns": [
+	      {"date_from": "2026-10-01", "date_to": "2026-10-02", "quantity": 829.0839424058795, "total": 16.58168},
+	      {"date_from": "2026-10-02", "date_to": "2026-10-03", "quantity": 825.6732089938596, "total": 16.51346},
+	      {"date_from": "2026-11-01", "date_to": "2026-11-02", "quantity": 1, "total": 0.02}]}],
+	   "virtual_cluster_id": "vci_dl_2", "cluster_name": "vcn_dl_lake", "cluster_regions": ["eu-central-1", "eu-west-1"]}],
+	  "workspace_name": "Zürich prod", "workspace_id": "wi_a"}], "tenant_id": "ti_a"}], "date_to": "2026-11-01", "date_from": "2026-10-01"}`
+	_, got, err := runWarpStream(t, "2026-10", "2026-11-03", wsFiles(wsPast, reordered))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != len(want) {
+		t.Fatalf("%d lines, want %d", len(got), len(want))
+	}
+	for i := range got {
+		if got[i] != want[i] {
+			t.Errorf("line %d\n got %+v\nwant %+v", i, got[i], want[i])
+		}
+	}
+}
+
+// Bad data: one clear error naming the body and the position; never a panic.
+func TestWarpStreamBadData(t *testing.T) {
+	cases := []struct {
+		name, past, breakdowns, want string
+	}{
+		{"html instead of json", wsPast, "<html><body>502 Bad Gateway</body></html>", "not JSON"},
+		{"truncated", wsPast, wsBreakdowns[:len(wsBreakdowns)/2], "truncated"},
+		{"number as a string", wsPast, strings.Replace(wsBreakdowns, `"total": 3.33331`, `"total": "3.33331"`, 1), `number expected, found the string "3.33331"`},
+		{"NaN", wsPast, strings.Replace(wsBreakdowns, `"total": 3.33331`, `"total": NaN`, 1), "invalid character"},
+		{"absurd magnitude", wsPast, strings.Replace(wsBreakdowns, `"total": 3.33331`, `"total": 1e300`, 1), "out of range for DECIMAL(38,24)"},
+		{"money beyond 24 decimals", wsPast, strings.Replace(wsBreakdowns, `"total": 3.33331`, `"total": 3.1234567890123456789012345`, 1), "more than 24 decimal places"},
+		{"missing total", wsPast, strings.Replace(wsBreakdowns, `"quantity": 1440, "total": 3.33331}`, `"quantity": 1440}`, 1), "a daily breakdown has no total"},
+		{"missing cluster id", wsPast, strings.Replace(wsBreakdowns, `"virtual_cluster_id": "vci_1", `, ``, 1), "has no virtual_cluster_id"},
+		{"duplicate day", wsPast, strings.Replace(wsBreakdowns, `"date_from": "2026-10-02", "date_to": "2026-10-03", "quantity": 1440`, `"date_from": "2026-10-01", "date_to": "2026-10-02", "quantity": 1440`, 1), "duplicate breakdown for 2026-10-01"},
+		{"duplicate charge", wsPast, strings.Replace(wsBreakdowns, `"product": "GiB minutes"`, `"product": "Cluster minutes"`, 1), "duplicate charge"},
+		{"duplicate key", wsPast, strings.Replace(wsBreakdowns, `"total": 3.33331}`, `"total": 3.33331, "total": 4}`, 1), "duplicate object member name"},
+		{"day ends before it starts", wsPast, strings.Replace(wsBreakdowns, `"date_from": "2026-10-01", "date_to": "2026-10-02", "quantity": 1440`, `"date_from": "2026-10-02", "date_to": "2026-10-01", "quantity": 1440`, 1), "ends (2026-10-01) before it starts"},
+		{"no invoice total", strings.Replace(wsPast, `"total": 529.77`, `"totals": 529.77`, 1), wsBreakdowns, "the invoice has no total"},
+		{"another month's invoice", strings.Replace(wsPast, `"date_from": "2026-10-01"`, `"date_from": "2026-09-01"`, 1), wsBreakdowns, "replay with the --as-of of the run that recorded it"},
+		{"custom billing cycle", strings.Replace(wsPast, `"date_to": "2026-10-31"`, `"date_to": "2026-10-15"`, 1), wsBreakdowns, "only calendar-month billing periods are supported"},
+		{"trailing garbage", wsPast, wsBreakdowns + "{}", "after the top-level object"},
+		{"wrong shape", wsPast, `{"tenants": {"tenant_id": "ti_a"}}`, "expected an array, found an object"},
+		{"bad date", wsPast, strings.Replace(wsBreakdowns, `"date_from": "2026-10-01", "date_to": "2026-10-02", "quantity": 1440`, `"date_from": "2026-10-32", "date_to": "2026-10-02", "quantity": 1440`, 1), `"2026-10-32" is not a date`},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			_, _, err := runWarpStream(t, "2026-10", "2026-11-03", wsFiles(c.past, c.breakdowns))
+			if err == nil || !strings.Contains(err.Error(), c.want) {
+				t.Fatalf("err = %v, want it to contain %q", err, c.want)
+			}
+			// Every data error names the vendor call, its capture file and a byte position.
+			var de *transform.DataError
+			if !errors.As(err, &de) || !strings.Contains(err.Error(), "warpstream get_") || !strings.Contains(err.Error(), ".json)") || !strings.Contains(err.Error(), "at byte ") {
+				t.Errorf("not a positioned data error: %v", err)
+			}
+		})
+	}
+}
+
+// The open month comes from the pending invoice.
+func TestWarpStreamPendingInvoice(t *testing.T) {
+	pending := strings.ReplaceAll(strings.ReplaceAll(wsPast, "2026-10-01", "2026-11-01"), "2026-10-31", "2026-11-30")
+	brk := strings.ReplaceAll(strings.ReplaceAll(strings.ReplaceAll(wsBreakdowns, "2026-10-0", "2026-11-0"), `"2026-11-01", "date_to": "2026-11-02", "quantity": 1, "total": 0.02`, `"2026-12-01", "date_to": "2026-12-02", "quantity": 1, "total": 0.02`), `"date_to": "2026-11-01"`, `"date_to": "2026-12-01"`)
+	res, lines, err := runWarpStream(t, "2026-11", "2026-11-03", map[string]string{"pending_invoice.json": pending, "invoice_breakdowns/2026-11.json": brk})
+	if err != nil {
+		t.Fatal(err)
+	}
+	inv := res.Invoices[0]
+	if inv.Status != "pending" || inv.Final || !inv.Reconciled || inv.SourceEndpoint != "get_pending_invoice" || sum(lines).String() != "529.77" {
+		t.Errorf("pending invoice = %+v", inv)
+	}
+}
