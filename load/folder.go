@@ -1,0 +1,148 @@
+package load
+
+import (
+	"context"
+	"errors"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"time"
+)
+
+// Folder is a Sink writing under a local directory. Objects are written to
+// a staging folder beside the tables (never inside them: Athena would read
+// stray files there) and renamed into place, so each appears whole.
+type Folder struct {
+	root string
+}
+
+const stagingDir = ".staging"
+
+// NewFolder opens (creating) a folder sink at root, and clears staging
+// files that a killed run may have left behind.
+func NewFolder(root string) (*Folder, error) {
+	abs, err := filepath.Abs(root)
+	if err != nil {
+		return nil, err
+	}
+	if err := os.MkdirAll(filepath.Join(abs, stagingDir), 0o755); err != nil {
+		return nil, err
+	}
+	f := &Folder{root: abs}
+	f.sweep(time.Hour)
+	return f, nil
+}
+
+// sweep removes staging files older than age (a concurrent run's are newer).
+func (f *Folder) sweep(age time.Duration) {
+	dir := filepath.Join(f.root, stagingDir)
+	entries, _ := os.ReadDir(dir)
+	for _, e := range entries {
+		if info, err := e.Info(); err == nil && time.Since(info.ModTime()) > age {
+			os.Remove(filepath.Join(dir, e.Name()))
+		}
+	}
+}
+
+func (f *Folder) String() string { return f.root }
+
+func (f *Folder) path(key string) string { return filepath.Join(f.root, filepath.FromSlash(key)) }
+
+func (f *Folder) Create(ctx context.Context, key string) (Object, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	tmp, err := os.CreateTemp(filepath.Join(f.root, stagingDir), "*.tmp")
+	if err != nil {
+		return nil, err
+	}
+	return &folderObject{f: tmp, dst: f.path(key)}, nil
+}
+
+type folderObject struct {
+	f   *os.File
+	dst string
+}
+
+func (o *folderObject) Write(p []byte) (int, error) { return o.f.Write(p) }
+
+// Commit makes the file durable, then renames it into place: the rename
+// is atomic, so a reader sees the old file or the new one.
+func (o *folderObject) Commit() error {
+	if err := o.f.Sync(); err != nil {
+		o.Abort()
+		return err
+	}
+	if err := o.f.Close(); err != nil {
+		os.Remove(o.f.Name())
+		return err
+	}
+	dir := filepath.Dir(o.dst)
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		os.Remove(o.f.Name())
+		return err
+	}
+	if err := os.Rename(o.f.Name(), o.dst); err != nil {
+		os.Remove(o.f.Name())
+		return err
+	}
+	if d, err := os.Open(dir); err == nil {
+		d.Sync()
+		d.Close()
+	}
+	return nil
+}
+
+func (o *folderObject) Abort() {
+	o.f.Close()
+	os.Remove(o.f.Name())
+}
+
+func (f *Folder) Open(ctx context.Context, key string) (io.ReadCloser, error) {
+	return os.Open(f.path(key))
+}
+
+func (f *Folder) List(ctx context.Context, prefix string) ([]string, error) {
+	var keys []string
+	base := f.path(prefix)
+	err := filepath.WalkDir(base, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			if errors.Is(err, fs.ErrNotExist) {
+				return nil
+			}
+			return err
+		}
+		if d.IsDir() {
+			if d.Name() == stagingDir {
+				return filepath.SkipDir
+			}
+			return nil
+		}
+		rel, err := filepath.Rel(f.root, p)
+		if err != nil {
+			return err
+		}
+		keys = append(keys, filepath.ToSlash(rel))
+		return nil
+	})
+	sort.Strings(keys)
+	return keys, err
+}
+
+func (f *Folder) Delete(ctx context.Context, keys ...string) error {
+	for _, k := range keys {
+		if err := os.Remove(f.path(k)); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return err
+		}
+		// Drop partition folders left empty, up to the table folder.
+		for dir := filepath.Dir(f.path(k)); strings.HasPrefix(dir, f.root+string(filepath.Separator)) && strings.Contains(filepath.Base(dir), "="); dir = filepath.Dir(dir) {
+			if os.Remove(dir) != nil {
+				break
+			}
+		}
+	}
+	return nil
+}

@@ -1,0 +1,41 @@
+// Package load writes charge lines and invoices as Parquet, one partition
+// per provider and billing period, to a folder or an S3 prefix, replacing
+// each partition whole and writing its manifest last.
+package load
+
+import (
+	"context"
+	"io"
+	"strings"
+)
+
+// Sink is where output goes. The folder and S3 backends behave the same:
+// an object appears whole, or not at all.
+type Sink interface {
+	// Create starts a new object at key (slash-separated, relative to the
+	// destination). It becomes visible, whole, on Commit; Abort drops it.
+	Create(ctx context.Context, key string) (Object, error)
+	// Open reads an object; a missing one gives an error wrapping fs.ErrNotExist.
+	Open(ctx context.Context, key string) (io.ReadCloser, error)
+	// List returns every key under prefix, sorted.
+	List(ctx context.Context, prefix string) ([]string, error)
+	// Delete removes objects; a missing one is not an error.
+	Delete(ctx context.Context, keys ...string) error
+	// String names the destination for people: a path or s3://bucket/prefix.
+	String() string
+}
+
+// Object is an object being written.
+type Object interface {
+	io.Writer
+	Commit() error
+	Abort()
+}
+
+// Open returns the sink for a destination: s3://bucket/prefix or a folder.
+func Open(ctx context.Context, dest string) (Sink, error) {
+	if strings.HasPrefix(dest, "s3://") {
+		return openS3(ctx, dest)
+	}
+	return NewFolder(dest)
+}
