@@ -1,0 +1,318 @@
+// Package invoiceexport runs the export: for each provider and billing
+// period, extract (fetch the raw responses), transform (exact FOCUS charge
+// lines, reconciled against the invoices) and load (Parquet partitions and
+// their manifests). cmd/local and cmd/lambda are thin shells over Run.
+package invoiceexport
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/invoice-export/invoice-export/extract"
+	"github.com/invoice-export/invoice-export/load"
+	"github.com/invoice-export/invoice-export/transform"
+)
+
+// Options is one run.
+type Options struct {
+	AsOf            time.Time      // "today", UTC: which period is open
+	From, To        extract.Period // a backfill range; both zero for the default window
+	Providers       []string       // the providers to run
+	Config          extract.Config // vendor settings
+	Source          extract.Source // live APIs or a capture folder
+	Sink            load.Sink      // where output goes
+	RunID           string
+	RestatementDays int
+	Logger          *slog.Logger
+	Now             func() time.Time // manifest times; time.Now if nil
+	// Lookahead is how many periods of one provider are fetched ahead of
+	// the one being transformed [4].
+	Lookahead int
+}
+
+// Report is what a run did, for the summary, the logs and the exit status.
+type Report struct {
+	RunID      string
+	Partitions []Partition
+	Failures   []Failure
+}
+
+// Partition is one written provider and period.
+type Partition struct {
+	Provider string
+	Period   extract.Period
+	Manifest *load.Manifest
+	Invoices []transform.Invoice
+	Duration time.Duration
+}
+
+// Failure is a provider and period (or a whole provider, Period zero) that
+// was not written; its previous partition, if any, is untouched.
+type Failure struct {
+	Provider string
+	Period   extract.Period
+	Err      error
+}
+
+func (f Failure) Error() string {
+	if f.Period.IsZero() {
+		return fmt.Sprintf("%s: %v", f.Provider, f.Err)
+	}
+	return fmt.Sprintf("%s %s: %v", f.Provider, f.Period, f.Err)
+}
+
+// OK reports whether every requested provider and period was written.
+func (r *Report) OK() bool { return len(r.Failures) == 0 }
+
+// Unreconciled counts final invoices whose lines do not add up to their
+// total: the data-quality failures an alarm watches. Open (pending, draft)
+// invoices are still moving and are reported, not counted.
+func (r *Report) Unreconciled() (n int) {
+	for _, p := range r.Partitions {
+		for _, inv := range p.Invoices {
+			if inv.Final && !inv.Reconciled {
+				n++
+			}
+		}
+	}
+	return n
+}
+
+// Err summarizes the failures, one line each; nil when the run is OK.
+func (r *Report) Err() error {
+	if r.OK() {
+		return nil
+	}
+	errs := make([]error, len(r.Failures))
+	for i, f := range r.Failures {
+		errs[i] = f
+	}
+	return errors.Join(errs...)
+}
+
+// NewRunID returns a sortable, unique run id.
+func NewRunID(now time.Time) string {
+	b := make([]byte, 4)
+	rand.Read(b)
+	return now.UTC().Format("20060102T150405Z") + "-" + hex.EncodeToString(b)
+}
+
+// Run exports every provider of o. Providers run side by side and never
+// stop each other: a failure is recorded and the others go on.
+func Run(ctx context.Context, o Options) *Report {
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	if o.Lookahead <= 0 {
+		o.Lookahead = 4
+	}
+	store := &load.Store{Sink: o.Sink, RunID: o.RunID, AsOf: o.AsOf, Now: o.Now}
+	rep := &Report{RunID: o.RunID}
+	var mu sync.Mutex
+	var wg sync.WaitGroup
+	for _, provider := range o.Providers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			parts, fails := runProvider(ctx, &o, store, provider)
+			mu.Lock()
+			rep.Partitions = append(rep.Partitions, parts...)
+			rep.Failures = append(rep.Failures, fails...)
+			mu.Unlock()
+		}()
+	}
+	wg.Wait()
+	order := func(p string) int { return slices.Index(extract.Providers, p) }
+	slices.SortFunc(rep.Partitions, func(a, b Partition) int {
+		if c := order(a.Provider) - order(b.Provider); c != 0 {
+			return c
+		}
+		return a.Period.Start().Compare(b.Period.Start())
+	})
+	slices.SortFunc(rep.Failures, func(a, b Failure) int {
+		if c := order(a.Provider) - order(b.Provider); c != 0 {
+			return c
+		}
+		return a.Period.Start().Compare(b.Period.Start())
+	})
+	return rep
+}
+
+func runProvider(ctx context.Context, o *Options, store *load.Store, provider string) (parts []Partition, fails []Failure) {
+	log := o.Logger.With("provider", provider)
+	fail := func(p extract.Period, err error) {
+		fails = append(fails, Failure{Provider: provider, Period: p, Err: err})
+		log.Error("export failed", "period", periodAttr(p), "error", err.Error())
+	}
+	vendor, err := o.Config.Vendor(provider)
+	if err != nil {
+		fail(extract.Period{}, err)
+		return
+	}
+	periods, err := window(ctx, store, provider, o)
+	if err != nil {
+		fail(extract.Period{}, err)
+		return
+	}
+	log.Info("exporting", "periods", periodList(periods))
+	jobs, err := vendor.Jobs(ctx, o.Source, extract.Plan{Periods: periods, AsOf: o.AsOf})
+	if err != nil {
+		fail(extract.Period{}, fmt.Errorf("listing invoices: %w", err))
+		return
+	}
+	defer func() {
+		seen := map[*extract.Body]bool{}
+		for _, j := range jobs {
+			for _, b := range j.Shared {
+				if !seen[b] {
+					seen[b] = true
+					b.Close()
+				}
+			}
+		}
+	}()
+
+	// Fetch up to Lookahead periods ahead of the one being transformed, so
+	// that network waits overlap with work; results are taken in order.
+	type fetched struct {
+		bodies []*extract.Body
+		err    error
+	}
+	results := make([]chan fetched, len(jobs))
+	for i := range results {
+		results[i] = make(chan fetched, 1)
+	}
+	slots := make(chan struct{}, o.Lookahead)
+	fctx, stop := context.WithCancel(ctx)
+	defer stop()
+	go func() {
+		for i, job := range jobs {
+			select {
+			case slots <- struct{}{}:
+				go func() {
+					b, err := fetchAll(fctx, o.Source, job.Calls)
+					results[i] <- fetched{b, err}
+				}()
+			case <-fctx.Done():
+				results[i] <- fetched{err: fctx.Err()}
+			}
+		}
+	}()
+	for i, job := range jobs {
+		f := <-results[i]
+		if f.err != nil {
+			fail(job.Period, f.err)
+		} else {
+			part, err := export(ctx, o, store, job, f.bodies)
+			if err != nil {
+				fail(job.Period, err)
+			} else {
+				logPartition(log, part)
+				parts = append(parts, part)
+			}
+			for _, b := range f.bodies {
+				b.Close()
+			}
+		}
+		select {
+		case <-slots:
+		default: // this job never took a slot (the run was cancelled)
+		}
+	}
+	return parts, fails
+}
+
+// fetchAll fetches a job's calls side by side (the source bounds how many
+// are in flight per vendor); on any failure it releases what it got.
+func fetchAll(ctx context.Context, src extract.Source, calls []extract.Call) ([]*extract.Body, error) {
+	bodies := make([]*extract.Body, len(calls))
+	errs := make([]error, len(calls))
+	var wg sync.WaitGroup
+	for i, c := range calls {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			bodies[i], errs[i] = src.Fetch(ctx, c)
+		}()
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		for _, b := range bodies {
+			if b != nil {
+				b.Close()
+			}
+		}
+		return nil, err
+	}
+	return bodies, nil
+}
+
+// export transforms one period into a new partition and commits it; on
+// any error the partition is dropped and the previous one stays.
+func export(ctx context.Context, o *Options, store *load.Store, job extract.Job, bodies []*extract.Body) (Partition, error) {
+	start := time.Now()
+	part, err := store.Begin(ctx, job.Provider, job.Period)
+	if err != nil {
+		return Partition{}, err
+	}
+	in := transform.Input{Job: job, Bodies: append(slices.Clone(job.Shared), bodies...), AsOf: o.AsOf}
+	res, err := transform.Run(in, part)
+	if err == nil {
+		err = ctx.Err() // stop cleanly before the deadline: commit nothing late
+	}
+	if err != nil {
+		part.Abort()
+		return Partition{}, err
+	}
+	m, err := part.Commit(res)
+	if err != nil {
+		return Partition{}, err
+	}
+	return Partition{Provider: job.Provider, Period: job.Period, Manifest: m, Invoices: res.Invoices, Duration: time.Since(start)}, nil
+}
+
+func logPartition(log *slog.Logger, p Partition) {
+	attrs := []any{"period", p.Period.String(), "rows", p.Manifest.Rows, "duration_ms", p.Duration.Milliseconds()}
+	for cur, tot := range p.Manifest.Totals {
+		attrs = append(attrs, "total_"+cur, tot.String())
+	}
+	log.Info("partition written", attrs...)
+	for _, n := range p.Manifest.Notes {
+		log.Info("note", "period", p.Period.String(), "note", n)
+	}
+	for _, inv := range p.Invoices {
+		if inv.Reconciled {
+			continue
+		}
+		lvl := slog.LevelError
+		if !inv.Final {
+			lvl = slog.LevelWarn // an open invoice is still moving
+		}
+		log.Log(context.Background(), lvl, "invoice does not reconcile", "period", p.Period.String(),
+			"invoice_id", inv.InvoiceID, "currency", inv.Currency, "status", inv.Status,
+			"vendor_total", inv.VendorTotal.String(), "lines_total", inv.LinesTotal.String(), "problem", inv.Problem)
+	}
+}
+
+func periodAttr(p extract.Period) string {
+	if p.IsZero() {
+		return "all"
+	}
+	return p.String()
+}
+
+func periodList(ps []extract.Period) string {
+	s := make([]string, len(ps))
+	for i, p := range ps {
+		s[i] = p.String()
+	}
+	return strings.Join(s, ",")
+}

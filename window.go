@@ -1,0 +1,70 @@
+package invoiceexport
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/invoice-export/invoice-export/extract"
+	"github.com/invoice-export/invoice-export/load"
+)
+
+// maxCatchUp bounds how far back a run looks for periods a missed run left
+// unfinished; beyond it, a backfill (--from/--to) is the tool.
+const maxCatchUp = 12
+
+// window returns the periods a run exports for provider (DESIGN §7):
+//   - with From/To: that range, up to the open period;
+//   - otherwise the open period; the previous one during the first
+//     RestatementDays days of the month; and, once the provider has been
+//     exported before, every earlier period whose manifest is missing or
+//     was written before the vendor finalized it (a run was missed, or an
+//     invoice was still a draft), back to the last final one.
+func window(ctx context.Context, store *load.Store, provider string, o *Options) ([]extract.Period, error) {
+	open := extract.PeriodOf(o.AsOf)
+	if !o.From.IsZero() || !o.To.IsZero() {
+		from, to := o.From, o.To
+		if from.IsZero() {
+			from = to
+		}
+		if to.IsZero() || open.Before(to) {
+			to = open
+		}
+		if to.Before(from) {
+			return nil, fmt.Errorf("--from %s is after --to %s (or after the open period %s)", from, to, open)
+		}
+		var ps []extract.Period
+		for p := from; !to.Before(p); p = p.Next() {
+			ps = append(ps, p)
+		}
+		return ps, nil
+	}
+
+	periods := []extract.Period{open}
+	restating := o.AsOf.Day() <= o.RestatementDays
+	done, err := store.Partitions(ctx, provider)
+	if err != nil {
+		return nil, fmt.Errorf("%s: reading manifests: %w", provider, err)
+	}
+	var earliest extract.Period
+	if len(done) > 0 {
+		earliest = done[0]
+	}
+	for p, n := open.Prev(), 0; n < maxCatchUp; p, n = p.Prev(), n+1 {
+		if n == 0 && restating {
+			periods = append([]extract.Period{p}, periods...)
+			continue
+		}
+		if earliest.IsZero() || p.Before(earliest) {
+			break // never exported before: nothing was missed
+		}
+		m, err := store.Manifest(ctx, provider, p)
+		if err != nil {
+			return nil, err
+		}
+		if m != nil && m.Final {
+			break
+		}
+		periods = append([]extract.Period{p}, periods...)
+	}
+	return periods, nil
+}
