@@ -1,0 +1,55 @@
+package testkit
+
+import (
+	"net/http"
+	"net/http/httptest"
+	"path/filepath"
+	"testing"
+	"time"
+)
+
+// FakeCockroachDB serves CockroachDB Cloud's billing routes from dir (the
+// capture layout: dir/cockroachdb/...). Like the real API it requires
+// "Authorization: Bearer <key>" (401 otherwise) and a valid Cc-Version
+// (400 "invalid Cc-Version." otherwise), and ListInvoices' start_time and
+// end_time to be RFC 3339 date-times.
+func FakeCockroachDB(t testing.TB, dir, key string) *FakeAPI {
+	f := &FakeAPI{}
+	mux := http.NewServeMux()
+	handle := func(pattern string, file func(r *http.Request) string) {
+		mux.HandleFunc(pattern, func(w http.ResponseWriter, r *http.Request) {
+			if r.Header.Get("Authorization") != "Bearer "+key {
+				http.Error(w, `{"code":16,"message":"unauthenticated","details":[]}`, http.StatusUnauthorized)
+				return
+			}
+			if r.Header.Get("Cc-Version") != "2024-09-16" {
+				http.Error(w, `{"code":3,"message":"invalid Cc-Version.","details":[]}`, http.StatusBadRequest)
+				return
+			}
+			f.record(r)
+			name := file(r)
+			if name == "" {
+				http.Error(w, `{"code":3,"message":"invalid request","details":[]}`, http.StatusBadRequest)
+				return
+			}
+			serveFile(w, filepath.Join(dir, "cockroachdb", name))
+		})
+	}
+	handle("GET /api/v1/organization", func(*http.Request) string { return "organization.json" })
+	handle("GET /api/v1/invoices", func(r *http.Request) string {
+		for _, p := range []string{"start_time", "end_time"} {
+			if v := r.URL.Query().Get(p); v != "" {
+				if _, err := time.Parse(time.RFC3339, v); err != nil {
+					return ""
+				}
+			}
+		}
+		return "invoices.json"
+	})
+	handle("GET /api/v1/invoices/{id}", func(r *http.Request) string {
+		return filepath.Join("invoice", filepath.Base(r.PathValue("id"))+".json")
+	})
+	f.Server = httptest.NewServer(mux) // listens on 127.0.0.1
+	t.Cleanup(f.Close)
+	return f
+}

@@ -1,0 +1,89 @@
+package testkit
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"testing"
+)
+
+// FakeSpectroCloud serves Spectro Cloud Palette's routes from dir (the
+// capture layout: dir/spectrocloud/...). It requires the ApiKey header to
+// equal key (401 otherwise), answers only for the tenant of
+// users_info.json, and serves the invoice list pages
+// (spectrocloud/invoices/0001.json, 0002.json, ...) by their
+// listmeta.continue tokens, as Palette paginates. With list false the list
+// route answers 404, as it may on the real API (it is not in the public
+// spec).
+func FakeSpectroCloud(t testing.TB, dir, key string, list bool) *FakeAPI {
+	base := filepath.Join(dir, "spectrocloud")
+	var info struct {
+		TenantUID string `json:"tenantUid"`
+	}
+	if b, err := os.ReadFile(filepath.Join(base, "users_info.json")); err == nil {
+		json.Unmarshal(b, &info)
+	}
+	// The page each continue token leads to: the token of page n opens n+1.
+	pages := map[string]string{"": "invoices/0001.json"}
+	for n := 1; ; n++ {
+		b, err := os.ReadFile(filepath.Join(base, fmt.Sprintf("invoices/%04d.json", n)))
+		if err != nil {
+			break
+		}
+		var page struct {
+			ListMeta struct {
+				Continue string `json:"continue"`
+			} `json:"listmeta"`
+		}
+		json.Unmarshal(b, &page)
+		if page.ListMeta.Continue != "" {
+			pages[page.ListMeta.Continue] = fmt.Sprintf("invoices/%04d.json", n+1)
+		}
+	}
+
+	f := &FakeAPI{}
+	mux := http.NewServeMux()
+	handle := func(pattern string, file func(r *http.Request) (string, int)) {
+		mux.HandleFunc(pattern, func(w http.ResponseWriter, r *http.Request) {
+			if r.Header.Get("ApiKey") != key {
+				http.Error(w, `{"code":"Unauthorized","message":"invalid api key"}`, http.StatusUnauthorized)
+				return
+			}
+			f.record(r)
+			if t := r.PathValue("tenant"); t != "" && t != info.TenantUID {
+				http.Error(w, `{"code":"ResourceNotFound","message":"tenant not found"}`, http.StatusNotFound)
+				return
+			}
+			name, code := file(r)
+			switch code {
+			case http.StatusNotFound:
+				http.Error(w, `{"code":"ResourceNotFound","message":"404 page not found"}`, code)
+				return
+			case http.StatusBadRequest:
+				http.Error(w, `{"code":"BadRequest","message":"invalid continue token"}`, code)
+				return
+			}
+			serveFile(w, filepath.Join(base, name))
+		})
+	}
+	handle("GET /v1/users/info", func(*http.Request) (string, int) { return "users_info.json", http.StatusOK })
+	handle("GET /v1/tenants/{tenant}/invoices", func(r *http.Request) (string, int) {
+		if !list {
+			return "", http.StatusNotFound
+		}
+		page, ok := pages[r.URL.Query().Get("continue")]
+		if !ok {
+			return "", http.StatusBadRequest
+		}
+		return page, http.StatusOK
+	})
+	handle("GET /v1/tenants/{tenant}/invoices/{uid}", func(r *http.Request) (string, int) {
+		return filepath.Join("invoice", filepath.Base(r.PathValue("uid"))+".json"), http.StatusOK
+	})
+	f.Server = httptest.NewServer(mux) // listens on 127.0.0.1
+	t.Cleanup(f.Close)
+	return f
+}
