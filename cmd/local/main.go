@@ -1,0 +1,174 @@
+// Command local runs the invoice export at a terminal: on the bundled
+// sample captures (no flags), on captures of your own (--in), or against
+// the vendors' APIs (--live); into a folder or any S3 endpoint (--out).
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	invoiceexport "github.com/invoice-export/invoice-export"
+	"github.com/invoice-export/invoice-export/extract"
+	"github.com/invoice-export/invoice-export/load"
+)
+
+// The bundled captures were taken on this day; with no flags the run
+// replays them as of it, so the sample output never changes.
+const (
+	sampleDir  = "testdata/captures"
+	sampleAsOf = "2026-11-03"
+)
+
+const usage = `Usage: go run ./cmd/local [flags]
+
+Exports vendors' invoices and daily charges as FOCUS charge lines in
+partitioned Parquet (DEST/charge_lines, DEST/invoices, DEST/_manifests).
+
+Examples:
+  go run ./cmd/local                                   # the bundled sample captures into ./out
+  go run ./cmd/local --in captures/ --out out/         # replay captures of your own
+  go run ./cmd/local --live --out out/ --record captures/
+                                                       # call the APIs (keys from *_API_KEY), save what they sent
+  go run ./cmd/local --live --from 2025-01 --to 2025-12 --providers cockroachdb
+                                                       # backfill a year of one vendor
+  AWS_ENDPOINT_URL_S3=http://127.0.0.1:9000 go run ./cmd/local --out s3://bucket/prefix
+                                                       # write to MinIO or any S3 endpoint
+
+Flags:
+`
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr, os.Getenv))
+}
+
+func run(args []string, stdout, stderr io.Writer, getenv func(string) string) int {
+	fs := flag.NewFlagSet("local", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() { fmt.Fprint(stderr, usage); fs.PrintDefaults() }
+	var (
+		in        = fs.String("in", "", "replay captured responses from `DIR` (capture layout, DESIGN §5)")
+		out       = fs.String("out", "out", "write to `DEST`: a folder or s3://bucket/prefix")
+		live      = fs.Bool("live", false, "call the vendors' APIs (keys from WARPSTREAM_API_KEY, COCKROACH_API_KEY, SPECTROCLOUD_API_KEY)")
+		from      = fs.String("from", "", "first billing period to export, `YYYY-MM` (a backfill)")
+		to        = fs.String("to", "", "last billing period to export, `YYYY-MM` (default: the open period; alone, that one month)")
+		providers = fs.String("providers", "", "comma-separated `list` of providers (default: all: "+strings.Join(extract.Providers, ",")+")")
+		asOf      = fs.String("as-of", "", "fix \"today\" (`YYYY-MM-DD`, UTC): which period is open, the restatement window (default: today; "+sampleAsOf+" for the sample)")
+		record    = fs.String("record", "", "with --live, also save every raw response into `DIR` in the capture layout")
+		verbose   = fs.Bool("v", false, "log progress, not only warnings and errors")
+	)
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return 0
+		}
+		return 2
+	}
+	fail := func(format string, a ...any) int {
+		fmt.Fprintf(stderr, "invoice-export: "+format+"\n", a...)
+		return 2
+	}
+	if fs.NArg() > 0 {
+		return fail("unexpected argument %q (flags start with --; see --help)", fs.Arg(0))
+	}
+	if *live && *in != "" {
+		return fail("--live and --in exclude each other: call the APIs, or replay captures")
+	}
+	if *record != "" && !*live {
+		return fail("--record saves what the APIs answer: use it with --live")
+	}
+
+	o := invoiceexport.Options{Config: extract.ConfigFromEnv(getenv), RunID: invoiceexport.NewRunID(time.Now())}
+	day := time.Now().UTC()
+	sample := !*live && *in == ""
+	if sample {
+		*in = sampleDir
+		day, _ = time.Parse("2006-01-02", sampleAsOf)
+	}
+	if *asOf != "" {
+		t, err := time.Parse("2006-01-02", *asOf)
+		if err != nil {
+			return fail("--as-of %q is not a date: use YYYY-MM-DD", *asOf)
+		}
+		day = t
+	}
+	o.AsOf = time.Date(day.Year(), day.Month(), day.Day(), 0, 0, 0, 0, time.UTC)
+	var err error
+	for _, p := range []struct {
+		flag, val string
+		dst       *extract.Period
+	}{{"--from", *from, &o.From}, {"--to", *to, &o.To}} {
+		if p.val != "" {
+			if *p.dst, err = extract.ParsePeriod(p.val); err != nil {
+				return fail("%s: %v", p.flag, err)
+			}
+		}
+	}
+	o.RestatementDays = 5
+	if v := getenv("RESTATEMENT_DAYS"); v != "" {
+		if o.RestatementDays, err = strconv.Atoi(v); err != nil || o.RestatementDays < 0 || o.RestatementDays > 28 {
+			return fail("RESTATEMENT_DAYS=%q: use a number of days from 0 to 28", v)
+		}
+	}
+	requested, err := invoiceexport.ParseProviders(*providers)
+	if err != nil {
+		return fail("--providers: %v", err)
+	}
+
+	level := slog.LevelWarn
+	if *verbose {
+		level = slog.LevelInfo
+	}
+	o.Logger = slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
+	ctx, cancel := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer cancel()
+
+	if o.Sink, err = load.Open(ctx, *out); err != nil {
+		return fail("--out %s: %v", *out, err)
+	}
+	var skipped []string
+	if *live {
+		o.Providers, skipped = invoiceexport.Usable(requested, invoiceexport.HasKey(o.Config))
+		store := &load.Store{Sink: o.Sink, RunID: o.RunID}
+		o.Source = extract.Record(extract.NewHTTP(o.Config, extract.HTTPOptions{Logger: o.Logger}), store.SaveRaw(time.Now()))
+		if *record != "" {
+			o.Source = extract.Record(o.Source, extract.SaveToDir(*record))
+		}
+	} else {
+		dir := extract.Dir(*in)
+		if st, err := os.Stat(*in); err != nil || !st.IsDir() {
+			hint := ""
+			if sample {
+				hint = " (run from the repository root, or pass --in)"
+			}
+			return fail("--in %s: not a folder of captures%s", *in, hint)
+		}
+		o.Providers, skipped = invoiceexport.Usable(requested, invoiceexport.HasCaptures(dir))
+		o.Source = dir
+	}
+	for _, s := range skipped {
+		fmt.Fprintln(stderr, "invoice-export: "+s)
+	}
+	if len(o.Providers) == 0 {
+		return fail("no provider to run: every one was skipped")
+	}
+
+	start := time.Now()
+	rep := invoiceexport.Run(ctx, o)
+	printSummary(stdout, rep, o, o.Sink.String(), time.Since(start))
+	for _, f := range rep.Failures {
+		fmt.Fprintln(stderr, "invoice-export: FAILED "+f.Error())
+	}
+	if !rep.OK() {
+		return 1
+	}
+	return 0
+}
