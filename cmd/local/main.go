@@ -137,8 +137,7 @@ func run(args []string, stdout, stderr io.Writer, getenv func(string) string) in
 	var skipped []string
 	if *live {
 		o.Providers, skipped = invoiceexport.Usable(requested, invoiceexport.HasKey(o.Config))
-		store := &load.Store{Sink: o.Sink, RunID: o.RunID}
-		o.Source = extract.Record(extract.NewHTTP(o.Config, extract.HTTPOptions{Logger: o.Logger}), store.SaveRaw(time.Now()))
+		o.Source = invoiceexport.LiveSource(o, extract.HTTPOptions{})
 		if *record != "" {
 			o.Source = extract.Record(o.Source, extract.SaveToDir(*record))
 		}

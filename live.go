@@ -1,0 +1,19 @@
+package invoiceexport
+
+import (
+	"time"
+
+	"github.com/invoice-export/invoice-export/extract"
+	"github.com/invoice-export/invoice-export/load"
+)
+
+// LiveSource calls the vendors' APIs configured in o.Config and lands every
+// response under raw/ of o.Sink in the capture layout, so that any live run,
+// local or in Lambda, can be replayed with cmd/local --in.
+func LiveSource(o Options, opt extract.HTTPOptions) extract.Source {
+	if opt.Logger == nil {
+		opt.Logger = o.Logger
+	}
+	store := &load.Store{Sink: o.Sink, RunID: o.RunID}
+	return extract.Record(extract.NewHTTP(o.Config, opt), store.SaveRaw(time.Now()))
+}
