@@ -12,7 +12,6 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
-	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -112,11 +111,8 @@ func run(args []string, stdout, stderr io.Writer, getenv func(string) string) in
 			}
 		}
 	}
-	o.RestatementDays = 5
-	if v := getenv("RESTATEMENT_DAYS"); v != "" {
-		if o.RestatementDays, err = strconv.Atoi(v); err != nil || o.RestatementDays < 0 || o.RestatementDays > 28 {
-			return fail("RESTATEMENT_DAYS=%q: use a number of days from 0 to 28", v)
-		}
+	if o.RestatementDays, err = invoiceexport.RestatementDaysFromEnv(getenv); err != nil {
+		return fail("%v", err)
 	}
 	requested, err := invoiceexport.ParseProviders(*providers)
 	if err != nil {
