@@ -2,9 +2,197 @@ package load
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"slices"
+	"strings"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/feature/s3/manager"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/aws-sdk-go-v2/service/s3/types"
+	"github.com/aws/smithy-go"
 )
 
-func openS3(ctx context.Context, dest string) (Sink, error) {
-	return nil, fmt.Errorf("%s: S3 output is not supported yet", dest)
+// Uploads go in parts of s3PartSize, s3Concurrency at a time: the memory an
+// upload holds is their product, whatever the file's size.
+const (
+	s3PartSize    = 8 << 20
+	s3Concurrency = 2
+)
+
+// S3 is the sink for s3://bucket/prefix. An object appears only when its
+// upload completes (PutObject, or CompleteMultipartUpload), which gives the
+// folder sink's staged rename for free.
+type S3 struct {
+	client   *s3.Client
+	uploader *manager.Uploader
+	bucket   string
+	prefix   string // "" or ending in "/"
 }
+
+func openS3(ctx context.Context, dest string) (Sink, error) {
+	bucket, prefix, _ := strings.Cut(strings.TrimPrefix(dest, "s3://"), "/")
+	if bucket == "" {
+		return nil, errors.New("no bucket: use s3://bucket/prefix")
+	}
+	prefix = strings.Trim(prefix, "/")
+	if prefix != "" {
+		prefix += "/"
+	}
+	cfg, err := config.LoadDefaultConfig(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("AWS configuration: %w", err)
+	}
+	// Objects written by multipart upload have no whole-object checksum to
+	// validate on reads; the SDK would warn on each. The manifest's sha256
+	// is the end-to-end check.
+	cfg.ResponseChecksumValidation = aws.ResponseChecksumValidationWhenRequired
+	if cfg.Region == "" {
+		// S3 needs a region to sign with; MinIO and most S3 endpoints accept this one.
+		cfg.Region = "us-east-1"
+	}
+	client := s3.NewFromConfig(cfg, func(o *s3.Options) {
+		// Virtual-hosted addressing needs DNS for bucket.host, which a custom
+		// endpoint such as MinIO on 127.0.0.1 does not have.
+		o.UsePathStyle = os.Getenv("AWS_ENDPOINT_URL_S3") != "" || os.Getenv("AWS_ENDPOINT_URL") != ""
+	})
+	return &S3{
+		client: client,
+		uploader: manager.NewUploader(client, func(u *manager.Uploader) {
+			u.PartSize = s3PartSize
+			u.Concurrency = s3Concurrency
+		}),
+		bucket: bucket,
+		prefix: prefix,
+	}, nil
+}
+
+func (s *S3) String() string { return "s3://" + s.bucket + "/" + strings.TrimSuffix(s.prefix, "/") }
+
+func (s *S3) url(key string) string { return "s3://" + s.bucket + "/" + s.prefix + key }
+
+// Create streams the object up as it is written: Write feeds a pipe that
+// the uploader reads on its own goroutine.
+func (s *S3) Create(ctx context.Context, key string) (Object, error) {
+	ctx, cancel := context.WithCancel(ctx)
+	pr, pw := io.Pipe()
+	o := &s3Object{pw: pw, cancel: cancel, done: make(chan error, 1), url: s.url(key)}
+	go func() {
+		_, err := s.uploader.Upload(ctx, &s3.PutObjectInput{
+			Bucket:               aws.String(s.bucket),
+			Key:                  aws.String(s.prefix + key),
+			Body:                 pr,
+			ServerSideEncryption: types.ServerSideEncryptionAes256,
+		})
+		// Unblocks a writer still in Write when the upload failed.
+		pr.CloseWithError(err)
+		o.done <- err
+	}()
+	return o, nil
+}
+
+type s3Object struct {
+	pw     *io.PipeWriter
+	cancel context.CancelFunc
+	done   chan error
+	url    string
+}
+
+func (o *s3Object) Write(p []byte) (int, error) {
+	n, err := o.pw.Write(p)
+	if err != nil {
+		return n, fmt.Errorf("uploading %s: %w", o.url, err)
+	}
+	return n, nil
+}
+
+func (o *s3Object) Commit() error {
+	defer o.cancel()
+	o.pw.Close()
+	if err := <-o.done; err != nil {
+		return fmt.Errorf("uploading %s: %s", o.url, s3Cause(err))
+	}
+	return nil
+}
+
+// Abort fails the upload's reads rather than cancelling its context: the
+// uploader then aborts the multipart upload with a live context, so no part
+// is left behind (the bucket's lifecycle rule catches a crash).
+func (o *s3Object) Abort() {
+	defer o.cancel()
+	o.pw.CloseWithError(errors.New("aborted"))
+	<-o.done
+}
+
+func (s *S3) Open(ctx context.Context, key string) (io.ReadCloser, error) {
+	out, err := s.client.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String(s.bucket), Key: aws.String(s.prefix + key)})
+	if err != nil {
+		var nsk *types.NoSuchKey
+		if errors.As(err, &nsk) {
+			return nil, fmt.Errorf("%s: %w", s.url(key), fs.ErrNotExist)
+		}
+		return nil, fmt.Errorf("reading %s: %s", s.url(key), s3Cause(err))
+	}
+	return out.Body, nil
+}
+
+func (s *S3) List(ctx context.Context, prefix string) ([]string, error) {
+	var keys []string
+	p := s3.NewListObjectsV2Paginator(s.client, &s3.ListObjectsV2Input{Bucket: aws.String(s.bucket), Prefix: aws.String(s.prefix + prefix)})
+	for p.HasMorePages() {
+		page, err := p.NextPage(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("listing %s: %s", s.url(prefix), s3Cause(err))
+		}
+		for _, o := range page.Contents {
+			keys = append(keys, strings.TrimPrefix(aws.ToString(o.Key), s.prefix))
+		}
+	}
+	slices.Sort(keys)
+	return keys, nil
+}
+
+func (s *S3) Delete(ctx context.Context, keys ...string) error {
+	for batch := range slices.Chunk(keys, 1000) { // DeleteObjects' limit
+		ids := make([]types.ObjectIdentifier, len(batch))
+		for i, k := range batch {
+			ids[i] = types.ObjectIdentifier{Key: aws.String(s.prefix + k)}
+		}
+		out, err := s.client.DeleteObjects(ctx, &s3.DeleteObjectsInput{
+			Bucket: aws.String(s.bucket),
+			Delete: &types.Delete{Objects: ids, Quiet: aws.Bool(true)},
+		})
+		if err != nil {
+			return fmt.Errorf("deleting under %s: %s", s.String(), s3Cause(err))
+		}
+		// DeleteObjects answers 200 with per-key errors.
+		if len(out.Errors) > 0 {
+			e := out.Errors[0]
+			return fmt.Errorf("deleting s3://%s/%s: %s (%d keys failed)", s.bucket, aws.ToString(e.Key), aws.ToString(e.Message), len(out.Errors))
+		}
+	}
+	return nil
+}
+
+// s3Cause is the service's error code and message, without the SDK's
+// request ids and retry chatter; what to check comes with the common ones.
+func s3Cause(err error) string {
+	var ae smithy.APIError
+	if !errors.As(err, &ae) {
+		return err.Error()
+	}
+	msg := ae.ErrorCode() + ": " + ae.ErrorMessage()
+	switch ae.ErrorCode() {
+	case "NoSuchBucket":
+		msg += " (create the bucket, or check the name)"
+	case "AccessDenied", "InvalidAccessKeyId", "SignatureDoesNotMatch":
+		msg += " (check the AWS credentials and their permissions on this prefix)"
+	}
+	return msg
+}
+

@@ -1,0 +1,221 @@
+package load
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"math/rand/v2"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/aws-sdk-go-v2/service/s3/types"
+	"github.com/invoice-export/invoice-export/internal/testkit"
+	"github.com/invoice-export/invoice-export/transform"
+)
+
+func openMinIO(t *testing.T) (*testkit.MinIO, Sink) {
+	t.Helper()
+	m := testkit.StartMinIO(t)
+	sink, err := Open(context.Background(), "s3://"+m.Bucket+"/exports/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := sink.String(); got != "s3://exports/exports" {
+		t.Errorf("String() = %q", got)
+	}
+	return m, sink
+}
+
+func put(t *testing.T, sink Sink, key string, data []byte) {
+	t.Helper()
+	obj, err := sink.Create(context.Background(), key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := obj.Write(data); err != nil {
+		t.Fatal(err)
+	}
+	if err := obj.Commit(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func get(t *testing.T, sink Sink, key string) []byte {
+	t.Helper()
+	r, err := sink.Open(context.Background(), key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	b, err := io.ReadAll(r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+func TestS3SinkContract(t *testing.T) {
+	m, sink := openMinIO(t)
+	ctx := context.Background()
+
+	put(t, sink, "a/small.txt", []byte("hello"))
+	if got := string(get(t, sink, "a/small.txt")); got != "hello" {
+		t.Errorf("small object = %q", got)
+	}
+	head, err := m.Client.HeadObject(ctx, &s3.HeadObjectInput{Bucket: aws.String(m.Bucket), Key: aws.String("exports/a/small.txt")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if head.ServerSideEncryption != types.ServerSideEncryptionAes256 {
+		t.Errorf("ServerSideEncryption = %q, want AES256", head.ServerSideEncryption)
+	}
+
+	// Three parts and a bit, written in odd-sized pieces: a multipart upload
+	// that must come back byte for byte.
+	big := make([]byte, 3*s3PartSize+12345)
+	rand.NewChaCha8([32]byte{1}).Read(big)
+	obj, err := sink.Create(ctx, "a/big.bin")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for rest := big; len(rest) > 0; {
+		n := min(len(rest), 777_777)
+		if _, err := obj.Write(rest[:n]); err != nil {
+			t.Fatal(err)
+		}
+		rest = rest[n:]
+	}
+	if err := obj.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	if sha256.Sum256(get(t, sink, "a/big.bin")) != sha256.Sum256(big) {
+		t.Error("the multipart object does not round-trip")
+	}
+	head, err = m.Client.HeadObject(ctx, &s3.HeadObjectInput{Bucket: aws.String(m.Bucket), Key: aws.String("exports/a/big.bin")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if etag := aws.ToString(head.ETag); !strings.Contains(etag, "-4") {
+		t.Errorf("ETag %s: want a 4-part multipart upload", etag)
+	}
+
+	// An aborted object, multipart or not, leaves nothing behind.
+	for _, size := range []int{10, 2*s3PartSize + 1} {
+		obj, err := sink.Create(ctx, "a/aborted.bin")
+		if err != nil {
+			t.Fatal(err)
+		}
+		obj.Write(big[:size])
+		obj.Abort()
+	}
+	if _, err := sink.Open(ctx, "a/aborted.bin"); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("aborted object: Open error = %v, want fs.ErrNotExist", err)
+	}
+	uploads, err := m.Client.ListMultipartUploads(ctx, &s3.ListMultipartUploadsInput{Bucket: aws.String(m.Bucket)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(uploads.Uploads) != 0 {
+		t.Errorf("%d multipart uploads left pending", len(uploads.Uploads))
+	}
+
+	// List pages past 1000 keys and sorts; Delete batches past 1000.
+	var want []string
+	for i := range 1003 {
+		k := fmt.Sprintf("many/%04d", 1002-i)
+		put(t, sink, k, nil)
+		want = append(want, k)
+	}
+	slices.Sort(want)
+	keys, err := sink.List(ctx, "many/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(keys, want) {
+		t.Fatalf("List: %d keys, first %q; want %d", len(keys), keys[:min(3, len(keys))], len(want))
+	}
+	if err := sink.Delete(ctx, append(keys, "many/missing")...); err != nil {
+		t.Fatal(err)
+	}
+	if keys, _ := sink.List(ctx, "many/"); len(keys) != 0 {
+		t.Errorf("%d keys left after Delete", len(keys))
+	}
+	if keys := m.Keys(t, ""); !slices.Equal(keys, []string{"exports/a/big.bin", "exports/a/small.txt"}) {
+		t.Errorf("bucket holds %q", keys)
+	}
+}
+
+func TestS3ClearErrors(t *testing.T) {
+	m := testkit.StartMinIO(t)
+	sink, err := Open(context.Background(), "s3://no-such-bucket/x")
+	if err != nil {
+		t.Fatal(err)
+	}
+	obj, _ := sink.Create(context.Background(), "k")
+	obj.Write([]byte("data"))
+	err = obj.Commit()
+	if err == nil || !strings.Contains(err.Error(), "s3://no-such-bucket/x/k") || !strings.Contains(err.Error(), "NoSuchBucket") {
+		t.Errorf("missing bucket: %v", err)
+	}
+	t.Setenv("AWS_SECRET_ACCESS_KEY", "wrong-secret-value")
+	sink, _ = Open(context.Background(), "s3://"+m.Bucket)
+	_, err = sink.List(context.Background(), "")
+	if err == nil || !strings.Contains(err.Error(), "check the AWS credentials") || strings.Contains(err.Error(), "wrong-secret-value") {
+		t.Errorf("bad credentials: %v", err)
+	}
+	if _, err := Open(context.Background(), "s3:///prefix"); err == nil {
+		t.Error("s3:///prefix: no error")
+	}
+}
+
+// The partition store behaves on S3 as on a folder: the manifest after the
+// data, stale parts removed after it, the same bytes as a folder gives.
+func TestS3Partitions(t *testing.T) {
+	_, sink := openMinIO(t)
+	ctx := context.Background()
+	put(t, sink, "charge_lines/provider=warpstream/billing_period=2026-10/part-00003.parquet", []byte("stale"))
+	order := &orderSink{Sink: sink}
+	lines := syntheticLines(5000)
+	m := writePartition(t, order, lines, []transform.Invoice{sampleInvoice})
+	want := []string{
+		"commit charge_lines/provider=warpstream/billing_period=2026-10/part-00000.parquet",
+		"commit invoices/provider=warpstream/billing_period=2026-10/part-00000.parquet",
+		"commit _manifests/provider=warpstream/billing_period=2026-10.json",
+		"delete charge_lines/provider=warpstream/billing_period=2026-10/part-00003.parquet",
+	}
+	if !slices.Equal(order.log, want) {
+		t.Errorf("order = %q\nwant    %q", order.log, want)
+	}
+	keys, err := sink.List(ctx, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := []string{
+		"_manifests/provider=warpstream/billing_period=2026-10.json",
+		"charge_lines/provider=warpstream/billing_period=2026-10/part-00000.parquet",
+		"invoices/provider=warpstream/billing_period=2026-10/part-00000.parquet",
+	}; !slices.Equal(keys, want) {
+		t.Errorf("keys = %q", keys)
+	}
+	if m.Rows != 5000 {
+		t.Errorf("manifest rows = %d", m.Rows)
+	}
+	folder, _ := NewFolder(t.TempDir())
+	fm := writePartition(t, folder, lines, []transform.Invoice{sampleInvoice})
+	for i, f := range m.Files {
+		got := get(t, sink, f.Key)
+		if fmt.Sprintf("%x", sha256.Sum256(got)) != f.SHA256 || f.SHA256 != fm.Files[i].SHA256 {
+			t.Errorf("%s: S3 bytes differ from the manifest or from the folder's", f.Key)
+		}
+	}
+	if !bytes.Contains(get(t, sink, "_manifests/provider=warpstream/billing_period=2026-10.json"), []byte(m.Files[0].SHA256)) {
+		t.Error("the manifest on S3 does not list the file's sha256")
+	}
+}
