@@ -195,4 +195,3 @@ func s3Cause(err error) string {
 	}
 	return msg
 }
-
