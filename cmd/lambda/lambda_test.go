@@ -1,0 +1,492 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/invoice-export/invoice-export/internal/testkit"
+)
+
+var repoRoot, _ = filepath.Abs("../..")
+
+// bootstrap is the real binary, built once as Lambda runs it (no cgo, no
+// RPC shim), for the host's architecture.
+var bootstrap = sync.OnceValues(func() (string, error) {
+	dir, err := os.MkdirTemp("", "invoice-export-lambda")
+	if err != nil {
+		return "", err
+	}
+	bin := filepath.Join(dir, "bootstrap")
+	cmd := exec.Command("go", "build", "-tags", "lambda.norpc", "-trimpath", "-o", bin, ".")
+	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		return "", fmt.Errorf("go build: %v\n%s", err, out)
+	}
+	return bin, nil
+})
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if bin, err := bootstrap(); err == nil {
+		os.RemoveAll(filepath.Dir(bin))
+	}
+	os.Exit(code)
+}
+
+// runtimeAPI is a fake Lambda Runtime API: it hands out queued events on
+// invocation/next and records what the function answers.
+type runtimeAPI struct {
+	*httptest.Server
+	events  chan string
+	answers chan answer
+	nexts   chan time.Time // when each invocation/next arrived
+	stop    chan struct{}
+}
+
+type answer struct {
+	id    string
+	error bool
+	body  string
+}
+
+func newRuntimeAPI(t testing.TB) *runtimeAPI {
+	api := &runtimeAPI{events: make(chan string, 10), answers: make(chan answer, 10), nexts: make(chan time.Time, 10), stop: make(chan struct{})}
+	var n atomic.Int64
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /2018-06-01/runtime/invocation/next", func(w http.ResponseWriter, r *http.Request) {
+		select {
+		case api.nexts <- time.Now():
+		default:
+		}
+		select {
+		case ev := <-api.events:
+			id := "req-" + strconv.FormatInt(n.Add(1), 10)
+			w.Header().Set("Lambda-Runtime-Aws-Request-Id", id)
+			w.Header().Set("Lambda-Runtime-Deadline-Ms", strconv.FormatInt(time.Now().Add(5*time.Minute).UnixMilli(), 10))
+			w.Header().Set("Lambda-Runtime-Invoked-Function-Arn", "arn:aws:lambda:us-east-1:123456789012:function:invoice-export")
+			w.Header().Set("Lambda-Runtime-Trace-Id", "Root=1-00000000-000000000000000000000000")
+			io.WriteString(w, ev)
+		case <-api.stop:
+			http.Error(w, "shutting down", http.StatusGone)
+		}
+	})
+	record := func(isErr bool) http.HandlerFunc {
+		return func(w http.ResponseWriter, r *http.Request) {
+			b, _ := io.ReadAll(r.Body)
+			api.answers <- answer{id: r.PathValue("id"), error: isErr, body: string(b)}
+			w.WriteHeader(http.StatusAccepted)
+		}
+	}
+	mux.HandleFunc("POST /2018-06-01/runtime/invocation/{id}/response", record(false))
+	mux.HandleFunc("POST /2018-06-01/runtime/invocation/{id}/error", record(true))
+	api.Server = httptest.NewServer(mux)
+	t.Cleanup(func() { close(api.stop); api.Close() })
+	return api
+}
+
+// invoke queues one event and waits for the function's answer.
+func (api *runtimeAPI) invoke(t testing.TB, event string) answer {
+	t.Helper()
+	api.events <- event
+	select {
+	case a := <-api.answers:
+		return a
+	case <-time.After(2 * time.Minute):
+		t.Fatalf("no answer to %s", event)
+		return answer{}
+	}
+}
+
+// function is the bootstrap process, with its output captured.
+type function struct {
+	api            *runtimeAPI
+	stdout, stderr *syncBuffer
+}
+
+// syncBuffer is written by exec's copying goroutine and read by the test.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+func (s *syncBuffer) String() string { s.mu.Lock(); defer s.mu.Unlock(); return s.b.String() }
+
+// runRecords waits for n run-level metric records on stdout: the process
+// writes them before it answers, but the pipe may deliver them after.
+func (f *function) runRecords(t testing.TB, n int) []map[string]any {
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		recs := emf(t, f.stdout.String())
+		if len(recs) >= n || time.Now().After(deadline) {
+			return recs
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+func startFunction(t testing.TB, env map[string]string) *function {
+	t.Helper()
+	bin, err := bootstrap()
+	if err != nil {
+		t.Fatal(err)
+	}
+	api := newRuntimeAPI(t)
+	f := &function{api: api, stdout: &syncBuffer{}, stderr: &syncBuffer{}}
+	cmd := exec.Command(bin)
+	cmd.Env = []string{
+		"PATH=" + os.Getenv("PATH"),
+		"AWS_LAMBDA_RUNTIME_API=" + strings.TrimPrefix(api.URL, "http://"),
+		"AWS_LAMBDA_FUNCTION_NAME=invoice-export-test",
+		"AWS_LAMBDA_FUNCTION_MEMORY_SIZE=1024",
+		"AWS_REGION=us-east-1",
+		"AWS_ACCESS_KEY_ID=AKIDTEST", "AWS_SECRET_ACCESS_KEY=test-secret",
+		"AWS_EC2_METADATA_DISABLED=true",
+		"HOME=" + t.TempDir(),
+	}
+	for k, v := range env {
+		cmd.Env = append(cmd.Env, k+"="+v)
+	}
+	cmd.Stdout, cmd.Stderr = f.stdout, f.stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+	return f
+}
+
+// fakeAWS answers GetSecretValue or GetParameter (AWS JSON 1.1) from values,
+// counting the calls.
+func fakeAWS(t testing.TB, target string, values map[string]string) (*httptest.Server, *atomic.Int64) {
+	var calls atomic.Int64
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		calls.Add(1)
+		var in struct{ SecretId, Name string }
+		json.NewDecoder(r.Body).Decode(&in)
+		w.Header().Set("Content-Type", "application/x-amz-json-1.1")
+		if got := r.Header.Get("X-Amz-Target"); got != target {
+			w.WriteHeader(http.StatusBadRequest)
+			fmt.Fprintf(w, `{"__type":"UnknownOperationException","message":"%s"}`, got)
+			return
+		}
+		v, ok := values[in.SecretId+in.Name]
+		if !ok {
+			w.WriteHeader(http.StatusBadRequest)
+			io.WriteString(w, `{"__type":"ResourceNotFoundException","message":"not found"}`)
+			return
+		}
+		if in.SecretId != "" {
+			json.NewEncoder(w).Encode(map[string]string{"ARN": in.SecretId, "Name": "k", "SecretString": v})
+		} else {
+			json.NewEncoder(w).Encode(map[string]any{"Parameter": map[string]string{"Name": in.Name, "Type": "SecureString", "Value": v}})
+		}
+	}))
+	t.Cleanup(srv.Close)
+	return srv, &calls
+}
+
+const (
+	wsKey   = "aks_LAMBDA_TEST_WARPSTREAM_KEY_0123456789"
+	crdbKey = "CCDB1_LAMBDA_TEST_COCKROACH_KEY_0123456789"
+	scKey   = "LAMBDA-TEST-SPECTRO-KEY-0123456789"
+)
+
+// vendorEnv starts the three fake vendor APIs on the sample captures.
+func vendorEnv(t testing.TB) map[string]string {
+	caps := filepath.Join(repoRoot, "testdata/captures")
+	return map[string]string{
+		"WARPSTREAM_API_URL":   testkit.FakeWarpStream(t, caps, wsKey, "POST").URL,
+		"COCKROACH_API_URL":    testkit.FakeCockroachDB(t, caps, crdbKey).URL,
+		"SPECTROCLOUD_API_URL": testkit.FakeSpectroCloud(t, caps, scKey, true).URL,
+	}
+}
+
+type manifest struct {
+	Provider      string `json:"provider"`
+	BillingPeriod string `json:"billing_period"`
+	Rows          int64  `json:"rows"`
+	Reconciled    bool   `json:"reconciled"`
+}
+
+func manifests(t testing.TB, out string) map[string]manifest {
+	t.Helper()
+	files, _ := filepath.Glob(filepath.Join(out, "_manifests", "provider=*", "*.json"))
+	ms := map[string]manifest{}
+	for _, f := range files {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var m manifest
+		if err := json.Unmarshal(b, &m); err != nil {
+			t.Fatal(err)
+		}
+		ms[m.Provider+" "+m.BillingPeriod] = m
+	}
+	return ms
+}
+
+// emf returns the run-level Embedded Metric Format records the function
+// printed.
+func emf(t testing.TB, stdout string) []map[string]any {
+	var recs []map[string]any
+	sc := bufio.NewScanner(strings.NewReader(stdout))
+	sc.Buffer(nil, 1<<20)
+	for sc.Scan() {
+		var rec map[string]any
+		if json.Unmarshal(sc.Bytes(), &rec) == nil && rec["_aws"] != nil && rec["Provider"] == nil {
+			recs = append(recs, rec)
+		}
+	}
+	return recs
+}
+
+// The real bootstrap, driven through the Runtime API: keys from Secrets
+// Manager and SSM (read once), a backfill event exports every provider into
+// OUTPUT_URI, a bad event is refused, and no key is printed or written.
+func TestBootstrapExports(t *testing.T) {
+	sm, smCalls := fakeAWS(t, "secretsmanager.GetSecretValue", map[string]string{"arn:aws:secretsmanager:us-east-1:123456789012:secret:ws": wsKey})
+	ps, psCalls := fakeAWS(t, "AmazonSSM.GetParameter", map[string]string{"/invoice-export/cockroach": crdbKey})
+	out := t.TempDir()
+	env := vendorEnv(t)
+	env["OUTPUT_URI"] = out
+	env["AWS_ENDPOINT_URL_SECRETS_MANAGER"] = sm.URL
+	env["AWS_ENDPOINT_URL_SSM"] = ps.URL
+	env["WARPSTREAM_API_KEY_SECRET_ARN"] = "arn:aws:secretsmanager:us-east-1:123456789012:secret:ws"
+	env["COCKROACH_API_KEY_PARAMETER"] = "/invoice-export/cockroach"
+	env["SPECTROCLOUD_API_KEY"] = scKey
+	fn := startFunction(t, env)
+
+	a := fn.api.invoke(t, `{"from":"2026-10","to":"2026-11","as_of":"2026-11-03"}`)
+	if a.error {
+		t.Fatalf("backfill failed: %s\nstdout:\n%s\nstderr:\n%s", a.body, fn.stdout, fn.stderr)
+	}
+	var res Result
+	if err := json.Unmarshal([]byte(a.body), &res); err != nil {
+		t.Fatalf("response %s: %v", a.body, err)
+	}
+	ms := manifests(t, out)
+	if len(res.Partitions) != 6 || len(ms) != 6 || res.Unreconciled != 0 {
+		t.Fatalf("response %s; manifests %v", a.body, ms)
+	}
+	var rows int64
+	for _, p := range res.Partitions {
+		m := ms[p.Provider+" "+p.Period]
+		if m.Rows != p.Rows || m.Rows == 0 || !m.Reconciled {
+			t.Errorf("%s %s: response says %d rows, manifest %+v", p.Provider, p.Period, p.Rows, m)
+		}
+		rows += p.Rows
+	}
+	if raws, _ := filepath.Glob(filepath.Join(out, "raw", "*", res.RunID, "*")); len(raws) != 3 {
+		t.Errorf("raw/ of run %s holds %v, want the three vendors", res.RunID, raws)
+	}
+
+	// A second invocation in the same process: the keys are not read again.
+	a = fn.api.invoke(t, `{"providers":["warpstream"],"from":"2026-10","to":"2026-10","as_of":"2026-11-03"}`)
+	if a.error || !strings.Contains(a.body, `"billing_period":"2026-10"`) {
+		t.Errorf("second backfill: %s", a.body)
+	}
+	if smCalls.Load() != 1 || psCalls.Load() != 1 {
+		t.Errorf("Secrets Manager called %d times, SSM %d: want once each per cold start", smCalls.Load(), psCalls.Load())
+	}
+
+	a = fn.api.invoke(t, `{"from":"2026-10","weeks":3}`)
+	if !a.error || !strings.Contains(a.body, "event not understood") || !strings.Contains(a.body, "Scheduled Event") {
+		t.Errorf("bad event: %+v", a)
+	}
+
+	recs := fn.runRecords(t, 2)
+	if len(recs) != 2 || recs[0]["FailedProviders"] != 0.0 || recs[0]["RowsWritten"] != float64(rows) || recs[0]["FunctionName"] != "invoice-export-test" {
+		t.Errorf("EMF run records: %v", recs)
+	}
+	printed := fn.stdout.String() + fn.stderr.String()
+	if !strings.Contains(printed, `"run_id":"`+res.RunID+`"`) {
+		t.Errorf("the logs do not carry the run id %s:\n%s", res.RunID, printed)
+	}
+	for _, key := range []string{wsKey, crdbKey, scKey} {
+		if strings.Contains(printed, key) {
+			t.Errorf("key %s… printed", key[:8])
+		}
+		filepath.WalkDir(out, func(p string, d os.DirEntry, err error) error {
+			if err == nil && !d.IsDir() {
+				if b, _ := os.ReadFile(p); bytes.Contains(b, []byte(key)) {
+					t.Errorf("key %s… written in %s", key[:8], p)
+				}
+			}
+			return nil
+		})
+	}
+}
+
+// A vendor that rejects its key fails the invocation (so Lambda retries and
+// the alarms fire) with a message naming it; the others are written.
+func TestBootstrapVendorFailure(t *testing.T) {
+	out := t.TempDir()
+	env := vendorEnv(t)
+	env["OUTPUT_URI"] = out
+	env["WARPSTREAM_API_KEY"] = wsKey
+	env["COCKROACH_API_KEY"] = "CCDB1_not_the_right_key"
+	env["SPECTROCLOUD_API_KEY"] = scKey
+	fn := startFunction(t, env)
+	a := fn.api.invoke(t, `{"as_of":"2026-11-03"}`)
+	if !a.error || !strings.Contains(a.body, "cockroachdb") || !strings.Contains(a.body, "401") || strings.Contains(a.body, "CCDB1_not_the_right_key") {
+		t.Fatalf("answer: %+v", a)
+	}
+	ms := manifests(t, out)
+	// As of the 3rd, the window is October (restated) and November.
+	for _, want := range []string{"warpstream 2026-10", "warpstream 2026-11", "spectrocloud 2026-10", "spectrocloud 2026-11"} {
+		if _, ok := ms[want]; !ok || len(ms) != 4 {
+			t.Errorf("manifests %v: want %s, and no cockroachdb", ms, want)
+		}
+	}
+	recs := fn.runRecords(t, 1)
+	if len(recs) != 1 || recs[0]["FailedProviders"] != 1.0 {
+		t.Errorf("EMF run records: %v", recs)
+	}
+}
+
+// In process: errors a deployment can make are one clear line.
+func TestHandlerConfigurationErrors(t *testing.T) {
+	for _, c := range []struct {
+		env  map[string]string
+		want string
+	}{
+		{map[string]string{"WARPSTREAM_API_KEY": "k"}, "OUTPUT_URI is not set"},
+		{map[string]string{"OUTPUT_URI": t.TempDir()}, "no provider to run"},
+		{map[string]string{"OUTPUT_URI": t.TempDir(), "WARPSTREAM_API_KEY": "k", "RESTATEMENT_DAYS": "x"}, "RESTATEMENT_DAYS"},
+		{map[string]string{"WARPSTREAM_API_KEY_SECRET_ARN": "a", "WARPSTREAM_API_KEY_PARAMETER": "b"}, "keep one"},
+	} {
+		getenv := func(k string) string { return c.env[k] }
+		h := &handler{getenv: getenv, keys: &keys{getenv: getenv}}
+		_, err := h.handle(context.Background(), json.RawMessage(`{"as_of":"2026-11-03"}`))
+		if err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%v: error %v, want %q", c.env, err, c.want)
+		}
+	}
+}
+
+// Near its deadline the run stops by itself, reports the failure and
+// leaves no partition behind.
+func TestHandlerStopsBeforeTheDeadline(t *testing.T) {
+	done := make(chan struct{})
+	slow := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		select {
+		case <-r.Context().Done():
+		case <-done:
+		}
+	}))
+	defer slow.Close()
+	defer close(done)
+	out := t.TempDir()
+	env := map[string]string{"OUTPUT_URI": out, "WARPSTREAM_API_KEY": wsKey, "WARPSTREAM_API_URL": slow.URL}
+	getenv := func(k string) string { return env[k] }
+	h := &handler{getenv: getenv, keys: &keys{getenv: getenv}}
+	ctx, cancel := context.WithDeadline(context.Background(), time.Now().Add(deadlineMargin+500*time.Millisecond))
+	defer cancel()
+	start := time.Now()
+	_, err := h.handle(ctx, json.RawMessage(`{"as_of":"2026-11-03"}`))
+	if err == nil || !strings.Contains(err.Error(), "warpstream") || !strings.Contains(err.Error(), "deadline") {
+		t.Errorf("error %v, want warpstream and the deadline", err)
+	}
+	if took := time.Since(start); took > 5*time.Second {
+		t.Errorf("took %v: the run did not stop at its deadline", took)
+	}
+	if ms := manifests(t, out); len(ms) != 0 {
+		t.Errorf("manifests written: %v", ms)
+	}
+	if parts, _ := filepath.Glob(filepath.Join(out, "charge_lines", "*", "*", "*")); len(parts) != 0 {
+		t.Errorf("data written: %v", parts)
+	}
+}
+
+func TestParseEvent(t *testing.T) {
+	r, err := parseEvent([]byte(`{"version":"0","detail-type":"Scheduled Event","source":"aws.events","detail":{}}`))
+	if err != nil || !r.From.IsZero() || !r.To.IsZero() || len(r.Providers) != 3 || !r.AsOf.IsZero() {
+		t.Errorf("scheduled event: %+v %v", r, err)
+	}
+	r, err = parseEvent([]byte(`{"from":"2025-01","to":"2025-12","providers":["cockroachdb"],"as_of":"2026-01-02"}`))
+	if err != nil || r.From.String() != "2025-01" || r.To.String() != "2025-12" || len(r.Providers) != 1 || r.AsOf.Format("2006-01-02") != "2026-01-02" {
+		t.Errorf("backfill: %+v %v", r, err)
+	}
+	for ev, want := range map[string]string{
+		`[]`:                         "event not understood",
+		`"go"`:                       "event not understood",
+		`{"from":"2025-13"}`:         "from",
+		`{"providers":["aws"]}`:      "unknown provider",
+		`{"as_of":"yesterday"}`:      "as_of",
+		`{"detail-type":"Other"}`:    "event not understood",
+		`{"from":"2025-01"} {"x":1}`: "event not understood",
+		`{"providers":"warpstream"}`: "event not understood",
+	} {
+		if _, err := parseEvent([]byte(ev)); err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("%s: error %v, want %q", ev, err, want)
+		}
+	}
+}
+
+// The deployment package must stay small: the arm64 binary as SAM builds it.
+func TestBootstrapSize(t *testing.T) {
+	bin := filepath.Join(t.TempDir(), "bootstrap")
+	cmd := exec.Command("go", "build", "-tags", "lambda.norpc", "-trimpath", "-ldflags=-s -w", "-o", bin, ".")
+	cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOOS=linux", "GOARCH=arm64")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	st, err := os.Stat(bin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("linux/arm64 bootstrap: %.1f MB", float64(st.Size())/1e6)
+	if st.Size() > 25e6 {
+		t.Errorf("bootstrap is %.1f MB, over the 25 MB budget", float64(st.Size())/1e6)
+	}
+}
+
+// BenchmarkColdStart times process start to the first invocation/next, the
+// part of a cold start the code controls.
+func BenchmarkColdStart(b *testing.B) {
+	if runtime.GOOS != "linux" {
+		b.Skip("linux only")
+	}
+	bin, err := bootstrap()
+	if err != nil {
+		b.Fatal(err)
+	}
+	api := newRuntimeAPI(b)
+	for b.Loop() {
+		cmd := exec.Command(bin)
+		cmd.Env = []string{"AWS_LAMBDA_RUNTIME_API=" + strings.TrimPrefix(api.URL, "http://")}
+		start := time.Now()
+		if err := cmd.Start(); err != nil {
+			b.Fatal(err)
+		}
+		select {
+		case at := <-api.nexts:
+			b.ReportMetric(float64(at.Sub(start).Microseconds())/1000, "ms-to-next")
+		case <-time.After(10 * time.Second):
+			b.Fatal("no invocation/next in 10 s")
+		}
+		cmd.Process.Kill()
+		cmd.Wait()
+	}
+}

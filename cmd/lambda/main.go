@@ -1,0 +1,123 @@
+// Command lambda is the scheduled export: an AWS Lambda on provided.al2023
+// (binary bootstrap) that runs the same pipeline as cmd/local against the
+// vendors' APIs and writes to OUTPUT_URI. The schedule's event means the
+// default window; a backfill event names a range (DESIGN §7).
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"time"
+
+	"github.com/aws/aws-lambda-go/lambda"
+	"github.com/aws/aws-lambda-go/lambdacontext"
+	invoiceexport "github.com/invoice-export/invoice-export"
+	"github.com/invoice-export/invoice-export/extract"
+	"github.com/invoice-export/invoice-export/load"
+)
+
+// deadlineMargin is kept back from the invocation's deadline: enough to
+// finish the partition being written and report, so Lambda never kills a
+// run mid-write (nothing half-written would be visible anyway, but the
+// error and metrics would be lost).
+const deadlineMargin = 20 * time.Second
+
+func main() {
+	h := &handler{getenv: os.Getenv, keys: &keys{getenv: os.Getenv}}
+	lambda.Start(h.handle)
+}
+
+type handler struct {
+	getenv func(string) string
+	keys   *keys
+}
+
+// Result is the invocation's answer when every provider was written.
+type Result struct {
+	RunID        string      `json:"run_id"`
+	Partitions   []partition `json:"partitions"`
+	Unreconciled int         `json:"unreconciled_invoices"`
+}
+
+type partition struct {
+	Provider string `json:"provider"`
+	Period   string `json:"billing_period"`
+	Rows     int64  `json:"rows"`
+}
+
+func (h *handler) handle(ctx context.Context, event json.RawMessage) (*Result, error) {
+	start := time.Now()
+	o := invoiceexport.Options{RunID: invoiceexport.NewRunID(start)}
+	requestID := ""
+	if lc, ok := lambdacontext.FromContext(ctx); ok {
+		requestID = lc.AwsRequestID
+	}
+	o.Logger = slog.New(slog.NewJSONHandler(os.Stdout, nil)).With("run_id", o.RunID, "request_id", requestID)
+	fail := func(err error) (*Result, error) {
+		o.Logger.Error("run failed", "error", err)
+		return nil, err
+	}
+
+	req, err := parseEvent(event)
+	if err != nil {
+		return fail(err)
+	}
+	getenv, err := h.keys.env(ctx)
+	if err != nil {
+		return fail(err)
+	}
+	o.Config = extract.ConfigFromEnv(getenv)
+	if o.RestatementDays, err = invoiceexport.RestatementDaysFromEnv(getenv); err != nil {
+		return fail(err)
+	}
+	dest := getenv("OUTPUT_URI")
+	if dest == "" {
+		return fail(errors.New("OUTPUT_URI is not set: set it to s3://bucket/prefix"))
+	}
+	day := req.AsOf
+	if day.IsZero() {
+		day = start.UTC()
+	}
+	o.AsOf = time.Date(day.Year(), day.Month(), day.Day(), 0, 0, 0, 0, time.UTC)
+	o.From, o.To = req.From, req.To
+
+	if deadline, ok := ctx.Deadline(); ok {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithDeadline(ctx, deadline.Add(-deadlineMargin))
+		defer cancel()
+	}
+	if o.Sink, err = load.Open(ctx, dest); err != nil {
+		return fail(fmt.Errorf("OUTPUT_URI %s: %w", dest, err))
+	}
+	var skipped []string
+	o.Providers, skipped = invoiceexport.Usable(req.Providers, invoiceexport.HasKey(o.Config))
+	for _, s := range skipped {
+		o.Logger.Warn(s)
+	}
+	if len(o.Providers) == 0 {
+		return fail(errors.New("no provider to run: no API key is configured (see *_API_KEY_SECRET_ARN)"))
+	}
+	o.Source = invoiceexport.LiveSource(o, extract.HTTPOptions{})
+	window := "default"
+	if !req.From.IsZero() || !req.To.IsZero() {
+		window = "backfill " + req.From.String() + ".." + req.To.String()
+	}
+	o.Logger.Info("run started", "providers", o.Providers, "as_of", o.AsOf.Format("2006-01-02"), "window", window)
+
+	rep := invoiceexport.Run(ctx, o)
+	emitMetrics(os.Stdout, getenv("AWS_LAMBDA_FUNCTION_NAME"), o.Providers, rep, time.Since(start))
+	res := &Result{RunID: o.RunID, Unreconciled: rep.Unreconciled()}
+	for _, p := range rep.Partitions {
+		res.Partitions = append(res.Partitions, partition{p.Provider, p.Period.String(), p.Manifest.Rows})
+	}
+	if err := rep.Err(); err != nil {
+		// Lambda retries, the on-failure queue and the alarm all key on an error.
+		return fail(fmt.Errorf("run %s: %d provider/period(s) failed (the others were written): %w", o.RunID, len(rep.Failures), err))
+	}
+	o.Logger.Info("run finished", "partitions", len(res.Partitions), "unreconciled_invoices", res.Unreconciled, "seconds", time.Since(start).Seconds())
+	return res, nil
+}
