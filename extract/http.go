@@ -310,3 +310,24 @@ func (g *gate) acquire(ctx context.Context) error {
 }
 
 func (g *gate) release() { <-g.slots }
+
+// HTTPOptionsFromEnv reads the client-side limits: VENDOR_REQUESTS_PER_SECOND
+// and VENDOR_CONCURRENCY (per vendor; unset means the defaults).
+func HTTPOptionsFromEnv(getenv func(string) string) (HTTPOptions, error) {
+	var o HTTPOptions
+	if v := strings.TrimSpace(getenv("VENDOR_REQUESTS_PER_SECOND")); v != "" {
+		f, err := strconv.ParseFloat(v, 64)
+		if err != nil || !(f > 0 && f <= 1000) {
+			return o, fmt.Errorf("VENDOR_REQUESTS_PER_SECOND=%q: use a number of requests per second above 0 (default 10)", v)
+		}
+		o.RequestsPerSecond = f
+	}
+	if v := strings.TrimSpace(getenv("VENDOR_CONCURRENCY")); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > 64 {
+			return o, fmt.Errorf("VENDOR_CONCURRENCY=%q: use a number of requests in flight from 1 to 64 (default 4)", v)
+		}
+		o.Concurrency = n
+	}
+	return o, nil
+}

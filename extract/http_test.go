@@ -271,3 +271,25 @@ func fmtAll(v any) string {
 	}
 	return b.String()
 }
+
+func TestHTTPOptionsFromEnv(t *testing.T) {
+	env := map[string]string{"VENDOR_REQUESTS_PER_SECOND": "2.5", "VENDOR_CONCURRENCY": "2"}
+	o, err := HTTPOptionsFromEnv(func(k string) string { return env[k] })
+	if err != nil || o.RequestsPerSecond != 2.5 || o.Concurrency != 2 {
+		t.Errorf("got %+v, %v", o, err)
+	}
+	if o, err := HTTPOptionsFromEnv(func(string) string { return "" }); err != nil || o.RequestsPerSecond != 0 || o.Concurrency != 0 {
+		t.Errorf("unset: %+v, %v (zero means the defaults)", o, err)
+	}
+	for k, v := range map[string]string{"VENDOR_REQUESTS_PER_SECOND": "0", "VENDOR_CONCURRENCY": "many"} {
+		_, err := HTTPOptionsFromEnv(func(name string) string {
+			if name == k {
+				return v
+			}
+			return ""
+		})
+		if err == nil || !strings.Contains(err.Error(), k) {
+			t.Errorf("%s=%s: error %v", k, v, err)
+		}
+	}
+}

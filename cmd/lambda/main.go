@@ -101,7 +101,11 @@ func (h *handler) handle(ctx context.Context, event json.RawMessage) (*Result, e
 	if len(o.Providers) == 0 {
 		return fail(errors.New("no provider to run: no API key is configured (see *_API_KEY_SECRET_ARN)"))
 	}
-	o.Source = invoiceexport.LiveSource(o, extract.HTTPOptions{})
+	opt, err := extract.HTTPOptionsFromEnv(getenv)
+	if err != nil {
+		return fail(err)
+	}
+	o.Source = invoiceexport.LiveSource(o, opt)
 	window := "default"
 	if !req.From.IsZero() || !req.To.IsZero() {
 		window = "backfill " + req.From.String() + ".." + req.To.String()

@@ -133,7 +133,11 @@ func run(args []string, stdout, stderr io.Writer, getenv func(string) string) in
 	var skipped []string
 	if *live {
 		o.Providers, skipped = invoiceexport.Usable(requested, invoiceexport.HasKey(o.Config))
-		o.Source = invoiceexport.LiveSource(o, extract.HTTPOptions{})
+		opt, err := extract.HTTPOptionsFromEnv(getenv)
+		if err != nil {
+			return fail("%v", err)
+		}
+		o.Source = invoiceexport.LiveSource(o, opt)
 		if *record != "" {
 			o.Source = extract.Record(o.Source, extract.SaveToDir(*record))
 		}
