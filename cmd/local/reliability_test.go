@@ -1,0 +1,272 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/invoice-export/invoice-export/internal/testkit"
+)
+
+const (
+	relWSKey   = "aks_RELIABILITY_warpstream_7f3a9c"
+	relCRDBKey = "CCDB1_RELIABILITY_cockroach_7f3a9c"
+	relSCKey   = "RELIABILITY-spectro-7f3a9c"
+)
+
+// vendors starts the three fake APIs on the sample captures, each behind
+// wrap (which may return the URL it is given), and returns the environment
+// of a live run against them.
+func vendors(t *testing.T, wrap func(provider, url string) string) map[string]string {
+	caps := filepath.Join(repoRoot, "testdata/captures")
+	return map[string]string{
+		"WARPSTREAM_API_KEY": relWSKey, "WARPSTREAM_API_URL": wrap("warpstream", testkit.FakeWarpStream(t, caps, relWSKey, "POST").URL),
+		"COCKROACH_API_KEY": relCRDBKey, "COCKROACH_API_URL": wrap("cockroachdb", testkit.FakeCockroachDB(t, caps, relCRDBKey).URL),
+		"SPECTROCLOUD_API_KEY": relSCKey, "SPECTROCLOUD_API_URL": wrap("spectrocloud", testkit.FakeSpectroCloud(t, caps, relSCKey, true).URL),
+	}
+}
+
+// assertNoKeys fails when any of the run's keys is in what it printed or
+// in any byte under the given folders.
+func assertNoKeys(t *testing.T, printed string, dirs ...string) {
+	t.Helper()
+	for _, key := range []string{relWSKey, relCRDBKey, relSCKey} {
+		if strings.Contains(printed, key) {
+			t.Errorf("key %s… printed", key[:8])
+		}
+		for _, dir := range dirs {
+			filepath.WalkDir(dir, func(p string, d os.DirEntry, err error) error {
+				if err == nil && !d.IsDir() {
+					if b, _ := os.ReadFile(p); bytes.Contains(b, []byte(key)) {
+						t.Errorf("key %s… written in %s", key[:8], p)
+					}
+				}
+				return nil
+			})
+		}
+	}
+}
+
+// Every vendor answers each request with faults first (503, 429 with
+// Retry-After, a reset connection, a truncated body, a slow answer): the
+// run gets through with exactly the clean run's files.
+func TestFlakyVendorsGiveExactFiles(t *testing.T) {
+	var proxies []*testkit.Faulty
+	env := vendors(t, func(_, url string) string {
+		p := testkit.FaultyProxy(t, url, 2)
+		proxies = append(proxies, p)
+		return p.URL
+	})
+	out, rec := t.TempDir(), t.TempDir()
+	code, stdout, stderr := runLocal(t, env, "--live", "-v", "--as-of", sampleAsOf, "--out", out, "--record", rec)
+	if code != 0 {
+		t.Fatalf("exit %d\n%s\n%s", code, stdout, stderr)
+	}
+	clean := t.TempDir()
+	if code, _, stderr := runLocal(t, nil, "--out", clean); code != 0 {
+		t.Fatalf("clean replay: exit %d: %s", code, stderr)
+	}
+	if got, want := dataFiles(t, out), dataFiles(t, clean); len(got) != 12 || !mapsEqual(got, want) {
+		t.Fatalf("flaky run and clean run differ:\n%v\n%v", got, want)
+	}
+	served := map[testkit.Fault]int{}
+	for _, p := range proxies {
+		for f, n := range p.Counts() {
+			served[f] += n
+		}
+	}
+	for f := range testkit.Fault(5) {
+		if served[f] == 0 {
+			t.Errorf("no %s fault was served: %v", f, served)
+		}
+	}
+	assertNoKeys(t, stdout+stderr, out, rec)
+}
+
+// One vendor down for good: the others are written, its partitions from an
+// earlier run stay byte for byte, the exit status is 1 and stderr names
+// the vendor, the period, the endpoint and the cause.
+func TestOneVendorDown(t *testing.T) {
+	out := t.TempDir()
+	if code, _, stderr := runLocal(t, nil, "--out", out); code != 0 {
+		t.Fatalf("first run: exit %d: %s", code, stderr)
+	}
+	before := snapshotProvider(t, out, "cockroachdb")
+	down := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		http.Error(w, "upstream connect error", http.StatusServiceUnavailable)
+	}))
+	defer down.Close()
+	env := vendors(t, func(provider, url string) string {
+		if provider == "cockroachdb" {
+			return down.URL
+		}
+		return url
+	})
+	code, stdout, stderr := runLocal(t, env, "--live", "--as-of", sampleAsOf, "--out", out)
+	if code != 1 {
+		t.Fatalf("exit %d, want 1\n%s\n%s", code, stdout, stderr)
+	}
+	if !strings.Contains(stderr, "FAILED cockroachdb") || !strings.Contains(stderr, "503") || !strings.Contains(stderr, "/api/v1/organization") {
+		t.Errorf("stderr does not name vendor, endpoint and cause:\n%s", stderr)
+	}
+	if after := snapshotProvider(t, out, "cockroachdb"); !mapsEqual(before, after) || len(before) != 6 {
+		t.Errorf("the failed vendor's partitions changed:\n%v\n%v", before, after)
+	}
+	for _, p := range []string{"warpstream", "spectrocloud"} {
+		runs, _ := filepath.Glob(filepath.Join(out, "raw", "*", "*", p))
+		if len(runs) != 1 {
+			t.Errorf("%s was not fetched live: %v", p, runs)
+		}
+	}
+	assertNoKeys(t, stdout+stderr, out)
+}
+
+// snapshotProvider hashes every file of one provider, manifests included.
+func snapshotProvider(t *testing.T, dest, provider string) map[string]string {
+	t.Helper()
+	sums := map[string]string{}
+	filepath.WalkDir(dest, func(p string, d os.DirEntry, err error) error {
+		if err == nil && !d.IsDir() && strings.Contains(p, "provider="+provider) {
+			b, _ := os.ReadFile(p)
+			rel, _ := filepath.Rel(dest, p)
+			sums[rel] = string(b)
+		}
+		return nil
+	})
+	return sums
+}
+
+// Two runs at once into the same folder leave what one run leaves.
+func TestConcurrentRuns(t *testing.T) {
+	in := filepath.Join(repoRoot, "testdata/captures")
+	out := t.TempDir()
+	var wg sync.WaitGroup
+	codes := make([]int, 2)
+	for i := range codes {
+		wg.Go(func() {
+			var o, e bytes.Buffer
+			codes[i] = run([]string{"--in", in, "--as-of", sampleAsOf, "--out", out}, &o, &e, func(string) string { return "" })
+		})
+	}
+	wg.Wait()
+	if codes[0] != 0 || codes[1] != 0 {
+		t.Fatalf("exit codes %v", codes)
+	}
+	one := t.TempDir()
+	if code, _, stderr := runLocal(t, nil, "--out", one); code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	if got, want := dataFiles(t, out), dataFiles(t, one); len(got) != 12 || !mapsEqual(got, want) {
+		t.Errorf("two runs at once:\n%v\none run:\n%v", got, want)
+	}
+	assertManifestsMatchFiles(t, out)
+}
+
+// assertManifestsMatchFiles checks what a reader relies on: every file a
+// manifest lists exists whole, with the size and sha256 it states.
+func assertManifestsMatchFiles(t *testing.T, dest string) {
+	t.Helper()
+	files, _ := filepath.Glob(filepath.Join(dest, "_manifests", "*", "*.json"))
+	for _, mf := range files {
+		var m struct {
+			Files []struct {
+				Key    string `json:"key"`
+				Bytes  int64  `json:"bytes"`
+				SHA256 string `json:"sha256"`
+			} `json:"files"`
+		}
+		readJSON(t, mf, &m)
+		if len(m.Files) != 2 {
+			t.Errorf("%s lists %d files", mf, len(m.Files))
+		}
+		for _, f := range m.Files {
+			sha, size := fileSHA(t, filepath.Join(dest, f.Key))
+			if sha != f.SHA256 || size != f.Bytes {
+				t.Errorf("%s: %s is %d bytes %s, the manifest says %d bytes %s", mf, f.Key, size, sha, f.Bytes, f.SHA256)
+			}
+		}
+	}
+}
+
+// Killing the command (SIGKILL) at any moment, then running it again,
+// gives the clean run's files; after every kill, each manifest still
+// matches the files it lists.
+func TestKilledAtAnyMomentThenRerun(t *testing.T) {
+	bin := filepath.Join(t.TempDir(), "local")
+	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	// Slow vendors (every request delayed once) make a run last long
+	// enough to be killed while fetching, transforming and writing.
+	env := vendors(t, func(_, url string) string { return testkit.FaultyProxy(t, url, 1).URL })
+	clean := t.TempDir()
+	if code, _, stderr := runLocal(t, nil, "--out", clean); code != 0 {
+		t.Fatalf("clean run: exit %d: %s", code, stderr)
+	}
+	want := dataFiles(t, clean)
+	out := t.TempDir()
+	runBin := func(timeout time.Duration) (killed bool) {
+		ctx, cancel := context.WithTimeout(context.Background(), timeout)
+		defer cancel()
+		cmd := exec.CommandContext(ctx, bin, "--live", "--as-of", sampleAsOf, "--out", out)
+		cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "HOME=" + os.Getenv("HOME")}
+		for k, v := range env {
+			cmd.Env = append(cmd.Env, k+"="+v)
+		}
+		cmd.Dir = repoRoot
+		err := cmd.Run() // CommandContext kills with SIGKILL
+		return ctx.Err() != nil && err != nil
+	}
+	kills := 0
+	for i, d := range []time.Duration{50, 150, 300, 500, 800, 1100, 1500, 2000} {
+		// Each kill lands on fresh, slow requests: the proxies remember
+		// requests they have delayed, so a new set of them is started.
+		env = vendors(t, func(_, url string) string { return testkit.FaultyProxy(t, url, 1+i%3).URL })
+		if runBin(d * time.Millisecond) {
+			kills++
+		}
+		assertManifestsMatchFiles(t, out)
+	}
+	if kills < 4 {
+		t.Errorf("only %d of 8 runs were killed mid-way: the test no longer exercises crashes", kills)
+	}
+	env = vendors(t, func(_, url string) string { return url })
+	if runBin(time.Minute) {
+		t.Fatal("the final run did not finish")
+	}
+	if got := dataFiles(t, out); !mapsEqual(got, want) {
+		t.Errorf("after kills and a rerun:\n%v\nclean:\n%v", got, want)
+	}
+	assertManifestsMatchFiles(t, out)
+	// Outside the layout, only the staging folder (swept after an hour) may
+	// hold what a killed run left.
+	entries, _ := os.ReadDir(out)
+	for _, e := range entries {
+		switch e.Name() {
+		case "charge_lines", "invoices", "_manifests", "raw", ".staging":
+		default:
+			t.Errorf("unexpected %s in the output", e.Name())
+		}
+	}
+}
+
+func fileSHA(t *testing.T, path string) (string, int64) {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Errorf("%v", err)
+		return "", 0
+	}
+	sum := sha256.Sum256(b)
+	return hex.EncodeToString(sum[:]), int64(len(b))
+}
