@@ -3,6 +3,8 @@ package main
 import (
 	"database/sql"
 	"fmt"
+	"os"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -27,6 +29,10 @@ func duckDBConvert(breakdowns, outDir string, month time.Time) (int64, error) {
 		if _, err := db.Exec(q); err != nil {
 			return 0, fmt.Errorf("%s: %w", q, err)
 		}
+	}
+	// COPY creates the partition folders but not their parent.
+	if err := os.MkdirAll(filepath.Dir(outDir), 0o755); err != nil {
+		return 0, err
 	}
 	q := duckDBQuery(breakdowns, outDir, month)
 	res, err := db.Exec(q)
