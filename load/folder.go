@@ -21,15 +21,16 @@ type Folder struct {
 
 const stagingDir = ".staging"
 
-// NewFolder opens (creating) a folder sink at root, and clears staging
-// files that a killed run may have left behind.
+// NewFolder opens a folder sink at root, and clears staging files that a
+// killed run may have left behind. The folder is created by the first
+// write, so that a run that writes nothing (--dry-run) leaves no trace.
 func NewFolder(root string) (*Folder, error) {
 	abs, err := filepath.Abs(root)
 	if err != nil {
 		return nil, err
 	}
-	if err := os.MkdirAll(filepath.Join(abs, stagingDir), 0o755); err != nil {
-		return nil, err
+	if st, err := os.Stat(abs); err == nil && !st.IsDir() {
+		return nil, errors.New("exists and is not a folder")
 	}
 	f := &Folder{root: abs}
 	f.sweep(time.Hour)
@@ -55,7 +56,11 @@ func (f *Folder) Create(ctx context.Context, key string) (Object, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	tmp, err := os.CreateTemp(filepath.Join(f.root, stagingDir), "*.tmp")
+	staging := filepath.Join(f.root, stagingDir)
+	if err := os.MkdirAll(staging, 0o755); err != nil {
+		return nil, err
+	}
+	tmp, err := os.CreateTemp(staging, "*.tmp")
 	if err != nil {
 		return nil, err
 	}
