@@ -36,7 +36,27 @@ type Options struct {
 	// Lookahead is how many periods of one provider are fetched ahead of
 	// the one being transformed [4].
 	Lookahead int
+	// Progress, if set, is told of each step; it is called from the
+	// providers' goroutines at once.
+	Progress func(Event)
 }
+
+// Event is a step of a run, for a progress display.
+type Event struct {
+	Provider string
+	Stage    Stage
+	Periods  int            // Planned: how many periods the provider exports
+	Period   extract.Period // Written, Failed (zero: the whole provider failed)
+	Rows     int64          // Written
+}
+
+type Stage int
+
+const (
+	Planned Stage = iota
+	Written
+	Failed
+)
 
 // Report is what a run did, for the summary, the logs and the exit status.
 type Report struct {
@@ -148,9 +168,16 @@ func Run(ctx context.Context, o Options) *Report {
 
 func runProvider(ctx context.Context, o *Options, store *load.Store, provider string) (parts []Partition, fails []Failure) {
 	log := o.Logger.With("provider", provider)
+	progress := func(e Event) {
+		if o.Progress != nil {
+			e.Provider = provider
+			o.Progress(e)
+		}
+	}
 	fail := func(p extract.Period, err error) {
 		fails = append(fails, Failure{Provider: provider, Period: p, Err: err})
 		log.Error("export failed", "period", periodAttr(p), "error", err.Error())
+		progress(Event{Stage: Failed, Period: p})
 	}
 	vendor, err := o.Config.Vendor(provider)
 	if err != nil {
@@ -163,6 +190,7 @@ func runProvider(ctx context.Context, o *Options, store *load.Store, provider st
 		return
 	}
 	log.Info("exporting", "periods", periodList(periods))
+	progress(Event{Stage: Planned, Periods: len(periods)})
 	jobs, err := vendor.Jobs(ctx, o.Source, extract.Plan{Periods: periods, AsOf: o.AsOf})
 	if err != nil {
 		fail(extract.Period{}, fmt.Errorf("listing invoices: %w", err))
@@ -217,6 +245,7 @@ func runProvider(ctx context.Context, o *Options, store *load.Store, provider st
 			} else {
 				logPartition(log, part)
 				parts = append(parts, part)
+				progress(Event{Stage: Written, Period: job.Period, Rows: part.Manifest.Rows})
 			}
 			for _, b := range f.bodies {
 				b.Close()

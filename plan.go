@@ -1,0 +1,75 @@
+package invoiceexport
+
+import (
+	"context"
+	"errors"
+	"sync"
+
+	"github.com/invoice-export/invoice-export/extract"
+	"github.com/invoice-export/invoice-export/load"
+)
+
+// ProviderPlan is what a run would do for one provider: the periods it
+// would export and the calls it would make, found without calling anyone.
+type ProviderPlan struct {
+	Provider string
+	Periods  []extract.Period
+	Calls    []extract.Call
+	// More: the vendor lists its invoices first, and the rest of the calls
+	// (one per invoice) follow from that answer.
+	More bool
+	Err  error
+}
+
+// Plan works out, for --dry-run, what Run would do with o. It reads the
+// destination's manifests (the default window depends on them) and nothing
+// else; o.Source is not used.
+func Plan(ctx context.Context, o Options) []ProviderPlan {
+	store := &load.Store{Sink: o.Sink, RunID: o.RunID, AsOf: o.AsOf}
+	var plans []ProviderPlan
+	for _, provider := range o.Providers {
+		plans = append(plans, planProvider(ctx, &o, store, provider))
+	}
+	return plans
+}
+
+func planProvider(ctx context.Context, o *Options, store *load.Store, provider string) (p ProviderPlan) {
+	p.Provider = provider
+	vendor, err := o.Config.Vendor(provider)
+	if err != nil {
+		p.Err = err
+		return p
+	}
+	if p.Periods, p.Err = window(ctx, store, provider, o); p.Err != nil {
+		return p
+	}
+	src := &dryRun{}
+	jobs, err := vendor.Jobs(ctx, src, extract.Plan{Periods: p.Periods, AsOf: o.AsOf})
+	p.Calls = src.calls
+	switch {
+	case errors.Is(err, errDryRun):
+		p.More = true
+	case err != nil:
+		p.Err = err
+	default:
+		for _, j := range jobs {
+			p.Calls = append(p.Calls, j.Calls...)
+		}
+	}
+	return p
+}
+
+var errDryRun = errors.New("dry run: not fetched")
+
+// dryRun is a Source that records calls instead of making them.
+type dryRun struct {
+	mu    sync.Mutex
+	calls []extract.Call
+}
+
+func (d *dryRun) Fetch(_ context.Context, c extract.Call) (*extract.Body, error) {
+	d.mu.Lock()
+	d.calls = append(d.calls, c)
+	d.mu.Unlock()
+	return nil, errDryRun
+}
