@@ -42,6 +42,7 @@ Examples:
                                                        # backfill a year of one vendor
   AWS_ENDPOINT_URL_S3=http://127.0.0.1:9000 go run ./cmd/local --out s3://bucket/prefix
                                                        # write to MinIO or any S3 endpoint
+  go run ./cmd/local --live --from 2025-01 --dry-run   # which calls and partitions a backfill would make
 
 Flags:
 `
@@ -63,7 +64,8 @@ func run(args []string, stdout, stderr io.Writer, getenv func(string) string) in
 		providers = fs.String("providers", "", "comma-separated `list` of providers (default: all: "+strings.Join(extract.Providers, ",")+")")
 		asOf      = fs.String("as-of", "", "fix \"today\" (`YYYY-MM-DD`, UTC): which period is open, the restatement window (default: today; "+sampleAsOf+" for the sample)")
 		record    = fs.String("record", "", "with --live, also save every raw response into `DIR` in the capture layout")
-		verbose   = fs.Bool("v", false, "log progress, not only warnings and errors")
+		verbose   = fs.Bool("v", false, "log every step, not only warnings and errors")
+		dryRun    = fs.Bool("dry-run", false, "print the calls and partitions the run would make; fetch and write nothing")
 	)
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
@@ -160,8 +162,15 @@ func run(args []string, stdout, stderr io.Writer, getenv func(string) string) in
 		return fail("no provider to run: every one was skipped")
 	}
 
+	if *dryRun {
+		printPlan(stdout, invoiceexport.Plan(ctx, o), o)
+		return 0
+	}
+	prog := newProgress(stderr, stderr == os.Stderr && isTerminal(os.Stderr))
+	o.Progress = prog.event
 	start := time.Now()
 	rep := invoiceexport.Run(ctx, o)
+	prog.finish()
 	printSummary(stdout, rep, o, o.Sink.String(), time.Since(start))
 	for _, f := range rep.Failures {
 		fmt.Fprintln(stderr, "invoice-export: FAILED "+f.Error())

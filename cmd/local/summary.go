@@ -17,7 +17,7 @@ import (
 func printSummary(w io.Writer, rep *invoiceexport.Report, o invoiceexport.Options, dest string, took time.Duration) {
 	fmt.Fprintf(w, "invoice-export run %s, as of %s, into %s (%s)\n\n", rep.RunID, o.AsOf.Format("2006-01-02"), dest, took.Round(time.Millisecond))
 	tw := tabwriter.NewWriter(w, 2, 8, 2, ' ', 0)
-	fmt.Fprintln(tw, "PROVIDER\tPERIOD\tROWS\tCURRENCY\tLINES TOTAL\tINVOICE TOTAL\tSTATUS\tRECONCILED")
+	fmt.Fprintln(tw, "PROVIDER\tPERIOD\tROWS\tCURRENCY\tLINES TOTAL\tINVOICE TOTAL\tSTATUS\tTIME\tRECONCILED")
 	for _, p := range rep.Partitions {
 		m := p.Manifest
 		// Invoices of the partition per currency: vendor totals and status.
@@ -52,7 +52,7 @@ func printSummary(w io.Writer, rep *invoiceexport.Report, o invoiceexport.Option
 		}
 		slices.Sort(currencies)
 		if len(currencies) == 0 {
-			fmt.Fprintf(tw, "%s\t%s\t%d\t\t\t\tno invoice\t\n", p.Provider, p.Period, m.Rows)
+			fmt.Fprintf(tw, "%s\t%s\t%d\t\t\t\tno invoice\t%s\t\n", p.Provider, p.Period, m.Rows, seconds(p.Duration))
 		}
 		for _, c := range currencies {
 			lines := m.Totals[c]
@@ -67,7 +67,7 @@ func printSummary(w io.Writer, rep *invoiceexport.Report, o invoiceexport.Option
 					}
 				}
 			}
-			fmt.Fprintf(tw, "%s\t%s\t%d\t%s\t%s\t%s\t%s\t%s\n", p.Provider, p.Period, m.Rows, c, lines, inv, status, rec)
+			fmt.Fprintf(tw, "%s\t%s\t%d\t%s\t%s\t%s\t%s\t%s\t%s\n", p.Provider, p.Period, m.Rows, c, lines, inv, status, seconds(p.Duration), rec)
 		}
 	}
 	tw.Flush()
@@ -82,4 +82,43 @@ func printSummary(w io.Writer, rep *invoiceexport.Report, o invoiceexport.Option
 		}
 	}
 	fmt.Fprintf(w, "\n%d partitions written, %d failed\n", len(rep.Partitions), len(rep.Failures))
+}
+
+func seconds(d time.Duration) string { return fmt.Sprintf("%.2fs", d.Seconds()) }
+
+// printPlan prints what --dry-run found: per provider, the periods, the
+// calls (or captures read) and the partitions a run would write.
+func printPlan(w io.Writer, plans []invoiceexport.ProviderPlan, o invoiceexport.Options) {
+	fmt.Fprintf(w, "dry run as of %s into %s: nothing fetched, nothing written\n", o.AsOf.Format("2006-01-02"), o.Sink)
+	for _, p := range plans {
+		fmt.Fprintf(w, "\n%s:", p.Provider)
+		if p.Err != nil {
+			fmt.Fprintf(w, " cannot plan: %v\n", p.Err)
+			continue
+		}
+		periods := make([]string, len(p.Periods))
+		for i, per := range p.Periods {
+			periods[i] = per.String()
+		}
+		fmt.Fprintf(w, " periods %s\n", strings.Join(periods, ", "))
+		for _, c := range p.Calls {
+			fmt.Fprintf(w, "  %s %s%s  -> %s\n", c.Method, c.Path, jsonBody(c.Body), c.Capture)
+		}
+		if p.More {
+			fmt.Fprintf(w, "  ... the rest follows from that answer: the invoice list, then one call per invoice in the periods\n")
+		}
+		for _, per := range p.Periods {
+			for _, table := range []string{"charge_lines", "invoices"} {
+				fmt.Fprintf(w, "  writes %s/provider=%s/billing_period=%s/part-00000.parquet\n", table, p.Provider, per)
+			}
+			fmt.Fprintf(w, "  writes _manifests/provider=%s/billing_period=%s.json\n", p.Provider, per)
+		}
+	}
+}
+
+func jsonBody(b []byte) string {
+	if len(b) == 0 {
+		return ""
+	}
+	return " " + string(b)
 }
