@@ -270,3 +270,53 @@ func fileSHA(t *testing.T, path string) (string, int64) {
 	sum := sha256.Sum256(b)
 	return hex.EncodeToString(sum[:]), int64(len(b))
 }
+
+// Bad data in a capture: a clear error naming vendor, capture file and
+// position; nothing written for that vendor and period; the rest written.
+func TestBadCapturesAreClearErrors(t *testing.T) {
+	for _, c := range []struct {
+		name, file, old, new, want string
+	}{
+		{"NaN", "warpstream/invoice_breakdowns/2026-10.json", `"total": 3.33331`, `"total": NaN`, "warpstream/invoice_breakdowns/2026-10.json"},
+		{"HTML", "cockroachdb/invoice/3b0d7c52-9a4e-4f1b-8c6d-2e5f7a9b1c04.json", "", "<html><body>502 Bad Gateway</body></html>", "cockroachdb/invoice/3b0d7c52-9a4e-4f1b-8c6d-2e5f7a9b1c04.json"},
+		{"absurd", "spectrocloud/invoice/6540e1f2a3b4c5d6e7f80912.json", `"billableAmount": `, `"billableAmount": 1e400000`, "spectrocloud/invoice/6540e1f2a3b4c5d6e7f80912.json"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			in := t.TempDir()
+			if err := os.CopyFS(in, os.DirFS(filepath.Join(repoRoot, "testdata/captures"))); err != nil {
+				t.Fatal(err)
+			}
+			path := filepath.Join(in, c.file)
+			b, err := os.ReadFile(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			body := c.new
+			if c.old != "" {
+				if !bytes.Contains(b, []byte(c.old)) {
+					t.Fatalf("%s has no %q", c.file, c.old)
+				}
+				body = strings.Replace(string(b), c.old, c.new, 1)
+			}
+			os.WriteFile(path, []byte(body), 0o644)
+			out := t.TempDir()
+			code, _, stderr := runLocal(t, nil, "--in", in, "--as-of", sampleAsOf, "--out", out)
+			if code != 1 || strings.Count(stderr, "FAILED") != 1 || !strings.Contains(stderr, c.want) || !strings.Contains(stderr, "bad data at byte") {
+				t.Fatalf("exit %d, stderr:\n%s", code, stderr)
+			}
+			provider := strings.Split(c.file, "/")[0]
+			if !strings.Contains(stderr, "FAILED "+provider+" 2026-10") {
+				t.Errorf("the failure does not name %s 2026-10:\n%s", provider, stderr)
+			}
+			files := dataFiles(t, out)
+			if len(files) != 10 {
+				t.Errorf("%d files written, want the 10 of the other partitions: %v", len(files), files)
+			}
+			for f := range files {
+				if strings.Contains(f, "provider="+provider+"/billing_period=2026-10") {
+					t.Errorf("wrote %s", f)
+				}
+			}
+		})
+	}
+}
