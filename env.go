@@ -2,6 +2,8 @@ package invoiceexport
 
 import (
 	"fmt"
+	"os"
+	"runtime/debug"
 	"strconv"
 )
 
@@ -21,4 +23,18 @@ func RestatementDaysFromEnv(getenv func(string) string) (int, error) {
 		return 0, fmt.Errorf("RESTATEMENT_DAYS=%q: use a number of days from 0 to 28", v)
 	}
 	return n, nil
+}
+
+// MemoryLimit is the soft limit LimitMemory sets: the export streams, and
+// its live heap stays in the tens of MB whatever the input's size, but the
+// GC's default lets the heap reach twice the live size before it collects
+// (peak RSS 101 MB on 5M lines without it, 76 MB with it; docs/performance.md).
+const MemoryLimit = 64 << 20
+
+// LimitMemory sets MemoryLimit unless GOMEMLIMIT says otherwise. It is a
+// soft limit: past it the GC collects more often, nothing fails.
+func LimitMemory() {
+	if os.Getenv("GOMEMLIMIT") == "" {
+		debug.SetMemoryLimit(MemoryLimit)
+	}
 }

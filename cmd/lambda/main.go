@@ -27,6 +27,7 @@ import (
 const deadlineMargin = 20 * time.Second
 
 func main() {
+	invoiceexport.LimitMemory()
 	h := &handler{getenv: os.Getenv, keys: &keys{getenv: os.Getenv}}
 	lambda.Start(h.handle)
 }

@@ -48,6 +48,7 @@ Flags:
 `
 
 func main() {
+	invoiceexport.LimitMemory()
 	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr, os.Getenv))
 }
 
