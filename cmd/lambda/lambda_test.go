@@ -319,6 +319,9 @@ func TestBootstrapExports(t *testing.T) {
 	if len(recs) != 2 || recs[0]["FailedProviders"] != 0.0 || recs[0]["RowsWritten"] != float64(rows) || recs[0]["FunctionName"] != "invoice-export-test" {
 		t.Errorf("EMF run records: %v", recs)
 	}
+	if !strings.Contains(fn.stdout.String(), `{"BilledCost":2800.79,"BillingPeriod":"2026-10","Currency":"USD","FunctionName":"invoice-export-test","Provider":"warpstream"`) {
+		t.Errorf("no BilledCost record for warpstream 2026-10 USD (2800.79) in:\n%s", fn.stdout)
+	}
 	printed := fn.stdout.String() + fn.stderr.String()
 	if !strings.Contains(printed, `"run_id":"`+res.RunID+`"`) {
 		t.Errorf("the logs do not carry the run id %s:\n%s", res.RunID, printed)

@@ -3,6 +3,7 @@ package main
 import (
 	"encoding/json"
 	"io"
+	"strconv"
 	"time"
 
 	invoiceexport "github.com/invoice-export/invoice-export"
@@ -17,8 +18,11 @@ func emitMetrics(w io.Writer, function string, providers []string, rep *invoicee
 		defs := make([]map[string]string, len(metrics))
 		for i, m := range metrics {
 			unit := "Count"
-			if m == "DurationSeconds" {
+			switch m {
+			case "DurationSeconds":
 				unit = "Seconds"
+			case "BilledCost":
+				unit = "None"
 			}
 			defs[i] = map[string]string{"Name": m, "Unit": unit}
 		}
@@ -43,6 +47,14 @@ func emitMetrics(w io.Writer, function string, providers []string, rep *invoicee
 		for _, part := range rep.Partitions {
 			if part.Provider == p {
 				rows += part.Manifest.Rows
+				// A dashboard's figure per partition and currency; the exact
+				// sums are in the data and the manifest.
+				for cur, sum := range part.Manifest.Totals {
+					cost, _ := strconv.ParseFloat(sum.String(), 64)
+					record([]string{"FunctionName", "Provider", "BillingPeriod", "Currency"}, map[string]any{
+						"Provider": p, "BillingPeriod": part.Period.String(), "Currency": cur, "BilledCost": cost,
+					}, "BilledCost")
+				}
 				for _, inv := range part.Invoices {
 					if inv.Final && !inv.Reconciled {
 						unreconciled++
