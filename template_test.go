@@ -10,7 +10,9 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/invoice-export/invoice-export/extract"
 	"github.com/invoice-export/invoice-export/load"
+	"gopkg.in/yaml.v3"
 )
 
 var update = flag.Bool("update", false, "rewrite the generated parts of template.yaml")
@@ -113,4 +115,121 @@ func namedQueries(t *testing.T) string {
 		b.WriteString("\n")
 	}
 	return b.String()
+}
+
+// node walks a template parsed as plain YAML: CloudFormation's short tags
+// (!Ref, !Sub, !If, ...) stay as tagged nodes, so every property can be
+// read as written.
+type node struct{ *yaml.Node }
+
+func (n node) get(path ...string) node {
+	cur := n.Node
+	for _, key := range path {
+		if cur == nil {
+			return node{}
+		}
+		if cur.Kind == yaml.DocumentNode {
+			cur = cur.Content[0]
+		}
+		var next *yaml.Node
+		for i := 0; i+1 < len(cur.Content) && cur.Kind == yaml.MappingNode; i += 2 {
+			if cur.Content[i].Value == key {
+				next = cur.Content[i+1]
+			}
+		}
+		cur = next
+	}
+	return node{cur}
+}
+
+// text is a scalar's value, or the tag and values of a tagged node, or the
+// node re-encoded: what a test can compare with a string.
+func (n node) text() string {
+	if n.Node == nil {
+		return "<missing>"
+	}
+	if n.Kind == yaml.ScalarNode && !strings.HasPrefix(n.Tag, "!") || n.Tag == "!!str" {
+		return n.Value
+	}
+	b, _ := yaml.Marshal(n.Node)
+	return strings.TrimSpace(string(b))
+}
+
+// TestTemplateProperties asserts what DESIGN §8 and the AWS issue require
+// of the stack, on the template as written.
+func TestTemplateProperties(t *testing.T) {
+	b, err := os.ReadFile("template.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var doc yaml.Node
+	if err := yaml.Unmarshal(b, &doc); err != nil {
+		t.Fatal(err)
+	}
+	root := node{&doc}
+	res := root.get("Resources")
+	fn := res.get("ExportFunction")
+	for _, c := range []struct {
+		got  node
+		want string
+	}{
+		{fn.get("Type"), "AWS::Serverless::Function"},
+		{fn.get("Metadata", "BuildMethod"), "makefile"},
+		{fn.get("Properties", "Runtime"), "provided.al2023"},
+		{fn.get("Properties", "Handler"), "bootstrap"},
+		{fn.get("Properties", "Architectures"), "[arm64]"},
+		{fn.get("Properties", "ReservedConcurrentExecutions"), "1"},
+		{fn.get("Properties", "Environment", "Variables", "OUTPUT_URI"), "!Sub s3://${OutputBucket}/${OutputPrefix}"},
+		{fn.get("Properties", "EventInvokeConfig", "DestinationConfig", "OnFailure", "Type"), "SQS"},
+		{fn.get("Properties", "Events", "Daily", "Type"), "ScheduleV2"},
+		{fn.get("Properties", "Events", "Daily", "Properties", "ScheduleExpressionTimezone"), "UTC"},
+		{fn.get("Properties", "Events", "Daily", "Properties", "RetryPolicy", "MaximumRetryAttempts"), "3"},
+		{fn.get("Properties", "Events", "Daily", "Properties", "DeadLetterConfig", "Arn"), "!GetAtt ScheduleDeadLetterQueue.Arn"},
+		{res.get("OutputBucket", "Properties", "BucketEncryption", "ServerSideEncryptionConfiguration"), "- ServerSideEncryptionByDefault:\n    SSEAlgorithm: AES256"},
+		{res.get("OutputBucket", "Properties", "PublicAccessBlockConfiguration", "RestrictPublicBuckets"), "true"},
+		{res.get("OutputBucketPolicy", "Properties", "PolicyDocument", "Statement"), "- Sid: TLSOnly"},
+		{res.get("ChargeLinesTable", "Properties", "TableInput", "Parameters", "projection.provider.values"), strings.Join(extract.Providers, ",")},
+		{res.get("InvoicesTable", "Properties", "TableInput", "Parameters", "projection.billing_period.format"), "yyyy-MM"},
+		{res.get("ChargeLinesTable", "Properties", "TableInput", "Parameters", "storage.location.template"),
+			"!Sub s3://${OutputBucket}/${OutputPrefix}/charge_lines/provider=${!provider}/billing_period=${!billing_period}"},
+		{res.get("AthenaWorkGroup", "Properties", "WorkGroupConfiguration", "ResultConfiguration", "OutputLocation"), "!Sub s3://${OutputBucket}/athena-results/"},
+		{res.get("FunctionErrorsAlarm", "Properties", "MetricName"), "Errors"},
+		{res.get("FailedProvidersAlarm", "Properties", "MetricName"), "FailedProviders"},
+		{res.get("UnreconciledInvoicesAlarm", "Properties", "MetricName"), "UnreconciledInvoices"},
+		{res.get("UnreconciledInvoicesAlarm", "Properties", "Namespace"), "InvoiceExport"},
+	} {
+		if got := c.got.text(); !strings.HasPrefix(got, c.want) {
+			t.Errorf("got %q, want %q", got, c.want)
+		}
+	}
+
+	// Least privilege: objects only under the output prefix, the listing
+	// only of it, and each secret only when it is named.
+	policy := fn.get("Properties", "Policies").text()
+	for _, want := range []string{
+		"Resource: !Sub ${OutputBucket.Arn}/${OutputPrefix}/*",
+		"s3:prefix: !Sub ${OutputPrefix}/*",
+		"Resource: !Ref WarpStreamApiKeySecretArn",
+		"Resource: !Ref CockroachApiKeySecretArn",
+		"Resource: !Ref SpectroCloudApiKeySecretArn",
+	} {
+		if !strings.Contains(policy, want) {
+			t.Errorf("the function's policy lacks %q:\n%s", want, policy)
+		}
+	}
+	if strings.Contains(policy, "Resource: '*'") || strings.Contains(policy, "s3:*") {
+		t.Errorf("the function's policy grants too much:\n%s", policy)
+	}
+
+	// Both tables are partitioned as the output layout is, and one named
+	// query stands for each file in queries/.
+	for _, table := range []string{"ChargeLinesTable", "InvoicesTable"} {
+		if got := res.get(table, "Properties", "TableInput", "PartitionKeys").text(); got != "- Name: provider\n  Type: string\n- Name: billing_period\n  Type: string" {
+			t.Errorf("%s partition keys:\n%s", table, got)
+		}
+	}
+	files, _ := filepath.Glob("queries/*.sql")
+	if n := strings.Count(string(b), "Type: AWS::Athena::NamedQuery"); n != len(files) || n < 6 {
+		t.Errorf("%d named queries for %d files in queries/", n, len(files))
+	}
 }
