@@ -4,15 +4,18 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"crypto/sha256"
 	"encoding/json"
 	"fmt"
 	"io"
+	"maps"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -20,6 +23,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/invoice-export/invoice-export/internal/gen"
 	"github.com/invoice-export/invoice-export/internal/testkit"
 )
 
@@ -95,6 +99,7 @@ func newRuntimeAPI(t testing.TB) *runtimeAPI {
 	}
 	mux.HandleFunc("POST /2018-06-01/runtime/invocation/{id}/response", record(false))
 	mux.HandleFunc("POST /2018-06-01/runtime/invocation/{id}/error", record(true))
+	mux.HandleFunc("POST /2018-06-01/runtime/init/error", record(true))
 	api.Server = httptest.NewServer(mux)
 	t.Cleanup(func() { close(api.stop); api.Close() })
 	return api
@@ -494,4 +499,76 @@ func BenchmarkColdStart(b *testing.B) {
 		cmd.Wait()
 	}
 	b.ReportMetric(total.Seconds()*1000/float64(b.N), "ms-to-next")
+}
+
+// The real bootstrap writing to a real MinIO: the EventBridge Scheduler's
+// Scheduled Event exports the open month (of today: the captures are
+// generated for it), a backfill of that month replaces it byte for byte,
+// and a malformed event is refused.
+func TestBootstrapToMinIO(t *testing.T) {
+	m := testkit.StartMinIO(t)
+	today := time.Now().UTC()
+	month := time.Date(today.Year(), today.Month(), 1, 0, 0, 0, 0, time.UTC)
+	caps := t.TempDir()
+	if _, err := gen.Write(caps, gen.Config{Seed: 7, Lines: 3000, Start: month, Pending: true, PendingDays: max(today.Day()-1, 1)}); err != nil {
+		t.Fatal(err)
+	}
+	fn := startFunction(t, map[string]string{
+		"WARPSTREAM_API_KEY": wsKey, "WARPSTREAM_API_URL": testkit.FakeWarpStream(t, caps, wsKey, "POST").URL,
+		"OUTPUT_URI":          "s3://" + m.Bucket + "/lambda",
+		"RESTATEMENT_DAYS":    "0", // the open month only, whatever today is
+		"AWS_ENDPOINT_URL_S3": m.Endpoint, "AWS_ACCESS_KEY_ID": os.Getenv("AWS_ACCESS_KEY_ID"), "AWS_SECRET_ACCESS_KEY": os.Getenv("AWS_SECRET_ACCESS_KEY"),
+	})
+	period := month.Format("2006-01")
+	scheduled := `{"version":"0","id":"53dc4d37-cffa-4f76-80c9-8b7d4a4d2eaa","detail-type":"Scheduled Event","source":"aws.events",` +
+		`"account":"123456789012","time":"` + today.Format(time.RFC3339) + `","region":"us-east-1",` +
+		`"resources":["arn:aws:events:us-east-1:123456789012:rule/invoice-export"],"detail":{}}`
+	a := fn.api.invoke(t, scheduled)
+	if a.error || !strings.Contains(a.body, `"billing_period":"`+period+`"`) {
+		t.Fatalf("scheduled event: %+v\n%s", a, fn.stderr)
+	}
+	data := func() map[string]string {
+		dir := t.TempDir()
+		m.Download(t, "lambda/", dir)
+		sums := map[string]string{}
+		for _, k := range m.Keys(t, "lambda/") {
+			if strings.HasSuffix(k, ".parquet") {
+				b, _ := os.ReadFile(filepath.Join(dir, strings.TrimPrefix(k, "lambda/")))
+				sums[k] = fmt.Sprintf("%x", sha256.Sum256(b))
+			}
+		}
+		db := testkit.DuckDB(t)
+		rows := testkit.Value(t, db, `SELECT count(*) FROM `+testkit.Table(dir, "charge_lines"))
+		if want := fmt.Sprintf(`"rows":%s`, rows); !strings.Contains(a.body, want) {
+			t.Errorf("DuckDB reads %s lines from MinIO; the response says %s", rows, a.body)
+		}
+		return sums
+	}
+	first := data()
+	want := []string{
+		"lambda/charge_lines/provider=warpstream/billing_period=" + period + "/part-00000.parquet",
+		"lambda/invoices/provider=warpstream/billing_period=" + period + "/part-00000.parquet",
+	}
+	if len(first) != 2 || first[want[0]] == "" || first[want[1]] == "" {
+		t.Fatalf("Parquet in MinIO: %v", first)
+	}
+	if !slices.Contains(m.Keys(t, "lambda/_manifests/"), "lambda/_manifests/provider=warpstream/billing_period="+period+".json") {
+		t.Errorf("no manifest: %v", m.Keys(t, "lambda/"))
+	}
+	if raws := m.Keys(t, "lambda/raw/"); len(raws) != 2 {
+		t.Errorf("raw responses: %v", raws)
+	}
+
+	a = fn.api.invoke(t, `{"from":"`+period+`","to":"`+period+`","providers":["warpstream"]}`)
+	if a.error {
+		t.Fatalf("backfill: %s", a.body)
+	}
+	if again := data(); !maps.Equal(first, again) {
+		t.Errorf("the backfill changed the data files:\n%v\n%v", first, again)
+	}
+
+	a = fn.api.invoke(t, `{"detail-type":"Scheduled Event"`)
+	if !a.error || !strings.Contains(a.body, "event not understood") {
+		t.Errorf("malformed event: %+v", a)
+	}
 }

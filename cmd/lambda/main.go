@@ -29,7 +29,7 @@ const deadlineMargin = 20 * time.Second
 func main() {
 	invoiceexport.LimitMemory()
 	h := &handler{getenv: os.Getenv, keys: &keys{getenv: os.Getenv}}
-	lambda.Start(h.handle)
+	lambda.Start(h)
 }
 
 type handler struct {
@@ -50,7 +50,17 @@ type partition struct {
 	Rows     int64  `json:"rows"`
 }
 
-func (h *handler) handle(ctx context.Context, event json.RawMessage) (*Result, error) {
+// Invoke takes the event's bytes as sent (aws-lambda-go would otherwise
+// fail on malformed JSON before the handler could say what it accepts).
+func (h *handler) Invoke(ctx context.Context, event []byte) ([]byte, error) {
+	res, err := h.handle(ctx, event)
+	if err != nil {
+		return nil, err
+	}
+	return json.Marshal(res)
+}
+
+func (h *handler) handle(ctx context.Context, event []byte) (*Result, error) {
 	start := time.Now()
 	o := invoiceexport.Options{RunID: invoiceexport.NewRunID(start)}
 	requestID := ""
