@@ -190,28 +190,60 @@ func assertManifestsMatchFiles(t *testing.T, dest string) {
 
 // Killing the command (SIGKILL) at any moment, then running it again,
 // gives the clean run's files; after every kill, each manifest still
-// matches the files it lists.
+// matches the files it lists. On a folder and on a real MinIO.
 func TestKilledAtAnyMomentThenRerun(t *testing.T) {
 	bin := filepath.Join(t.TempDir(), "local")
 	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
 		t.Fatalf("go build: %v\n%s", err, out)
 	}
-	// Slow vendors (every request delayed once) make a run last long
-	// enough to be killed while fetching, transforming and writing.
-	env := vendors(t, func(_, url string) string { return testkit.FaultyProxy(t, url, 1).URL })
 	clean := t.TempDir()
 	if code, _, stderr := runLocal(t, nil, "--out", clean); code != 0 {
 		t.Fatalf("clean run: exit %d: %s", code, stderr)
 	}
 	want := dataFiles(t, clean)
-	out := t.TempDir()
+
+	t.Run("folder", func(t *testing.T) {
+		out := t.TempDir()
+		killAndRerun(t, bin, out, nil, want, func() string { return out })
+		// Outside the layout, only the staging folder (swept after an hour)
+		// may hold what a killed run left.
+		entries, _ := os.ReadDir(out)
+		for _, e := range entries {
+			switch e.Name() {
+			case "charge_lines", "invoices", "_manifests", "raw", ".staging":
+			default:
+				t.Errorf("unexpected %s in the output", e.Name())
+			}
+		}
+	})
+	t.Run("MinIO", func(t *testing.T) {
+		m := testkit.StartMinIO(t)
+		aws := map[string]string{}
+		for _, k := range []string{"AWS_ENDPOINT_URL_S3", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_REGION"} {
+			aws[k] = os.Getenv(k)
+		}
+		killAndRerun(t, bin, "s3://"+m.Bucket+"/crash", aws, want, func() string {
+			dir := t.TempDir()
+			m.Download(t, "crash/", dir)
+			return dir
+		})
+	})
+}
+
+// killAndRerun kills runs of bin into dest at several moments, checks the
+// manifests after each kill (local returns dest's content on disk), then
+// runs to completion and compares the data files with want.
+func killAndRerun(t *testing.T, bin, dest string, extraEnv, want map[string]string, local func() string) {
+	var env map[string]string
 	runBin := func(timeout time.Duration) (killed bool) {
 		ctx, cancel := context.WithTimeout(context.Background(), timeout)
 		defer cancel()
-		cmd := exec.CommandContext(ctx, bin, "--live", "--as-of", sampleAsOf, "--out", out)
+		cmd := exec.CommandContext(ctx, bin, "--live", "--as-of", sampleAsOf, "--out", dest)
 		cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "HOME=" + os.Getenv("HOME")}
-		for k, v := range env {
-			cmd.Env = append(cmd.Env, k+"="+v)
+		for _, e := range []map[string]string{env, extraEnv} {
+			for k, v := range e {
+				cmd.Env = append(cmd.Env, k+"="+v)
+			}
 		}
 		cmd.Dir = repoRoot
 		err := cmd.Run() // CommandContext kills with SIGKILL
@@ -219,13 +251,15 @@ func TestKilledAtAnyMomentThenRerun(t *testing.T) {
 	}
 	kills := 0
 	for i, d := range []time.Duration{50, 150, 300, 500, 800, 1100, 1500, 2000} {
-		// Each kill lands on fresh, slow requests: the proxies remember
-		// requests they have delayed, so a new set of them is started.
+		// Slow vendors (each request delayed or failed first) make a run
+		// last long enough to be killed while fetching, transforming and
+		// writing; the proxies remember what they delayed, so each run
+		// gets new ones.
 		env = vendors(t, func(_, url string) string { return testkit.FaultyProxy(t, url, 1+i%3).URL })
 		if runBin(d * time.Millisecond) {
 			kills++
 		}
-		assertManifestsMatchFiles(t, out)
+		assertManifestsMatchFiles(t, local())
 	}
 	if kills < 4 {
 		t.Errorf("only %d of 8 runs were killed mid-way: the test no longer exercises crashes", kills)
@@ -234,20 +268,11 @@ func TestKilledAtAnyMomentThenRerun(t *testing.T) {
 	if runBin(time.Minute) {
 		t.Fatal("the final run did not finish")
 	}
-	if got := dataFiles(t, out); !mapsEqual(got, want) {
-		t.Errorf("after kills and a rerun:\n%v\nclean:\n%v", got, want)
+	got := local()
+	if files := dataFiles(t, got); !mapsEqual(files, want) {
+		t.Errorf("after kills and a rerun:\n%v\nclean:\n%v", files, want)
 	}
-	assertManifestsMatchFiles(t, out)
-	// Outside the layout, only the staging folder (swept after an hour) may
-	// hold what a killed run left.
-	entries, _ := os.ReadDir(out)
-	for _, e := range entries {
-		switch e.Name() {
-		case "charge_lines", "invoices", "_manifests", "raw", ".staging":
-		default:
-			t.Errorf("unexpected %s in the output", e.Name())
-		}
-	}
+	assertManifestsMatchFiles(t, got)
 }
 
 func fileSHA(t *testing.T, path string) (string, int64) {
