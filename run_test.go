@@ -7,6 +7,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -119,5 +120,47 @@ func TestCancelledRunWritesNothing(t *testing.T) {
 		if !strings.HasPrefix(k, ".staging") {
 			t.Errorf("a cancelled run wrote %s", k)
 		}
+	}
+}
+
+// Runs that succeed, fail or are cancelled leave no goroutine and no open
+// file behind (bodies are spooled to unlinked temporary files: a leaked
+// one would hold disk space until the process ends, in a warm Lambda for
+// hours).
+func TestRunLeaksNothing(t *testing.T) {
+	fds := func() int {
+		entries, err := os.ReadDir("/proc/self/fd")
+		if err != nil {
+			t.Skip("no /proc/self/fd")
+		}
+		return len(entries)
+	}
+	good := copyCaptures(t, "warpstream")
+	bad := copyCaptures(t, "warpstream")
+	brk := filepath.Join(bad, "warpstream/invoice_breakdowns/2026-10.json")
+	b, _ := os.ReadFile(brk)
+	os.WriteFile(brk, b[:len(b)/2], 0o644)
+	cancelled, cancel := context.WithCancel(context.Background())
+	cancel()
+	runs := func() {
+		for range 3 {
+			replay(t, context.Background(), good, t.TempDir())
+			replay(t, context.Background(), bad, t.TempDir())
+			replay(t, cancelled, good, t.TempDir())
+		}
+	}
+	runs() // warm up: pools, the runtime's own goroutines
+	goroutines, files := runtime.NumGoroutine(), fds()
+	runs()
+	deadline := time.Now().Add(2 * time.Second)
+	for runtime.NumGoroutine() > goroutines && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	if n := runtime.NumGoroutine(); n > goroutines {
+		buf := make([]byte, 1<<16)
+		t.Errorf("%d goroutines after 9 runs, %d before:\n%s", n, goroutines, buf[:runtime.Stack(buf, true)])
+	}
+	if n := fds(); n > files {
+		t.Errorf("%d open files after 9 runs, %d before", n, files)
 	}
 }
