@@ -42,4 +42,4 @@ lambda build-ExportFunction:
 
 # The performance table of docs/performance.md.
 bench:
-	PATH="$(GOBIN):$$PATH" $(GO) run ./internal/bench
+	PATH="$(GOBIN):$$PATH" $(GO) run ./internal/bench -big
