@@ -97,10 +97,16 @@ func (r *Report) OK() bool { return len(r.Failures) == 0 }
 // invoices are still moving and are reported, not counted.
 func (r *Report) Unreconciled() (n int) {
 	for _, p := range r.Partitions {
-		for _, inv := range p.Invoices {
-			if inv.Final && !inv.Reconciled {
-				n++
-			}
+		n += p.Unreconciled()
+	}
+	return n
+}
+
+// Unreconciled counts the partition's final invoices that do not reconcile.
+func (p Partition) Unreconciled() (n int) {
+	for _, inv := range p.Invoices {
+		if inv.Final && !inv.Reconciled {
+			n++
 		}
 	}
 	return n

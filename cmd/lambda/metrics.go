@@ -55,11 +55,7 @@ func emitMetrics(w io.Writer, function string, providers []string, rep *invoicee
 						"Provider": p, "BillingPeriod": part.Period.String(), "Currency": cur, "BilledCost": cost,
 					}, "BilledCost")
 				}
-				for _, inv := range part.Invoices {
-					if inv.Final && !inv.Reconciled {
-						unreconciled++
-					}
-				}
+				unreconciled += part.Unreconciled()
 			}
 		}
 		total += rows

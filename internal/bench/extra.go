@@ -33,7 +33,7 @@ func lambdaFigures(root, work string) {
 
 // backfillFigures runs BenchmarkBackfill: 24 months × 3 vendors against
 // fake APIs enforcing 10 requests/s.
-func backfillFigures(root, work string) {
+func backfillFigures(root string) {
 	out := runBench(root, ".", "Backfill", "1x")
 	fmt.Printf("Backfill, 24 months × 3 vendors at 10 requests/s per vendor: %s requests in %s s, %s× the time the limit allows (target ≤ 1.2×), no 429\n",
 		metric(out, "requests"), metric(out, "sec/op"), metric(out, "x_of_limit"))

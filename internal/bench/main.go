@@ -147,7 +147,7 @@ func main() {
 	}
 	if *backfill {
 		fmt.Println()
-		backfillFigures(root, *work)
+		backfillFigures(root)
 	}
 }
 
