@@ -44,6 +44,9 @@ ARTIFACTS_DIR ?= bin
 lambda build-ExportFunction:
 	GOOS=linux GOARCH=arm64 CGO_ENABLED=0 $(GO) build -tags lambda.norpc -trimpath -ldflags='-s -w' -o $(ARTIFACTS_DIR)/bootstrap ./cmd/lambda
 
-# The performance table of docs/performance.md.
+# docs/performance.md: the Go benchmarks of each stage (decode, transform,
+# Parquet writers, end to end; 200k generated lines), then the table against
+# DuckDB, the Lambda's size and cold start, and the rate-limited backfill.
 bench:
+	$(GO) test -run '^$$' -bench 'WarpStreamTokens|WarpStreamTransform|Writers|ReplayWarpStream' -benchmem ./transform ./load .
 	PATH="$(GOBIN):$$PATH" $(GO) run ./internal/bench -big

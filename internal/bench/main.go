@@ -24,7 +24,6 @@ import (
 	"strconv"
 	"strings"
 	"syscall"
-	"text/tabwriter"
 	"time"
 
 	"github.com/invoice-export/invoice-export/internal/gen"
@@ -90,8 +89,9 @@ func main() {
 
 	printMachine()
 	fmt.Printf("Replay of one month of WarpStream daily breakdowns into Parquet: median of %d runs, each in its own process.\n\n", *repeat)
-	tw := tabwriter.NewWriter(os.Stdout, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "lines\tinput MB\ttool\tseconds\tlines/s\tMB/s\tpeak RSS MB\tvs DuckDB\t")
+	// Fixed widths, not a tabwriter: each size prints as soon as it is done.
+	const rowFormat = "%8s  %8s  %9s  %7s  %8s  %5s  %11s  %9s\n"
+	fmt.Printf(rowFormat, "lines", "input MB", "tool", "seconds", "lines/s", "MB/s", "peak RSS MB", "vs DuckDB")
 	for _, n := range ns {
 		caps := filepath.Join(*work, fmt.Sprintf("caps-%d", n))
 		os.RemoveAll(caps)
@@ -125,8 +125,8 @@ func main() {
 		}
 		os.RemoveAll(out)
 		row := func(tool string, r result, ratio string) {
-			fmt.Fprintf(tw, "%d\t%.1f\t%s\t%.2f\t%.0f\t%.1f\t%.0f\t%s\t\n", n, mb, tool, r.seconds,
-				float64(n)/r.seconds, mb/r.seconds, r.rssMB, ratio)
+			fmt.Printf(rowFormat, strconv.Itoa(n), fmt.Sprintf("%.1f", mb), tool, fmt.Sprintf("%.2f", r.seconds),
+				fmt.Sprintf("%.0f", float64(n)/r.seconds), fmt.Sprintf("%.1f", mb/r.seconds), fmt.Sprintf("%.0f", r.rssMB), ratio)
 		}
 		ratio := "-"
 		if *duck {
@@ -136,10 +136,8 @@ func main() {
 		if *duck {
 			row("DuckDB", theirs, "1.0×")
 		}
-		tw.Flush()
 		os.RemoveAll(caps)
 	}
-	tw.Flush()
 
 	if *lambda {
 		fmt.Println()
