@@ -22,8 +22,9 @@ type ProviderPlan struct {
 }
 
 // Plan works out, for --dry-run, what Run would do with o. It reads the
-// destination's manifests (the default window depends on them) and nothing
-// else; o.Source is not used.
+// destination's manifests (the default window depends on them) and, when
+// o.Source is a capture folder, the captured invoice lists (local files, so
+// the plan is complete); it never calls a vendor.
 func Plan(ctx context.Context, o Options) []ProviderPlan {
 	store := &load.Store{Sink: o.Sink, RunID: o.RunID, AsOf: o.AsOf}
 	var plans []ProviderPlan
@@ -44,8 +45,16 @@ func planProvider(ctx context.Context, o *Options, store *load.Store, provider s
 		return p
 	}
 	src := &dryRun{}
+	if dir, ok := o.Source.(extract.Dir); ok {
+		src.dir = &dir
+	}
 	jobs, err := vendor.Jobs(ctx, src, extract.Plan{Periods: p.Periods, AsOf: o.AsOf})
 	p.Calls = src.calls
+	defer func() {
+		for _, b := range src.bodies {
+			b.Close()
+		}
+	}()
 	switch {
 	case errors.Is(err, errDryRun):
 		p.More = true
@@ -61,15 +70,25 @@ func planProvider(ctx context.Context, o *Options, store *load.Store, provider s
 
 var errDryRun = errors.New("dry run: not fetched")
 
-// dryRun is a Source that records calls instead of making them.
+// dryRun is a Source that records calls instead of making them; with a
+// capture folder, it answers them from there as well.
 type dryRun struct {
-	mu    sync.Mutex
-	calls []extract.Call
+	dir    *extract.Dir
+	mu     sync.Mutex
+	calls  []extract.Call
+	bodies []*extract.Body
 }
 
-func (d *dryRun) Fetch(_ context.Context, c extract.Call) (*extract.Body, error) {
+func (d *dryRun) Fetch(ctx context.Context, c extract.Call) (*extract.Body, error) {
 	d.mu.Lock()
+	defer d.mu.Unlock()
 	d.calls = append(d.calls, c)
-	d.mu.Unlock()
-	return nil, errDryRun
+	if d.dir == nil {
+		return nil, errDryRun
+	}
+	b, err := d.dir.Fetch(ctx, c)
+	if err == nil {
+		d.bodies = append(d.bodies, b)
+	}
+	return b, err
 }

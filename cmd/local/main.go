@@ -9,9 +9,9 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"log/slog"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"strings"
 	"syscall"
 	"time"
@@ -54,8 +54,10 @@ func main() {
 
 func run(args []string, stdout, stderr io.Writer, getenv func(string) string) int {
 	fs := flag.NewFlagSet("local", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	fs.Usage = func() { fmt.Fprint(stderr, usage); fs.PrintDefaults() }
+	// The flag package would print the whole usage after a bad flag; one
+	// line and a pointer to --help say more.
+	fs.SetOutput(io.Discard)
+	fs.Usage = func() {}
 	var (
 		in        = fs.String("in", "", "replay captured responses from `DIR` (capture layout, DESIGN §5)")
 		out       = fs.String("out", "out", "write to `DEST`: a folder or s3://bucket/prefix")
@@ -68,15 +70,18 @@ func run(args []string, stdout, stderr io.Writer, getenv func(string) string) in
 		verbose   = fs.Bool("v", false, "log every step, not only warnings and errors")
 		dryRun    = fs.Bool("dry-run", false, "print the calls and partitions the run would make; fetch and write nothing")
 	)
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return 0
-		}
-		return 2
-	}
 	fail := func(format string, a ...any) int {
 		fmt.Fprintf(stderr, "invoice-export: "+format+"\n", a...)
 		return 2
+	}
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			fmt.Fprint(stderr, usage)
+			fs.SetOutput(stderr)
+			fs.PrintDefaults()
+			return 0
+		}
+		return fail("%v (see --help)", err)
 	}
 	if fs.NArg() > 0 {
 		return fail("unexpected argument %q (flags start with --; see --help)", fs.Arg(0))
@@ -114,6 +119,12 @@ func run(args []string, stdout, stderr io.Writer, getenv func(string) string) in
 			}
 		}
 	}
+	if open := extract.PeriodOf(o.AsOf); open.Before(o.From) {
+		return fail("--from %s is after the open period %s (as of %s): nothing is billed yet", o.From, open, o.AsOf.Format("2006-01-02"))
+	}
+	if !o.From.IsZero() && !o.To.IsZero() && o.To.Before(o.From) {
+		return fail("--from %s is after --to %s: give the earlier month first", o.From, o.To)
+	}
 	if o.RestatementDays, err = invoiceexport.RestatementDaysFromEnv(getenv); err != nil {
 		return fail("%v", err)
 	}
@@ -122,20 +133,30 @@ func run(args []string, stdout, stderr io.Writer, getenv func(string) string) in
 		return fail("--providers: %v", err)
 	}
 
-	level := slog.LevelWarn
-	if *verbose {
-		level = slog.LevelInfo
-	}
-	o.Logger = slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
+	prog := newProgress(stderr, stderr == os.Stderr && isTerminal(os.Stderr))
+	o.Logger = newLogger(stderr, prog, *verbose)
 	ctx, cancel := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer cancel()
 
 	if o.Sink, err = load.Open(ctx, *out); err != nil {
 		return fail("--out %s: %v", *out, err)
 	}
+	if err := checkDest(ctx, o.Sink, *out); err != nil {
+		return fail("--out %s: %v", *out, err)
+	}
 	var skipped []string
 	if *live {
-		o.Providers, skipped = invoiceexport.Usable(requested, invoiceexport.HasKey(o.Config))
+		can := invoiceexport.HasKey(o.Config)
+		if *dryRun {
+			// A plan needs no key: say which providers a real run would skip.
+			can = func(string) (bool, string) { return true, "" }
+			for _, p := range requested {
+				if ok, why := invoiceexport.HasKey(o.Config)(p); !ok {
+					fmt.Fprintf(stderr, "invoice-export: %s: a real run would skip it, %s\n", p, why)
+				}
+			}
+		}
+		o.Providers, skipped = invoiceexport.Usable(requested, can)
 		opt, err := extract.HTTPOptionsFromEnv(getenv)
 		if err != nil {
 			return fail("%v", err)
@@ -164,20 +185,80 @@ func run(args []string, stdout, stderr io.Writer, getenv func(string) string) in
 	}
 
 	if *dryRun {
-		printPlan(stdout, invoiceexport.Plan(ctx, o), o)
+		if !printPlan(stdout, invoiceexport.Plan(ctx, o), o, *live) {
+			return 1
+		}
 		return 0
 	}
-	prog := newProgress(stderr, stderr == os.Stderr && isTerminal(os.Stderr))
 	o.Progress = prog.event
 	start := time.Now()
 	rep := invoiceexport.Run(ctx, o)
 	prog.finish()
 	printSummary(stdout, rep, o, o.Sink.String(), time.Since(start))
 	for _, f := range rep.Failures {
-		fmt.Fprintln(stderr, "invoice-export: FAILED "+f.Error())
+		for _, line := range failureLines(f) {
+			fmt.Fprintln(stderr, "invoice-export: FAILED "+line)
+		}
 	}
 	if !rep.OK() {
 		return 1
 	}
 	return 0
+}
+
+// failureLines is one line per cause of a failure (a period's calls fail
+// side by side, and each says what went wrong), each naming provider and
+// period.
+func failureLines(f invoiceexport.Failure) []string {
+	where := f.Provider
+	if !f.Period.IsZero() {
+		where += " " + f.Period.String()
+	}
+	causes := []error{f.Err}
+	if j, ok := f.Err.(interface{ Unwrap() []error }); ok {
+		causes = j.Unwrap()
+	}
+	var lines []string
+	for _, c := range causes {
+		for _, l := range strings.Split(c.Error(), "\n") {
+			if l = strings.TrimSpace(l); l != "" {
+				lines = append(lines, where+": "+strings.TrimPrefix(l, where+": "))
+			}
+		}
+	}
+	return lines
+}
+
+// checkDest reads the destination once before anything runs, so that a
+// missing bucket, missing credentials or an unwritable folder is one line,
+// not one failure per provider and period.
+func checkDest(ctx context.Context, sink load.Sink, dest string) error {
+	if _, err := sink.List(ctx, "_manifests/"); err != nil {
+		return err
+	}
+	if strings.HasPrefix(dest, "s3://") {
+		return nil
+	}
+	// The folder sink creates the folder on its first write: check that the
+	// nearest folder that exists is one we may write into.
+	dir := filepath.Clean(dest)
+	for {
+		st, err := os.Stat(dir)
+		if err == nil {
+			if !st.IsDir() {
+				return fmt.Errorf("%s is not a folder", dir)
+			}
+			f, err := os.CreateTemp(dir, ".invoice-export-check-*")
+			if err != nil {
+				return fmt.Errorf("cannot write into %s: %w", dir, errors.Unwrap(err))
+			}
+			f.Close()
+			return os.Remove(f.Name())
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			return err
+		}
+		dir = parent
+	}
 }

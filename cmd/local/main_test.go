@@ -6,6 +6,8 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"math/big"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -344,7 +346,9 @@ func TestBadInvocations(t *testing.T) {
 		{[]string{"--live", "--in", "x"}, 2, "--live and --in exclude each other"},
 		{[]string{"--record", "x"}, 2, "use it with --live"},
 		{[]string{"--in", "no/such/dir"}, 2, "--in no/such/dir: not a folder of captures"},
-		{[]string{"--from", "2026-11", "--to", "2026-10"}, 1, "--from 2026-11 is after --to 2026-10"},
+		{[]string{"--from", "2026-11", "--to", "2026-10"}, 2, "--from 2026-11 is after --to 2026-10: give the earlier month first"},
+		{[]string{"--from", "2026-12"}, 2, "--from 2026-12 is after the open period 2026-11 (as of 2026-11-03)"},
+		{[]string{"--bogus"}, 2, "invoice-export: flag provided but not defined: -bogus (see --help)"},
 		{[]string{"--live", "--providers", "warpstream"}, 2, "warpstream: skipped, no API key (WARPSTREAM_API_KEY is not set)"},
 		{[]string{"stray"}, 2, `unexpected argument "stray"`},
 	} {
@@ -352,8 +356,60 @@ func TestBadInvocations(t *testing.T) {
 		if code != c.code || !strings.Contains(stderr, c.want) {
 			t.Errorf("%v: exit %d, stderr %q; want exit %d and %q", c.args, code, stderr, c.code, c.want)
 		}
+		if c.code == 2 && strings.Count(strings.TrimSpace(stderr), "\n") > 2 {
+			t.Errorf("%v: a usage error takes more than a line or two:\n%s", c.args, stderr)
+		}
 		if strings.Contains(stderr, "goroutine ") || strings.Contains(stderr, "panic") {
 			t.Errorf("%v: a stack trace reached the user:\n%s", c.args, stderr)
 		}
+	}
+}
+
+// An unusable destination is one line before anything runs, not a failure
+// per provider and period.
+func TestUnusableDestination(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "a-file")
+	os.WriteFile(file, nil, 0o644)
+	for _, dest := range []string{file, filepath.Join(file, "under-a-file")} {
+		code, stdout, stderr := runLocal(t, nil, "--out", dest)
+		if code != 2 || strings.Count(stderr, "\n") != 1 || !strings.Contains(stderr, "--out "+dest+": ") || stdout != "" {
+			t.Errorf("--out %s: exit %d\nstdout %q\nstderr %q", dest, code, stdout, stderr)
+		}
+	}
+	if entries, _ := os.ReadDir(filepath.Dir(file)); len(entries) != 1 {
+		t.Errorf("the check left files behind: %v", entries)
+	}
+}
+
+// A failed period with several causes gets one FAILED line per cause, each
+// naming provider and period; the log does not repeat them.
+func TestFailureLines(t *testing.T) {
+	down := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		http.Error(w, "nope", http.StatusBadRequest)
+	}))
+	defer down.Close()
+	env := map[string]string{"WARPSTREAM_API_KEY": "k", "WARPSTREAM_API_URL": down.URL}
+	code, stdout, stderr := runLocal(t, env, "--live", "--providers", "warpstream", "--from", "2026-10", "--to", "2026-10", "--as-of", sampleAsOf, "--out", t.TempDir())
+	if code != 1 {
+		t.Fatalf("exit %d\n%s\n%s", code, stdout, stderr)
+	}
+	var failed []string
+	for _, l := range strings.Split(strings.TrimSpace(stderr), "\n") {
+		if strings.HasPrefix(l, "invoice-export: FAILED ") {
+			failed = append(failed, l)
+		} else if !strings.HasPrefix(l, "warpstream: ") {
+			t.Errorf("stderr line that is neither progress nor a FAILED line: %q", l)
+		}
+	}
+	if len(failed) != 2 {
+		t.Fatalf("want one FAILED line per failed call (past invoice, breakdowns), got:\n%s", stderr)
+	}
+	for i, endpoint := range []string{"get_past_invoice", "get_invoice_breakdowns"} {
+		if !strings.HasPrefix(failed[i], "invoice-export: FAILED warpstream 2026-10: warpstream "+endpoint+" ") || !strings.Contains(failed[i], "HTTP 400") {
+			t.Errorf("FAILED line %d: %q", i, failed[i])
+		}
+	}
+	if !strings.Contains(stdout, "warpstream  2026-10") || !strings.Contains(stdout, "FAILED") {
+		t.Errorf("the summary has no row for the failed period:\n%s", stdout)
 	}
 }

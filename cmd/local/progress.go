@@ -81,6 +81,12 @@ func (p *progress) draw() {
 func (p *progress) finish() {
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	p.clear()
+	p.drawn = false
+}
+
+// clear blanks the status line, if one is drawn, for other output.
+func (p *progress) clear() {
 	if p.drawn {
 		fmt.Fprint(p.w, "\r\033[K")
 	}

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"regexp"
 	"strings"
 	"testing"
 
@@ -40,5 +41,31 @@ func TestProgressDisplay(t *testing.T) {
 	}
 	if !strings.HasSuffix(tty.String(), "\r\033[K") || strings.Contains(tty.String(), "\n") {
 		t.Errorf("the TTY display must redraw one line and clear it at the end: %q", tty.String())
+	}
+}
+
+// On a terminal, a log line never lands inside the status line: it is
+// cleared first and drawn again after. Error records are left to the
+// summary unless -v.
+func TestLogAndProgress(t *testing.T) {
+	var out strings.Builder
+	p := newProgress(&out, true)
+	log := newLogger(&out, p, false)
+	p.event(invoiceexport.Event{Provider: "warpstream", Stage: invoiceexport.Planned, Periods: 2})
+	log.Warn("retrying", "attempt", 1)
+	log.Error("export failed")
+	p.finish()
+	want := "\r\033[K[....................] warpstream 0/2" + // drawn
+		"\r\033[K" + "level=WARN msg=retrying attempt=1\n" + // cleared, logged
+		"\r\033[K[....................] warpstream 0/2" + // drawn again
+		"\r\033[K" // cleared at the end
+	got := regexp.MustCompile(`time=\S+ `).ReplaceAllString(out.String(), "")
+	if got != want {
+		t.Errorf("terminal output\n%q\nwant\n%q", got, want)
+	}
+	out.Reset()
+	newLogger(&out, newProgress(&out, false), true).Error("export failed")
+	if !strings.Contains(out.String(), "level=ERROR msg=\"export failed\"") {
+		t.Errorf("-v must show errors: %q", out.String())
 	}
 }

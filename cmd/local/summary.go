@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"io"
+	"path/filepath"
 	"slices"
 	"strings"
 	"text/tabwriter"
@@ -12,17 +13,20 @@ import (
 	"github.com/invoice-export/invoice-export/transform"
 )
 
-// printSummary prints one row per written partition and currency: rows,
-// Σ BilledCost, the vendor's total and whether they reconcile.
+// printSummary prints one row per partition and currency: rows, Σ of the
+// lines, the vendor's total and whether they reconcile; and a row per
+// provider and period that failed.
 func printSummary(w io.Writer, rep *invoiceexport.Report, o invoiceexport.Options, dest string, took time.Duration) {
 	fmt.Fprintf(w, "invoice-export run %s, as of %s, into %s (%s)\n\n", rep.RunID, o.AsOf.Format("2006-01-02"), dest, took.Round(time.Millisecond))
 	tw := tabwriter.NewWriter(w, 2, 8, 2, ' ', 0)
 	fmt.Fprintln(tw, "PROVIDER\tPERIOD\tROWS\tCURRENCY\tLINES TOTAL\tINVOICE TOTAL\tSTATUS\tTIME\tRECONCILED")
+	virtual := false
 	for _, p := range rep.Partitions {
 		m := p.Manifest
 		// Invoices of the partition per currency: vendor totals and status.
 		type agg struct {
 			total  transform.Decimal
+			lines  int64
 			status []string
 			ok     bool
 			adj    transform.Decimal
@@ -36,9 +40,14 @@ func printSummary(w io.Writer, rep *invoiceexport.Report, o invoiceexport.Option
 			}
 			a.total, _ = a.total.Add(inv.VendorTotal)
 			a.adj, _ = a.adj.Add(inv.RoundingAdjustment)
+			a.lines += inv.Lines
 			a.ok = a.ok && inv.Reconciled
-			if !slices.Contains(a.status, inv.Status) {
-				a.status = append(a.status, inv.Status)
+			status := inv.Status
+			if status == "" {
+				status = "—"
+			}
+			if !slices.Contains(a.status, status) {
+				a.status = append(a.status, status)
 			}
 		}
 		currencies := make([]string, 0, len(m.Totals)+len(byCur))
@@ -56,8 +65,10 @@ func printSummary(w io.Writer, rep *invoiceexport.Report, o invoiceexport.Option
 		}
 		for _, c := range currencies {
 			lines := m.Totals[c]
+			rows := m.Rows
 			rec, inv, status := "", "", ""
 			if a := byCur[c]; a != nil {
+				rows = a.lines
 				inv, status = a.total.String(), strings.Join(a.status, ",")
 				rec = "✗"
 				if a.ok {
@@ -67,10 +78,24 @@ func printSummary(w io.Writer, rep *invoiceexport.Report, o invoiceexport.Option
 					}
 				}
 			}
-			fmt.Fprintf(tw, "%s\t%s\t%d\t%s\t%s\t%s\t%s\t%s\t%s\n", p.Provider, p.Period, m.Rows, c, lines, inv, status, seconds(p.Duration), rec)
+			if !isISOCurrency(c) {
+				c += "*"
+				virtual = true
+			}
+			fmt.Fprintf(tw, "%s\t%s\t%d\t%s\t%s\t%s\t%s\t%s\t%s\n", p.Provider, p.Period, rows, c, lines, inv, status, seconds(p.Duration), rec)
 		}
 	}
+	for _, f := range rep.Failures {
+		period := "all"
+		if !f.Period.IsZero() {
+			period = f.Period.String()
+		}
+		fmt.Fprintf(tw, "%s\t%s\t\t\t\t\tFAILED\t\t✗ (kept as it was; see below)\n", f.Provider, period)
+	}
 	tw.Flush()
+	if virtual {
+		fmt.Fprintln(w, "\n* a vendor's own credits, not money: Σ PricingCurrencyEffectiveCost of the lines priced in them (their BilledCost is 0 in the national currency)")
+	}
 	for _, p := range rep.Partitions {
 		for _, inv := range p.Invoices {
 			if !inv.Reconciled {
@@ -81,19 +106,36 @@ func printSummary(w io.Writer, rep *invoiceexport.Report, o invoiceexport.Option
 			fmt.Fprintf(w, "note: %s %s: %s\n", p.Provider, p.Period, n)
 		}
 	}
-	fmt.Fprintf(w, "\n%d partitions written, %d failed\n", len(rep.Partitions), len(rep.Failures))
+	fmt.Fprintf(w, "\n%d partitions written under %s (charge_lines/, invoices/, _manifests/), %d failed\n", len(rep.Partitions), dest, len(rep.Failures))
+}
+
+// isISOCurrency tells a national currency code (ISO 4217: three capital
+// letters) from a vendor's virtual one such as CRDB_CLOUD_CREDITS.
+func isISOCurrency(c string) bool {
+	if len(c) != 3 {
+		return false
+	}
+	for _, r := range c {
+		if r < 'A' || r > 'Z' {
+			return false
+		}
+	}
+	return true
 }
 
 func seconds(d time.Duration) string { return fmt.Sprintf("%.2fs", d.Seconds()) }
 
 // printPlan prints what --dry-run found: per provider, the periods, the
-// calls (or captures read) and the partitions a run would write.
-func printPlan(w io.Writer, plans []invoiceexport.ProviderPlan, o invoiceexport.Options) {
+// calls (live) or capture files (replay) and the partitions a run would
+// write. It reports whether every provider could be planned.
+func printPlan(w io.Writer, plans []invoiceexport.ProviderPlan, o invoiceexport.Options, live bool) bool {
 	fmt.Fprintf(w, "dry run as of %s into %s: nothing fetched, nothing written\n", o.AsOf.Format("2006-01-02"), o.Sink)
+	ok := true
 	for _, p := range plans {
 		fmt.Fprintf(w, "\n%s:", p.Provider)
 		if p.Err != nil {
 			fmt.Fprintf(w, " cannot plan: %v\n", p.Err)
+			ok = false
 			continue
 		}
 		periods := make([]string, len(p.Periods))
@@ -102,7 +144,11 @@ func printPlan(w io.Writer, plans []invoiceexport.ProviderPlan, o invoiceexport.
 		}
 		fmt.Fprintf(w, " periods %s\n", strings.Join(periods, ", "))
 		for _, c := range p.Calls {
-			fmt.Fprintf(w, "  %s %s%s  -> %s\n", c.Method, c.Path, jsonBody(c.Body), c.Capture)
+			if live {
+				fmt.Fprintf(w, "  %s %s%s  -> %s\n", c.Method, c.Path, jsonBody(c.Body), c.Capture)
+			} else {
+				fmt.Fprintf(w, "  reads %s\n", filepath.Join(fmt.Sprint(o.Source), filepath.FromSlash(c.Capture)))
+			}
 		}
 		if p.More {
 			fmt.Fprintf(w, "  ... the rest follows from that answer: the invoice list, then one call per invoice in the periods\n")
@@ -114,6 +160,7 @@ func printPlan(w io.Writer, plans []invoiceexport.ProviderPlan, o invoiceexport.
 			fmt.Fprintf(w, "  writes _manifests/provider=%s/billing_period=%s.json\n", p.Provider, per)
 		}
 	}
+	return ok
 }
 
 func jsonBody(b []byte) string {
