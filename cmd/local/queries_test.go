@@ -117,7 +117,7 @@ func TestExampleQueries(t *testing.T) {
 		t.Errorf("credits_and_adjustments for warpstream 2026-10 = %v", found)
 	}
 
-	// unreconciled_invoices: none in the sample.
+	// unreconciled_invoices: none in the sample (TestUnreconciledQuery has one).
 	if u := results["unreconciled_invoices"]; len(u) != 0 {
 		t.Errorf("unreconciled_invoices = %v", u)
 	}
@@ -144,3 +144,36 @@ func countProvider(rows [][]string, p string) (n int) {
 }
 
 func itoa(n int) string { return big.NewInt(int64(n)).String() }
+
+// The unreconciled-invoices query finds an invoice whose total the lines
+// miss by more than rounding: the sample's WarpStream October, a dollar off.
+func TestUnreconciledQuery(t *testing.T) {
+	in := t.TempDir()
+	if err := os.CopyFS(in, os.DirFS(filepath.Join(repoRoot, "testdata/captures"))); err != nil {
+		t.Fatal(err)
+	}
+	past := filepath.Join(in, "warpstream", "past_invoice", "2026-10.json")
+	b, _ := os.ReadFile(past)
+	off := strings.Replace(string(b), `"total": 2800.79`, `"total": 2801.79`, 1)
+	if off == string(b) {
+		t.Fatal("the sample's October total moved: update this test")
+	}
+	os.WriteFile(past, []byte(off), 0o644)
+	out := t.TempDir()
+	code, stdout, stderr := runLocal(t, nil, "--in", in, "--out", out, "--as-of", sampleAsOf, "--providers", "warpstream")
+	if code != 0 || !strings.Contains(stdout, "✗ warpstream 2026-10") {
+		t.Fatalf("exit %d (an unreconciled invoice is written and reported, not a failure)\n%s\n%s", code, stdout, stderr)
+	}
+	db := testkit.DuckDB(t)
+	if _, err := db.Exec(`CREATE VIEW invoices AS SELECT * FROM ` + testkit.Table(out, "invoices")); err != nil {
+		t.Fatal(err)
+	}
+	q, err := os.ReadFile(filepath.Join(repoRoot, "queries", "unreconciled_invoices.sql"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	rows := testkit.Rows(t, db, string(q))
+	if len(rows) != 1 || rows[0][0] != "warpstream" || rows[0][1] != "2026-10" || rows[0][4] != "true" || rows[0][6] != "2801.79" || rows[0][9] == "" {
+		t.Errorf("unreconciled_invoices = %v, want the one WarpStream October invoice, final, total 2801.79, with its problem", rows)
+	}
+}
