@@ -59,7 +59,7 @@ func run(args []string, stdout, stderr io.Writer, getenv func(string) string) in
 	fs.SetOutput(io.Discard)
 	fs.Usage = func() {}
 	var (
-		in        = fs.String("in", "", "replay captured responses from `DIR` (capture layout, DESIGN §5)")
+		in        = fs.String("in", "", "replay captured responses from `DIR` (the layout --record and the Lambda's raw/ write; see the README)")
 		out       = fs.String("out", "out", "write to `DEST`: a folder or s3://bucket/prefix")
 		live      = fs.Bool("live", false, "call the vendors' APIs (keys from WARPSTREAM_API_KEY, COCKROACH_API_KEY, SPECTROCLOUD_API_KEY)")
 		from      = fs.String("from", "", "first billing period to export, `YYYY-MM` (a backfill)")
