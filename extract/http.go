@@ -24,10 +24,16 @@ type HTTPOptions struct {
 	Concurrency       int           // requests in flight per vendor [4]
 	Attempts          int           // tries per call, the first included [6]
 	RequestTimeout    time.Duration // one attempt, body included [10m: a month of breakdowns can be 700 MB]
-	MaxBackoff        time.Duration // cap of one wait between attempts [30s]
-	Logger            *slog.Logger
-	UserAgent         string
-	Transport         http.RoundTripper // tests only; TLS is never relaxed here
+	// MaxBackoff caps the wait this client chooses between attempts [30s]:
+	// before attempt n+1 it waits a random time in [c/4, c), c =
+	// min(MaxBackoff, 0.5s·2^(n-1)), so never more than MaxBackoff. A
+	// vendor's Retry-After is honoured instead, up to 5 minutes (a longer
+	// one is cut to 5 minutes). A wait that would pass the run's deadline is
+	// not started: the call fails at once instead.
+	MaxBackoff time.Duration
+	Logger     *slog.Logger
+	UserAgent  string
+	Transport  http.RoundTripper // tests only; TLS is never relaxed here
 }
 
 // HTTP is the live Source: it calls the vendors' APIs.
@@ -74,7 +80,11 @@ func NewHTTP(cfg Config, opt HTTPOptions) *HTTP {
 			ForceAttemptHTTP2:     true,
 		}
 	}
-	return &HTTP{cfg: cfg, opt: opt, client: &http.Client{Transport: rt}, gates: map[string]*gate{}}
+	// Redirects are not followed: Go would copy the key headers
+	// (warpstream-api-key, ApiKey) to whatever host the Location names,
+	// even over plain http. once turns a 3xx into a permanent error.
+	noRedirect := func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+	return &HTTP{cfg: cfg, opt: opt, client: &http.Client{Transport: rt, CheckRedirect: noRedirect}, gates: map[string]*gate{}}
 }
 
 // Fetch makes the call, retrying what is worth retrying, and returns the
@@ -100,9 +110,7 @@ func (h *HTTP) Fetch(ctx context.Context, c Call) (*Body, error) {
 			return nil, h.wrap(c, fmt.Errorf("gave up after %d attempts: %w", attempt, last))
 		}
 		if wait == 0 {
-			// Exponential backoff with full jitter: 0.5s, 1s, 2s, ... capped.
-			ceil := min(h.opt.MaxBackoff, 500*time.Millisecond<<(attempt-1))
-			wait = time.Duration(rand.Int64N(int64(ceil))) + ceil/4
+			wait = backoff(attempt, h.opt.MaxBackoff, rand.Int64N)
 		}
 		if dl, ok := ctx.Deadline(); ok && time.Until(dl) < wait {
 			return nil, h.wrap(c, fmt.Errorf("the run's deadline is too close to wait %s for another attempt: %w", wait.Round(time.Millisecond), last))
@@ -117,6 +125,22 @@ func (h *HTTP) Fetch(ctx context.Context, c Call) (*Body, error) {
 		case <-t.C:
 		}
 	}
+}
+
+// backoff is the wait after failed attempt n (1-based) when the server
+// named none: exponential (a ceiling of 0.5s, 1s, 2s, ... capped at
+// maxWait) with jitter, uniform in [ceiling/4, ceiling), so never above
+// maxWait. randN is rand.Int64N.
+func backoff(attempt int, maxWait time.Duration, randN func(int64) int64) time.Duration {
+	ceil := maxWait
+	if attempt < 32 { // 0.5s<<31 is past any sensible cap; the shift would overflow later
+		ceil = min(maxWait, 500*time.Millisecond<<(attempt-1))
+	}
+	floor := ceil / 4
+	if span := ceil - floor; span > 0 {
+		return floor + time.Duration(randN(int64(span)))
+	}
+	return ceil
 }
 
 // permanentError marks a failure that another attempt cannot fix.
@@ -154,6 +178,9 @@ func (h *HTTP) once(ctx context.Context, c Call) (*Body, time.Duration, error) {
 		return nil, 0, err // connection refused/reset, timeouts: worth another try
 	}
 	defer resp.Body.Close()
+	if resp.StatusCode >= 300 && resp.StatusCode < 400 && resp.Header.Get("Location") != "" {
+		return nil, 0, &permanentError{redirectError(c, resp)}
+	}
 	if resp.StatusCode != http.StatusOK {
 		snippet, _ := io.ReadAll(io.LimitReader(resp.Body, 300))
 		return nil, retryAfter(resp.Header.Get("Retry-After")), h.statusError(c, resp.StatusCode, snippet)
@@ -172,6 +199,17 @@ func (h *HTTP) once(ctx context.Context, c Call) (*Body, time.Duration, error) {
 		return nil, 0, fmt.Errorf("truncated response: %d of %d bytes", b.size, resp.ContentLength)
 	}
 	return b, 0, nil
+}
+
+// redirectError explains a refused redirect. Only the target's scheme and
+// host are named: its path or query could carry anything.
+func redirectError(c Call, resp *http.Response) error {
+	where := "an address that cannot be parsed"
+	if loc, err := resp.Location(); err == nil && loc.Host != "" {
+		where = loc.Scheme + "://" + loc.Host
+	}
+	return fmt.Errorf("HTTP %d %s: %s redirects to %s; redirects are not followed, so that the API key never goes to another address: set %s to the address it names",
+		resp.StatusCode, http.StatusText(resp.StatusCode), c.Provider, where, urlVar(c.Provider))
 }
 
 func (h *HTTP) statusError(c Call, code int, snippet []byte) error {

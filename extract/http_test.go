@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math/rand/v2"
 	"net/http"
 	"net/http/httptest"
 	"strconv"
@@ -290,6 +291,83 @@ func TestHTTPOptionsFromEnv(t *testing.T) {
 		})
 		if err == nil || !strings.Contains(err.Error(), k) {
 			t.Errorf("%s=%s: error %v", k, v, err)
+		}
+	}
+}
+
+// A redirect is refused: Go would copy the key headers to the host the
+// Location names (even over plain http), so the second server must never
+// see a request, and the error says what to set instead.
+func TestRedirectsAreRefused(t *testing.T) {
+	for _, code := range []int{http.StatusMovedPermanently, http.StatusFound, http.StatusTemporaryRedirect, http.StatusPermanentRedirect} {
+		t.Run(strconv.Itoa(code), func(t *testing.T) {
+			var leaked atomic.Int32
+			other := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				leaked.Add(1)
+				if strings.Contains(fmt.Sprint(r.Header), testKey) {
+					t.Error("the key reached the redirect's target")
+				}
+				w.Write([]byte("{}"))
+			}))
+			defer other.Close()
+			var asked atomic.Int32
+			first := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				asked.Add(1)
+				http.Redirect(w, r, other.URL+r.URL.Path+"?token="+testKey, code)
+			}))
+			defer first.Close()
+			_, err := testSource(first.URL, HTTPOptions{}).Fetch(context.Background(), wsCall)
+			if err == nil {
+				t.Fatal("a redirect was followed")
+			}
+			host := strings.TrimPrefix(other.URL, "http://")
+			for _, want := range []string{"HTTP " + strconv.Itoa(code), "redirects to http://" + host + ";", "set WARPSTREAM_API_URL to the address it names", "warpstream get_past_invoice"} {
+				if !strings.Contains(err.Error(), want) {
+					t.Errorf("err = %v, want %q", err, want)
+				}
+			}
+			if strings.Contains(err.Error(), testKey) || strings.Contains(err.Error(), "token") {
+				t.Errorf("the error shows more than the target's host: %v", err)
+			}
+			if n := leaked.Load(); n != 0 {
+				t.Errorf("the redirect's target got %d requests", n)
+			}
+			if n := asked.Load(); n != 1 {
+				t.Errorf("%d requests to the vendor, want 1 (a redirect is not retried)", n)
+			}
+		})
+	}
+}
+
+// The wait this client chooses never exceeds MaxBackoff, keeps its jitter
+// within [ceiling/4, ceiling), and grows 0.5s, 1s, 2s, ... up to the cap.
+func TestBackoffStaysUnderTheCap(t *testing.T) {
+	lowest := func(n int64) int64 { return 0 }
+	highest := func(n int64) int64 { return n - 1 }
+	for _, c := range []struct {
+		max      time.Duration
+		attempt  int
+		min, top time.Duration // the wait is in [min, top]
+	}{
+		{30 * time.Second, 1, 125 * time.Millisecond, 500*time.Millisecond - 1},
+		{30 * time.Second, 2, 250 * time.Millisecond, time.Second - 1},
+		{30 * time.Second, 3, 500 * time.Millisecond, 2*time.Second - 1},
+		{30 * time.Second, 4, time.Second, 4*time.Second - 1},
+		{30 * time.Second, 5, 2 * time.Second, 8*time.Second - 1},
+		{30 * time.Second, 7, 7500 * time.Millisecond, 30*time.Second - 1},  // 32s capped at 30s
+		{30 * time.Second, 40, 7500 * time.Millisecond, 30*time.Second - 1}, // no overflow
+		{3 * time.Second, 3, 500 * time.Millisecond, 2*time.Second - 1},
+		{3 * time.Second, 4, 750 * time.Millisecond, 3*time.Second - 1},
+		{20 * time.Millisecond, 1, 5 * time.Millisecond, 20*time.Millisecond - 1},
+	} {
+		lo, hi := backoff(c.attempt, c.max, lowest), backoff(c.attempt, c.max, highest)
+		if lo != c.min || hi != c.top {
+			t.Errorf("max %s, attempt %d: waits %s..%s, want %s..%s", c.max, c.attempt, lo, hi, c.min, c.top)
+		}
+		for range 1000 {
+			if w := backoff(c.attempt, c.max, rand.Int64N); w < c.min || w > c.top || w > c.max {
+				t.Fatalf("max %s, attempt %d: wait %s outside %s..%s", c.max, c.attempt, w, c.min, c.top)
+			}
 		}
 	}
 }

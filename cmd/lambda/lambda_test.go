@@ -382,7 +382,9 @@ func TestHandlerConfigurationErrors(t *testing.T) {
 		{map[string]string{"WARPSTREAM_API_KEY": "k"}, "OUTPUT_URI is not set"},
 		{map[string]string{"OUTPUT_URI": t.TempDir()}, "no provider to run"},
 		{map[string]string{"OUTPUT_URI": t.TempDir(), "WARPSTREAM_API_KEY": "k", "RESTATEMENT_DAYS": "x"}, "RESTATEMENT_DAYS"},
-		{map[string]string{"WARPSTREAM_API_KEY_SECRET_ARN": "a", "WARPSTREAM_API_KEY_PARAMETER": "b"}, "keep one"},
+		{map[string]string{"OUTPUT_URI": t.TempDir(), "WARPSTREAM_API_KEY_SECRET_ARN": "a", "WARPSTREAM_API_KEY_PARAMETER": "b"}, "warpstream: WARPSTREAM_API_KEY_SECRET_ARN and WARPSTREAM_API_KEY_PARAMETER are both set: keep one"},
+		{map[string]string{"OUTPUT_URI": t.TempDir(), "WARPSTREAM_API_KEY": "k", "WARPSTREAM_API_URL": "api.warpstream.com"}, `WARPSTREAM_API_URL="api.warpstream.com" is not an absolute http(s) URL`},
+		{map[string]string{"OUTPUT_URI": t.TempDir(), "WARPSTREAM_API_KEY": "k", "WARPSTREAM_HTTP_METHOD": "gett"}, `WARPSTREAM_HTTP_METHOD="gett": use GET or POST`},
 	} {
 		getenv := func(k string) string { return c.env[k] }
 		h := &handler{getenv: getenv, keys: &keys{getenv: getenv}}
@@ -432,12 +434,31 @@ func TestParseEvent(t *testing.T) {
 	if err != nil || !r.From.IsZero() || !r.To.IsZero() || len(r.Providers) != 3 || !r.AsOf.IsZero() {
 		t.Errorf("scheduled event: %+v %v", r, err)
 	}
+	// The template's own payload, and the Scheduler's with an empty detail.
+	for _, ev := range []string{`{"detail-type":"Scheduled Event","source":"invoice-export.schedule","detail":{}}`, `{"detail-type":"Scheduled Event"}`} {
+		if r, err := parseEvent([]byte(ev)); err != nil || !r.From.IsZero() || len(r.Providers) != 3 {
+			t.Errorf("%s: %+v %v", ev, r, err)
+		}
+	}
+	if r, err := parseEvent([]byte(`{}`)); err != nil || !r.From.IsZero() || len(r.Providers) != 3 {
+		t.Errorf("{}: %+v %v (every field is optional)", r, err)
+	}
 	r, err = parseEvent([]byte(`{"from":"2025-01","to":"2025-12","providers":["cockroachdb"],"as_of":"2026-01-02"}`))
 	if err != nil || r.From.String() != "2025-01" || r.To.String() != "2025-12" || len(r.Providers) != 1 || r.AsOf.Format("2006-01-02") != "2026-01-02" {
 		t.Errorf("backfill: %+v %v", r, err)
 	}
 	for ev, want := range map[string]string{
-		`[]`:                         "event not understood",
+		`[]`:                                  "event not understood",
+		``:                                    "event not understood",
+		`{"FROM":"2025-01"}`:                  `unknown field "FROM" (field names are matched exactly: write "from")`,
+		`{"As_Of":"2026-01-02"}`:              `write "as_of"`,
+		`{"from":"2025-01","from":"2025-02"}`: `field "from" appears twice`,
+		`{"from":"2025-01"`:                   "event not understood",
+		`{"Detail-Type":"Scheduled Event"}`:   `unknown field "Detail-Type"`,
+		`{"detail-type":"Scheduled Event","from":"2025-01","to":"2025-03"}`:                       `a "Scheduled Event" means the default window and takes no backfill field, but it carries "from", "to"`,
+		`{"detail-type":"Scheduled Event","Providers":["warpstream"]}`:                            `carries "Providers"`,
+		`{"detail-type":"Scheduled Event","source":"aws.events","detail":{"as_of":"2026-01-02"}}`: `carries "as_of"`,
+		`{"from":1}`:                 "event not understood (from:",
 		`"go"`:                       "event not understood",
 		`{"from":"2025-13"}`:         "from",
 		`{"providers":["aws"]}`:      "unknown provider",
@@ -570,5 +591,160 @@ func TestBootstrapToMinIO(t *testing.T) {
 	a = fn.api.invoke(t, `{"detail-type":"Scheduled Event"`)
 	if !a.error || !strings.Contains(a.body, "event not understood") {
 		t.Errorf("malformed event: %+v", a)
+	}
+}
+
+// fakeSecretsManager answers GetSecretValue from values on 127.0.0.1,
+// except where deny says the call (the n-th for that secret, from 1) is
+// refused with AccessDeniedException, as right after a deploy.
+func fakeSecretsManager(t testing.TB, values map[string]string, deny func(id string, n int) bool) (*httptest.Server, func(id string) int) {
+	var mu sync.Mutex
+	calls := map[string]int{}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var in struct{ SecretId string }
+		json.NewDecoder(r.Body).Decode(&in)
+		mu.Lock()
+		calls[in.SecretId]++
+		n := calls[in.SecretId]
+		mu.Unlock()
+		w.Header().Set("Content-Type", "application/x-amz-json-1.1")
+		v, ok := values[in.SecretId]
+		switch {
+		case r.Header.Get("X-Amz-Target") != "secretsmanager.GetSecretValue":
+			w.WriteHeader(http.StatusBadRequest)
+			io.WriteString(w, `{"__type":"UnknownOperationException","message":"unknown"}`)
+		case deny(in.SecretId, n):
+			w.WriteHeader(http.StatusBadRequest)
+			io.WriteString(w, `{"__type":"AccessDeniedException","message":"User is not authorized to perform: secretsmanager:GetSecretValue"}`)
+		case !ok:
+			w.WriteHeader(http.StatusBadRequest)
+			io.WriteString(w, `{"__type":"ResourceNotFoundException","message":"not found"}`)
+		default:
+			json.NewEncoder(w).Encode(map[string]string{"ARN": in.SecretId, "Name": "k", "SecretString": v})
+		}
+	}))
+	t.Cleanup(srv.Close)
+	return srv, func(id string) int { mu.Lock(); defer mu.Unlock(); return calls[id] }
+}
+
+// providerFailed returns the Failed metric of the last per-provider EMF
+// record printed for each provider.
+func providerFailed(t testing.TB, stdout string) map[string]float64 {
+	failed := map[string]float64{}
+	sc := bufio.NewScanner(strings.NewReader(stdout))
+	sc.Buffer(nil, 1<<20)
+	for sc.Scan() {
+		var rec map[string]any
+		if json.Unmarshal(sc.Bytes(), &rec) == nil && rec["_aws"] != nil && rec["Provider"] != nil && rec["BillingPeriod"] == nil {
+			failed[rec["Provider"].(string)], _ = rec["Failed"].(float64)
+		}
+	}
+	return failed
+}
+
+const (
+	wsSecret   = "arn:aws:secretsmanager:us-east-1:123456789012:secret:ws"
+	crdbSecret = "arn:aws:secretsmanager:us-east-1:123456789012:secret:crdb"
+	backfill   = `{"from":"2026-10","to":"2026-11","as_of":"2026-11-03"}`
+)
+
+// A one-off Secrets Manager failure (AccessDenied right after a deploy)
+// fails that vendor in that invocation only: the others are written, and
+// the next invocation in the same container reads the key again and
+// succeeds; a key read is then kept.
+func TestBootstrapSecretFailsOnce(t *testing.T) {
+	sm, calls := fakeSecretsManager(t, map[string]string{wsSecret: wsKey}, func(id string, n int) bool { return n == 1 })
+	out := t.TempDir()
+	env := vendorEnv(t)
+	env["OUTPUT_URI"] = out
+	env["AWS_ENDPOINT_URL_SECRETS_MANAGER"] = sm.URL
+	env["WARPSTREAM_API_KEY_SECRET_ARN"] = wsSecret
+	env["COCKROACH_API_KEY"] = crdbKey
+	env["SPECTROCLOUD_API_KEY"] = scKey
+	fn := startFunction(t, env)
+
+	a := fn.api.invoke(t, backfill)
+	if !a.error || !strings.Contains(a.body, "warpstream: reading WARPSTREAM_API_KEY from Secrets Manager "+wsSecret) ||
+		!strings.Contains(a.body, "AccessDeniedException") || !strings.Contains(a.body, "the next invocation tries again") ||
+		!strings.Contains(a.body, "1 provider/period(s) failed") {
+		t.Fatalf("first invocation: %+v\n%s", a, fn.stderr)
+	}
+	ms := manifests(t, out)
+	for _, p := range []string{"cockroachdb", "spectrocloud"} {
+		for _, period := range []string{"2026-10", "2026-11"} {
+			if _, ok := ms[p+" "+period]; !ok {
+				t.Errorf("%s %s not written while warpstream's key failed: %v", p, period, ms)
+			}
+		}
+	}
+	if len(ms) != 4 {
+		t.Errorf("manifests %v: want cockroachdb and spectrocloud only", ms)
+	}
+	if recs := fn.runRecords(t, 1); len(recs) != 1 || recs[0]["FailedProviders"] != 1.0 {
+		t.Errorf("EMF run records: %v", recs)
+	}
+	if f := providerFailed(t, fn.stdout.String()); f["warpstream"] != 1 || f["cockroachdb"] != 0 || f["spectrocloud"] != 0 || len(f) != 3 {
+		t.Errorf("per-provider Failed: %v", f)
+	}
+
+	a = fn.api.invoke(t, backfill)
+	if a.error {
+		t.Fatalf("second invocation (the secret readable now): %s", a.body)
+	}
+	if ms := manifests(t, out); len(ms) != 6 {
+		t.Errorf("manifests after the second invocation: %v", ms)
+	}
+	a = fn.api.invoke(t, `{"providers":["warpstream"],"from":"2026-10","to":"2026-10","as_of":"2026-11-03"}`)
+	if a.error {
+		t.Fatalf("third invocation: %s", a.body)
+	}
+	if n := calls(wsSecret); n != 2 {
+		t.Errorf("Secrets Manager called %d times: want 2 (the failure, then the read that is kept)", n)
+	}
+}
+
+// A secret that stays unreadable fails its vendor on every invocation and
+// only it: the other vendors are written each time, and a key that was
+// read is not read again.
+func TestBootstrapSecretFailsForOneVendor(t *testing.T) {
+	sm, calls := fakeSecretsManager(t, map[string]string{wsSecret: wsKey, crdbSecret: crdbKey}, func(id string, _ int) bool { return id == crdbSecret })
+	out := t.TempDir()
+	env := vendorEnv(t)
+	env["OUTPUT_URI"] = out
+	env["AWS_ENDPOINT_URL_SECRETS_MANAGER"] = sm.URL
+	env["WARPSTREAM_API_KEY_SECRET_ARN"] = wsSecret
+	env["COCKROACH_API_KEY_SECRET_ARN"] = crdbSecret
+	env["SPECTROCLOUD_API_KEY"] = scKey
+	fn := startFunction(t, env)
+	for i := 1; i <= 2; i++ {
+		a := fn.api.invoke(t, backfill)
+		if !a.error || !strings.Contains(a.body, "cockroachdb: reading COCKROACH_API_KEY from Secrets Manager "+crdbSecret) ||
+			strings.Contains(a.body, "warpstream") || strings.Contains(a.body, "spectrocloud") {
+			t.Fatalf("invocation %d: %+v\n%s", i, a, fn.stderr)
+		}
+		ms := manifests(t, out)
+		if len(ms) != 4 {
+			t.Errorf("invocation %d: manifests %v, want warpstream and spectrocloud", i, ms)
+		}
+		for k := range ms {
+			if strings.HasPrefix(k, "cockroachdb") {
+				t.Errorf("invocation %d: cockroachdb written without its key: %v", i, ms)
+			}
+		}
+	}
+	if recs := fn.runRecords(t, 2); len(recs) != 2 || recs[0]["FailedProviders"] != 1.0 || recs[1]["FailedProviders"] != 1.0 {
+		t.Errorf("EMF run records: %v", recs)
+	}
+	if f := providerFailed(t, fn.stdout.String()); f["cockroachdb"] != 1 || f["warpstream"] != 0 {
+		t.Errorf("per-provider Failed: %v", f)
+	}
+	if calls(wsSecret) != 1 || calls(crdbSecret) != 2 {
+		t.Errorf("Secrets Manager calls: warpstream %d (want 1, kept), cockroachdb %d (want 2, retried)", calls(wsSecret), calls(crdbSecret))
+	}
+	printed := fn.stdout.String() + fn.stderr.String()
+	for _, key := range []string{wsKey, crdbKey, scKey} {
+		if strings.Contains(printed, key) {
+			t.Errorf("key %s… printed", key[:8])
+		}
 	}
 }

@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"slices"
 	"time"
 
 	"github.com/aws/aws-lambda-go/lambda"
@@ -77,17 +78,21 @@ func (h *handler) handle(ctx context.Context, event []byte) (*Result, error) {
 	if err != nil {
 		return fail(err)
 	}
-	getenv, err := h.keys.env(ctx)
-	if err != nil {
+	// Everything that can be checked without a network call, first: a
+	// mistyped setting is one line, not a run of retries.
+	if _, err := extract.ReadConfig(h.getenv); err != nil {
 		return fail(err)
 	}
-	o.Config = extract.ConfigFromEnv(getenv)
-	if o.RestatementDays, err = invoiceexport.RestatementDaysFromEnv(getenv); err != nil {
+	if o.RestatementDays, err = invoiceexport.RestatementDaysFromEnv(h.getenv); err != nil {
 		return fail(err)
 	}
-	dest := getenv("OUTPUT_URI")
+	dest := h.getenv("OUTPUT_URI")
 	if dest == "" {
 		return fail(errors.New("OUTPUT_URI is not set: set it to s3://bucket/prefix"))
+	}
+	opt, err := extract.HTTPOptionsFromEnv(h.getenv)
+	if err != nil {
+		return fail(err)
 	}
 	day := req.AsOf
 	if day.IsZero() {
@@ -104,17 +109,28 @@ func (h *handler) handle(ctx context.Context, event []byte) (*Result, error) {
 	if o.Sink, err = load.Open(ctx, dest); err != nil {
 		return fail(fmt.Errorf("OUTPUT_URI %s: %w", dest, err))
 	}
+
+	// A key that cannot be read fails its vendor only (issue 5: one
+	// vendor's failure never stops the others).
+	getenv, keyErrs := h.keys.resolve(ctx, req.Providers)
+	o.Config = extract.ConfigFromEnv(getenv) // validated above; only the keys differ
+	var keyFailures []invoiceexport.Failure
+	var requested []string
+	for _, p := range req.Providers {
+		if err := keyErrs[p]; err != nil {
+			keyFailures = append(keyFailures, invoiceexport.Failure{Provider: p, Err: err})
+			o.Logger.Error("export failed", "provider", p, "period", "all", "error", err.Error())
+			continue
+		}
+		requested = append(requested, p)
+	}
 	var skipped []string
-	o.Providers, skipped = invoiceexport.Usable(req.Providers, invoiceexport.HasKey(o.Config))
+	o.Providers, skipped = invoiceexport.Usable(requested, invoiceexport.HasKey(o.Config))
 	for _, s := range skipped {
 		o.Logger.Warn(s)
 	}
-	if len(o.Providers) == 0 {
+	if len(o.Providers) == 0 && len(keyFailures) == 0 {
 		return fail(errors.New("no provider to run: no API key is configured (see *_API_KEY_SECRET_ARN)"))
-	}
-	opt, err := extract.HTTPOptionsFromEnv(getenv)
-	if err != nil {
-		return fail(err)
 	}
 	o.Source = invoiceexport.LiveSource(o, opt)
 	window := "default"
@@ -123,8 +139,20 @@ func (h *handler) handle(ctx context.Context, event []byte) (*Result, error) {
 	}
 	o.Logger.Info("run started", "providers", o.Providers, "as_of", o.AsOf.Format("2006-01-02"), "window", window)
 
-	rep := invoiceexport.Run(ctx, o)
-	emitMetrics(os.Stdout, getenv("AWS_LAMBDA_FUNCTION_NAME"), o.Providers, rep, time.Since(start))
+	rep := &invoiceexport.Report{RunID: o.RunID}
+	if len(o.Providers) > 0 {
+		rep = invoiceexport.Run(ctx, o)
+	}
+	// The metrics and the error count a vendor whose key failed as failed.
+	rep.Failures = append(rep.Failures, keyFailures...)
+	order := func(p string) int { return slices.Index(extract.Providers, p) }
+	slices.SortStableFunc(rep.Failures, func(a, b invoiceexport.Failure) int { return order(a.Provider) - order(b.Provider) })
+	ran := slices.Clone(o.Providers)
+	for _, f := range keyFailures {
+		ran = append(ran, f.Provider)
+	}
+	slices.SortFunc(ran, func(a, b string) int { return order(a) - order(b) })
+	emitMetrics(os.Stdout, h.getenv("AWS_LAMBDA_FUNCTION_NAME"), ran, rep, time.Since(start))
 	res := &Result{RunID: o.RunID, Unreconciled: rep.Unreconciled()}
 	for _, p := range rep.Partitions {
 		res.Partitions = append(res.Partitions, partition{p.Provider, p.Period.String(), p.Manifest.Rows})

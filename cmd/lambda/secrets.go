@@ -5,86 +5,114 @@ import (
 	"fmt"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 	"github.com/aws/aws-sdk-go-v2/service/ssm"
+	"github.com/invoice-export/invoice-export/extract"
 )
 
-// keyVars are the API key variables that may instead name a secret
-// (<VAR>_SECRET_ARN) or an SSM parameter (<VAR>_PARAMETER).
-var keyVars = []string{"WARPSTREAM_API_KEY", "COCKROACH_API_KEY", "SPECTROCLOUD_API_KEY"}
+// secretTimeout bounds one read of a secret (the SDK's own retries
+// included), so a hanging endpoint costs one vendor, not the invocation.
+const secretTimeout = 30 * time.Second
 
-// keys resolves the API keys once per cold start: secrets are not read on
-// every invocation (cost, throttling), and a rotated key arrives with the
-// next cold start.
+// keys resolves the API keys that name a secret (<VAR>_SECRET_ARN) or an
+// SSM parameter (<VAR>_PARAMETER) instead of a value. A key read is kept
+// for the life of the container (secrets are not read on every invocation:
+// cost, throttling; a rotated key arrives with the next cold start). A
+// failure is not kept: AccessDenied right after a deploy, throttling or a
+// cancelled invocation is tried again by the next invocation.
 type keys struct {
 	getenv func(string) string
-	once   sync.Once
-	vals   map[string]string
-	err    error
+	mu     sync.Mutex
+	cfg    *aws.Config       // loaded once it loads
+	vals   map[string]string // key variable → the key; successes only
 }
 
-// env returns a getenv that answers the key variables from their secrets.
-func (k *keys) env(ctx context.Context) (func(string) string, error) {
-	k.once.Do(func() { k.vals, k.err = k.fetch(ctx) })
-	if k.err != nil {
-		return nil, k.err
+// resolve reads the keys of providers that come from a secret and returns
+// a getenv that answers the key variables with them, and the providers
+// whose key could not be read, with why: those fail alone, the others run.
+func (k *keys) resolve(ctx context.Context, providers []string) (func(string) string, map[string]error) {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	if k.vals == nil {
+		k.vals = map[string]string{}
+	}
+	failed := map[string]error{}
+	for _, p := range providers {
+		name := extract.KeyVar(p)
+		if _, ok := k.vals[name]; ok {
+			continue
+		}
+		v, fromSecret, err := k.read(ctx, name)
+		switch {
+		case err != nil:
+			failed[p] = err
+		case fromSecret:
+			k.vals[name] = v
+		}
+	}
+	vals := make(map[string]string, len(k.vals))
+	for n, v := range k.vals {
+		vals[n] = v
 	}
 	return func(name string) string {
-		if v, ok := k.vals[name]; ok {
+		if v, ok := vals[name]; ok {
 			return v
 		}
 		return k.getenv(name)
-	}, nil
+	}, failed
 }
 
-func (k *keys) fetch(ctx context.Context) (map[string]string, error) {
-	vals := map[string]string{}
-	var cfg *aws.Config
-	load := func() (aws.Config, error) {
-		if cfg == nil {
-			c, err := config.LoadDefaultConfig(ctx)
-			if err != nil {
-				return c, fmt.Errorf("AWS configuration: %w", err)
-			}
-			cfg = &c
-		}
-		return *cfg, nil
+// read fetches the key variable name from the secret or parameter its
+// <name>_SECRET_ARN / <name>_PARAMETER names; fromSecret is false when
+// neither is set (the key, if any, is the variable itself).
+func (k *keys) read(ctx context.Context, name string) (v string, fromSecret bool, err error) {
+	arn := strings.TrimSpace(k.getenv(name + "_SECRET_ARN"))
+	param := strings.TrimSpace(k.getenv(name + "_PARAMETER"))
+	if arn == "" && param == "" {
+		return "", false, nil
 	}
-	for _, name := range keyVars {
-		arn := strings.TrimSpace(k.getenv(name + "_SECRET_ARN"))
-		param := strings.TrimSpace(k.getenv(name + "_PARAMETER"))
-		switch {
-		case arn != "" && param != "":
-			return nil, fmt.Errorf("%s_SECRET_ARN and %s_PARAMETER are both set: keep one", name, name)
-		case arn != "":
-			c, err := load()
-			if err != nil {
-				return nil, err
-			}
-			out, err := secretsmanager.NewFromConfig(c).GetSecretValue(ctx, &secretsmanager.GetSecretValueInput{SecretId: aws.String(arn)})
-			if err != nil {
-				return nil, fmt.Errorf("reading %s from Secrets Manager %s: %w", name, arn, err)
-			}
-			vals[name] = strings.TrimSpace(aws.ToString(out.SecretString))
-		case param != "":
-			c, err := load()
-			if err != nil {
-				return nil, err
-			}
-			out, err := ssm.NewFromConfig(c).GetParameter(ctx, &ssm.GetParameterInput{Name: aws.String(param), WithDecryption: aws.Bool(true)})
-			if err != nil {
-				return nil, fmt.Errorf("reading %s from SSM parameter %s: %w", name, param, err)
-			}
-			vals[name] = strings.TrimSpace(aws.ToString(out.Parameter.Value))
-		default:
-			continue
+	if arn != "" && param != "" {
+		return "", true, fmt.Errorf("%s_SECRET_ARN and %s_PARAMETER are both set: keep one", name, name)
+	}
+	ctx, cancel := context.WithTimeout(ctx, secretTimeout)
+	defer cancel()
+	cfg, err := k.awsConfig(ctx)
+	if err != nil {
+		return "", true, err
+	}
+	const retry = " (the next invocation tries again)"
+	if arn != "" {
+		out, err := secretsmanager.NewFromConfig(cfg).GetSecretValue(ctx, &secretsmanager.GetSecretValueInput{SecretId: aws.String(arn)})
+		if err != nil {
+			return "", true, fmt.Errorf("reading %s from Secrets Manager %s: %w%s", name, arn, err, retry)
 		}
-		if vals[name] == "" {
-			return nil, fmt.Errorf("%s: the secret named by %s_SECRET_ARN/_PARAMETER is empty", name, name)
+		v = strings.TrimSpace(aws.ToString(out.SecretString))
+	} else {
+		out, err := ssm.NewFromConfig(cfg).GetParameter(ctx, &ssm.GetParameterInput{Name: aws.String(param), WithDecryption: aws.Bool(true)})
+		if err != nil {
+			return "", true, fmt.Errorf("reading %s from SSM parameter %s: %w%s", name, param, err, retry)
+		}
+		if out.Parameter != nil {
+			v = strings.TrimSpace(aws.ToString(out.Parameter.Value))
 		}
 	}
-	return vals, nil
+	if v == "" {
+		return "", true, fmt.Errorf("%s: the secret named by %s_SECRET_ARN/_PARAMETER is empty", name, name)
+	}
+	return v, true, nil
+}
+
+func (k *keys) awsConfig(ctx context.Context) (aws.Config, error) {
+	if k.cfg == nil {
+		c, err := config.LoadDefaultConfig(ctx)
+		if err != nil {
+			return c, fmt.Errorf("AWS configuration: %w", err)
+		}
+		k.cfg = &c
+	}
+	return *k.cfg, nil
 }

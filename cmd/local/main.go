@@ -93,7 +93,11 @@ func run(args []string, stdout, stderr io.Writer, getenv func(string) string) in
 		return fail("--record saves what the APIs answer: use it with --live")
 	}
 
-	o := invoiceexport.Options{Config: extract.ConfigFromEnv(getenv), RunID: invoiceexport.NewRunID(time.Now())}
+	cfg, err := extract.ReadConfig(getenv)
+	if err != nil {
+		return fail("%v", err)
+	}
+	o := invoiceexport.Options{Config: cfg, RunID: invoiceexport.NewRunID(time.Now())}
 	day := time.Now().UTC()
 	sample := !*live && *in == ""
 	if sample {
@@ -108,7 +112,6 @@ func run(args []string, stdout, stderr io.Writer, getenv func(string) string) in
 		day = t
 	}
 	o.AsOf = time.Date(day.Year(), day.Month(), day.Day(), 0, 0, 0, 0, time.UTC)
-	var err error
 	for _, p := range []struct {
 		flag, val string
 		dst       *extract.Period

@@ -183,7 +183,7 @@ func TestSampleRunMatchesVendorTotals(t *testing.T) {
 		t.Errorf("%s daily lines are not one day within their billing period", n)
 	}
 
-	if !strings.Contains(stdout, "2 partitions written") && !strings.Contains(stdout, "partitions written, 0 failed") {
+	if !strings.Contains(stdout, "\n6 partitions written under "+out+" (charge_lines/, invoices/, _manifests/), 0 failed\n") {
 		t.Errorf("summary missing:\n%s", stdout)
 	}
 }
@@ -411,5 +411,19 @@ func TestFailureLines(t *testing.T) {
 	}
 	if !strings.Contains(stdout, "warpstream  2026-10") || !strings.Contains(stdout, "FAILED") {
 		t.Errorf("the summary has no row for the failed period:\n%s", stdout)
+	}
+}
+
+// A configuration mistake is one line and exit 2, before any request.
+func TestBadConfiguration(t *testing.T) {
+	for env, want := range map[string]string{
+		"WARPSTREAM_API_URL":     `invoice-export: WARPSTREAM_API_URL="api.warpstream.com" is not an absolute http(s) URL`,
+		"WARPSTREAM_HTTP_METHOD": `invoice-export: WARPSTREAM_HTTP_METHOD="gett": use GET or POST`,
+	} {
+		val := map[string]string{"WARPSTREAM_API_URL": "api.warpstream.com", "WARPSTREAM_HTTP_METHOD": "gett"}[env]
+		code, stdout, stderr := runLocal(t, map[string]string{"WARPSTREAM_API_KEY": "k", env: val}, "--live", "--providers", "warpstream", "--out", t.TempDir())
+		if code != 2 || !strings.HasPrefix(stderr, want) || strings.Count(stderr, "\n") != 1 || stdout != "" {
+			t.Errorf("%s=%s: exit %d\nstdout %q\nstderr %q", env, val, code, stdout, stderr)
+		}
 	}
 }
