@@ -2,7 +2,6 @@ package extract
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"net/url"
 	"time"
@@ -72,8 +71,8 @@ func (c cockroachDB) jobs(list *Body, plan Plan) ([]Job, error) {
 			PeriodStart string `json:"period_start"`
 		} `json:"invoices"`
 	}
-	if err := json.NewDecoder(list.Reader()).Decode(&resp); err != nil {
-		return nil, fmt.Errorf("%s: the invoice list is not what the API documents: %v", list.Call, err)
+	if err := decodeSmall(list, "the invoice list is not what the API documents", &resp); err != nil {
+		return nil, err
 	}
 	jobs := make([]Job, len(plan.Periods))
 	for i, p := range plan.Periods {

@@ -123,14 +123,25 @@ func TestCockroachJobsBadLists(t *testing.T) {
 		{"no id", `{"invoices": [{"period_start": "2026-10-01T00:00:00Z"}]}`, "invoice 0 of the list has no invoice_id"},
 		{"no period", `{"invoices": [{"invoice_id": "inv-1"}]}`, `invoice inv-1 has no valid period_start ("")`},
 		{"bad period", `{"invoices": [{"invoice_id": "inv-1", "period_start": "October"}]}`, `has no valid period_start ("October")`},
-		{"not json", `<html>502</html>`, "cockroachdb ListInvoices (cockroachdb/invoices.json): the invoice list is not what the API documents"},
-		{"wrong type", `{"invoices": {"invoice_id": "inv-1"}}`, "the invoice list is not what the API documents"},
+		// Bad data is positioned like transform's: the byte offset and the JSON pointer.
+		{"not json", `<html>502</html>`, "cockroachdb ListInvoices (cockroachdb/invoices.json): bad data at byte 0: the invoice list is not what the API documents: invalid character '<' at start of value (the body is not JSON: an HTML error page?)"},
+		{"wrong type", `{"invoices": {"invoice_id": "inv-1"}}`, "cockroachdb ListInvoices (cockroachdb/invoices.json): bad data at byte 13, /invoices: the invoice list is not what the API documents: expected an array, found an object"},
+		{"id a number", `{"invoices": [{"invoice_id": 7}]}`, "bad data at byte 29, /invoices/0/invoice_id: the invoice list is not what the API documents: expected a string, found a number"},
+		{"truncated", `{"invoices": [{"invoice_id": "inv-1", "period_st`, "cockroachdb ListInvoices (cockroachdb/invoices.json): bad data at byte 48, /invoices/0: the invoice list is not what the API documents: the body ends in the middle of a value (truncated response or capture)"},
+		{"empty", ``, "cockroachdb ListInvoices (cockroachdb/invoices.json): bad data at byte 0: the invoice list is not what the API documents: the body is empty (an empty response or capture)"},
+		{"blank", " \n", "the body is empty"},
+		{"duplicate key", `{"invoices": [], "invoices": []}`, "bad data at byte 17, /invoices: the invoice list is not what the API documents: duplicate object member name"},
+		{"trailing data", `{"invoices": []} {}`, "bad data at byte 17: the invoice list is not what the API documents: unexpected data after the top-level object"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			f := &vendorFake{bodies: map[string]string{"cockroachdb/organization.json": `{"id": "org-1"}`, "cockroachdb/invoices.json": c.list}}
 			jobs, err := crdbVendor(t).Jobs(context.Background(), f, plan("2026-11-03", "2026-10"))
 			if err == nil || !strings.Contains(err.Error(), c.want) {
 				t.Fatalf("err = %v, want %q", err, c.want)
+			}
+			var de *DataError
+			if strings.Contains(c.want, "bad data at byte") && !errors.As(err, &de) {
+				t.Errorf("not a DataError: %#v", err)
 			}
 			if jobs != nil {
 				t.Errorf("jobs on error: %v", jobs)

@@ -1,7 +1,9 @@
 package extract
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"slices"
 	"strings"
@@ -159,7 +161,24 @@ func TestSpectroJobsErrors(t *testing.T) {
 		{"invoice without a period", nil, func(b map[string]string) {
 			b["spectrocloud/invoices/0002.json"] = `{"invoices": [{"metadata": {"uid": "inv-x"}, "spec": {"month": "0001-01-01T00:00:00Z"}}]}`
 		}, `invoice "inv-x" has neither spec.billingPeriod.start nor spec.month`, false},
-		{"list not json", nil, func(b map[string]string) { b["spectrocloud/invoices/0001.json"] = "<html>" }, "spectrocloud v1InvoicesList (spectrocloud/invoices/0001.json): the invoice list is not what the API documents", false},
+		{"list not json", nil, func(b map[string]string) { b["spectrocloud/invoices/0001.json"] = "<html>" }, "spectrocloud v1InvoicesList (spectrocloud/invoices/0001.json): bad data at byte 0: the invoice list is not what the API documents: invalid character '<' at start of value", false},
+		{"list truncated", nil, func(b map[string]string) {
+			b["spectrocloud/invoices/0002.json"] = `{"invoices": [{"metadata": {"uid": "inv-10"}`
+		},
+			"spectrocloud v1InvoicesList (spectrocloud/invoices/0002.json): bad data at byte 44, /invoices/0: the invoice list is not what the API documents: the body ends in the middle of a value (truncated response or capture)", false},
+		{"list empty", nil, func(b map[string]string) { b["spectrocloud/invoices/0001.json"] = "" },
+			"spectrocloud v1InvoicesList (spectrocloud/invoices/0001.json): bad data at byte 0: the invoice list is not what the API documents: the body is empty", false},
+		{"list with a bad time", nil, func(b map[string]string) {
+			b["spectrocloud/invoices/0002.json"] = `{"invoices": [{"metadata": {"uid": "inv-10"}, "spec": {"month": "October"}}]}`
+		}, `bad data at byte 64, /invoices/0/spec/month: the invoice list is not what the API documents: expected an RFC 3339 date-time, found "October"`, false},
+		{"users/info truncated", nil, func(b map[string]string) { b["spectrocloud/users_info.json"] = `{"orgName": "x", "tenantU` },
+			"spectrocloud v1UsersInfoGet (spectrocloud/users_info.json): bad data at byte 25: not what the API documents: the body ends in the middle of a value (truncated response or capture)", false},
+		{"users/info empty", nil, func(b map[string]string) { b["spectrocloud/users_info.json"] = `` },
+			"spectrocloud v1UsersInfoGet (spectrocloud/users_info.json): bad data at byte 0: not what the API documents: the body is empty", false},
+		{"configured invoice truncated", map[string]string{"SPECTROCLOUD_INVOICE_UIDS": "inv-10"}, func(b map[string]string) {
+			noList(b)
+			b["spectrocloud/invoice/inv-10.json"] = `{"metadata": {"uid": "inv-10"}, "spec": {"billingPeriod": {"start": "2026-10-01T00:00:00.000Z", `
+		}, "spectrocloud v1InvoicesUidGet (spectrocloud/invoice/inv-10.json): bad data at byte 96, /spec/billingPeriod: the invoice is not what the API documents: the body ends in the middle of a value (truncated response or capture)", false},
 		{"tenant with a slash", map[string]string{"SPECTROCLOUD_TENANT_UID": "t/../x"}, nil, `tenant uid "t/../x" is not a safe identifier`, false},
 		{"users/info without tenant", nil, func(b map[string]string) { b["spectrocloud/users_info.json"] = `{"orgName": "x"}` }, "has no tenantUid: set SPECTROCLOUD_TENANT_UID", false},
 		{"users/info missing", nil, func(b map[string]string) { delete(b, "spectrocloud/users_info.json") }, "set SPECTROCLOUD_TENANT_UID to skip this call", true},
@@ -175,6 +194,10 @@ func TestSpectroJobsErrors(t *testing.T) {
 			if err == nil || !strings.Contains(err.Error(), c.want) {
 				t.Fatalf("err = %v, want %q", err, c.want)
 			}
+			var de *DataError
+			if strings.Contains(c.want, "bad data at byte") && !errors.As(err, &de) {
+				t.Errorf("not a DataError: %#v", err)
+			}
 			if errors.Is(err, ErrNotFound) != c.is404 {
 				t.Errorf("errors.Is(err, ErrNotFound) = %v: %v", !c.is404, err)
 			}
@@ -183,4 +206,36 @@ func TestSpectroJobsErrors(t *testing.T) {
 			}
 		})
 	}
+}
+
+// decodeSmall takes any bytes without panicking: what it refuses is a
+// positioned DataError, what it accepts is valid JSON.
+func FuzzDecodeSmall(f *testing.F) {
+	for _, s := range []string{spBodies()["spectrocloud/invoices/0002.json"], spInv("inv-10", "2026-10"), `{"invoices": null}`, `{"invoices": [{"invoice_id": 7}]}`,
+		`{"a\u0073": 1, "listmeta": {"continue": "x"}}`, "<html>", "", " ", `{"invoices": []} {}`, `{"invoices": [], "invoices": []}`} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		b, err := spool(Call{Provider: SpectroCloud, Endpoint: SpectroListInvoices, Capture: "spectrocloud/invoices/0001.json"}, bytes.NewReader(data))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer b.Close()
+		var page struct {
+			Invoices []spectroListed `json:"invoices"`
+			ListMeta struct {
+				Continue string `json:"continue"`
+			} `json:"listmeta"`
+		}
+		err = decodeSmall(b, "the invoice list", &page)
+		var de *DataError
+		switch {
+		case err == nil && !json.Valid(data):
+			t.Fatalf("accepted invalid JSON %q", data)
+		case err != nil && !errors.As(err, &de):
+			t.Fatalf("not a DataError: %v", err)
+		case err != nil && (de.Offset < 0 || de.Offset > int64(len(data))):
+			t.Fatalf("offset %d outside the body (%d bytes): %v", de.Offset, len(data), err)
+		}
+	})
 }

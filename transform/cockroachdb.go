@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 	"time"
@@ -18,7 +19,9 @@ import (
 //
 // Money: a CurrencyAmount is protobuf JSON, which leaves default values
 // out: a missing amount is 0 and a missing currency is USD (the Currency
-// enum's first value). The same holds for quantity and unit_cost.
+// enum's first value). The same holds for quantity and unit_cost, and for
+// quantity_unit (HOURS, the QuantityUnit enum's first value). Currency
+// codes are upper-cased before they are classified.
 //
 // Currencies: USD is national; CRDB_CLOUD_CREDITS is a virtual currency and
 // is never summed with USD. FOCUS wants BillingCurrency national, so a line
@@ -85,7 +88,7 @@ func cockroachDB(in Input, t *tally) (*Result, error) {
 		if b.Call.Endpoint != extract.CockroachGetInvoice {
 			continue
 		}
-		inv, err := crdbDecodeInvoice(b, in.Job.Period)
+		inv, err := crdbDecodeInvoice(b, in.Job.Period, &t.rounded)
 		if err != nil {
 			return nil, err
 		}
@@ -198,7 +201,18 @@ func crdbExport(t *tally, org crdbOrg, inv *crdbInvoice, p extract.Period) ([]In
 		totals[a.currency] = a.amount
 	}
 	var rows []Invoice
-	for _, cur := range crdbCurrencies(totals, w.abs) {
+	// Every currency that has a line, an invoice total or a cluster total
+	// gets a row: a cluster's finding in a currency the invoice totals do
+	// not name is reported on that currency's row, not dropped.
+	seen := maps.Clone(w.abs)
+	for _, it := range inv.items {
+		for _, a := range it.totals {
+			if _, ok := seen[a.currency]; !ok {
+				seen[a.currency] = Decimal{}
+			}
+		}
+	}
+	for _, cur := range crdbCurrencies(totals, seen) {
 		row := Invoice{
 			Provider:           extract.CockroachDB,
 			InvoiceID:          inv.id,
@@ -238,6 +252,10 @@ func crdbExport(t *tally, org crdbOrg, inv *crdbInvoice, p extract.Period) ([]In
 }
 
 var crdbOne = MustDecimal("1")
+
+// crdbDefaultUnit is QuantityUnit.Type's first value: what an omitted
+// quantity_unit means in protobuf JSON.
+const crdbDefaultUnit = "HOURS"
 
 // crdbCheckItem compares a cluster's line items with the cluster's own
 // totals, per currency: a difference beyond float noise is a finding even
@@ -282,8 +300,9 @@ func crdbFloatNoise(scale Decimal) Decimal {
 	return d
 }
 
-// crdbCurrencies lists an invoice's currencies: those of its totals and of
-// its lines; national ones first.
+// crdbCurrencies lists an invoice's currencies: those of its totals and
+// of the others map (its lines and its clusters' totals); national ones
+// first.
 func crdbCurrencies(totals, lines map[string]Decimal) []string {
 	var out []string
 	for c := range totals {
@@ -366,7 +385,7 @@ func crdbJSON(v any) string {
 // checked; the decoder itself rejects duplicate member names.
 
 func crdbDecodeOrganization(b *extract.Body) (crdbOrg, error) {
-	r := newReader(b)
+	r := newReader(b, nil) // no numbers
 	var org crdbOrg
 	var label string
 	err := r.document(func(name []byte) (err error) {
@@ -394,8 +413,8 @@ func crdbDecodeOrganization(b *extract.Body) (crdbOrg, error) {
 	return org, nil
 }
 
-func crdbDecodeInvoice(b *extract.Body, p extract.Period) (*crdbInvoice, error) {
-	r := newReader(b)
+func crdbDecodeInvoice(b *extract.Body, p extract.Period, rounded *int64) (*crdbInvoice, error) {
+	r := newReader(b, rounded)
 	inv := &crdbInvoice{}
 	err := r.document(func(name []byte) (err error) {
 		switch string(name) {
@@ -543,8 +562,11 @@ func crdbReadLabels(r *reader) (string, error) {
 	return crdbJSON(labels), nil
 }
 
+// crdbReadLineItem reads a LineItem. quantity_unit is a protobuf enum:
+// protobuf JSON leaves its default, the enum's first value HOURS, out (as
+// it leaves USD out of a CurrencyAmount), so a missing unit is HOURS.
 func crdbReadLineItem(r *reader) (crdbLineItem, error) {
-	var li crdbLineItem
+	li := crdbLineItem{unit: crdbDefaultUnit}
 	var haveTotal bool
 	err := r.object(func(name []byte) (err error) {
 		var n NullDecimal
@@ -555,7 +577,10 @@ func crdbReadLineItem(r *reader) (crdbLineItem, error) {
 			n, err = r.number(true)
 			li.quantity = n.Decimal
 		case "quantity_unit":
-			li.unit, err = r.str()
+			var u string
+			if u, err = r.str(); u != "" {
+				li.unit = u
+			}
 		case "unit_cost":
 			n, err = r.number(true)
 			li.unitCost = n.Decimal
@@ -628,9 +653,11 @@ func crdbReadAmount(r *reader) (crdbAmount, error) {
 			n, err = r.number(false)
 			a.amount = n.Decimal
 		case "currency":
+			// Upper-cased before it is classified: "usd" is USD, not a
+			// virtual currency (enum values are upper case; ISO 4217 too).
 			var c string
 			if c, err = r.str(); c != "" {
-				a.currency = c
+				a.currency = strings.ToUpper(c)
 			}
 		default:
 			err = r.skip()

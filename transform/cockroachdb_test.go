@@ -5,6 +5,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -238,11 +239,21 @@ func TestCockroachGapsAreReportedNotPapered(t *testing.T) {
 		{"credits not in the totals", `, {"amount": 120, "currency": "CRDB_CLOUD_CREDITS"}],
  "balances"`, `],
  "balances"`, "CRDB_CLOUD_CREDITS", "the invoice says 0"},
+		// A cluster's totals name a currency that neither a line nor the
+		// invoice's totals use: the finding gets that currency's row.
+		{"cluster totals in a currency of their own", `"totals": [{"amount": 41.4}]`, `"totals": [{"amount": 41.4}, {"amount": 5, "currency": "XYZ_CREDITS"}]`,
+			"XYZ_CREDITS", "cluster 東京-1 (c-1): its line items add up to 0 XYZ_CREDITS but its totals say 5"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
+			if !strings.Contains(crdbInvoice, c.old) {
+				t.Fatalf("fixture has no %q", c.old)
+			}
 			res, lines, err := runCockroach(t, "2026-11-03", crdbFiles(strings.Replace(crdbInvoice, c.old, c.new, 1)))
 			if err != nil {
 				t.Fatal(err)
+			}
+			if !slices.ContainsFunc(res.Invoices, func(i transform.Invoice) bool { return i.Currency == c.currency }) {
+				t.Errorf("no %s row among %+v", c.currency, res.Invoices)
 			}
 			for _, inv := range res.Invoices {
 				bad := inv.Currency == c.currency
@@ -256,6 +267,44 @@ func TestCockroachGapsAreReportedNotPapered(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// quantity_unit is a protobuf enum: left out, it is its first value HOURS,
+// so a quantity always has a unit (FOCUS); as for an omitted currency.
+func TestCockroachOmittedUnitIsHours(t *testing.T) {
+	for name, unit := range map[string]string{"omitted": ``, "empty": `"quantity_unit": "", `} {
+		old := `"quantity": 744, "quantity_unit": "VCPU_HOURS", `
+		if !strings.Contains(crdbInvoice, old) {
+			t.Fatalf("fixture has no %q", old)
+		}
+		res, lines, err := runCockroach(t, "2026-11-03", crdbFiles(strings.Replace(crdbInvoice, old, `"quantity": 744, `+unit, 1)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if l := lines[0]; l.PricingQuantity.String() != "744" || l.PricingUnit != "Hours" || l.ConsumedUnit != "Hours" || !res.Invoices[0].Reconciled {
+			t.Errorf("%s quantity_unit: PricingQuantity %s PricingUnit %q ConsumedUnit %q", name, l.PricingQuantity, l.PricingUnit, l.ConsumedUnit)
+		}
+	}
+}
+
+// Currency codes are upper-cased before they are classified: "usd" is the
+// national currency USD, not a virtual one.
+func TestCockroachCurrencyIsUpperCased(t *testing.T) {
+	inv := strings.Replace(crdbInvoice, `{"amount": 37.2, "currency": "USD"}`, `{"amount": 37.2, "currency": "usd"}`, 1)
+	inv = strings.Replace(inv, `{"amount": 120, "currency": "CRDB_CLOUD_CREDITS"}],
+ "balances"`, `{"amount": 120, "currency": "crdb_cloud_credits"}],
+ "balances"`, 1)
+	res, lines, err := runCockroach(t, "2026-11-03", crdbFiles(inv))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if l := lines[0]; l.BillingCurrency != "USD" || l.BilledCost.String() != "37.2" || l.PricingCurrency != "" || l.PricingCurrencyEffectiveCost.Valid {
+		t.Errorf("line in \"usd\": BillingCurrency %q BilledCost %s PricingCurrency %q", l.BillingCurrency, l.BilledCost, l.PricingCurrency)
+	}
+	if len(res.Invoices) != 2 || res.Invoices[0].Currency != "USD" || res.Invoices[1].Currency != "CRDB_CLOUD_CREDITS" ||
+		!res.Invoices[0].Reconciled || !res.Invoices[1].Reconciled {
+		t.Errorf("invoices = %+v", res.Invoices)
 	}
 }
 
@@ -434,11 +483,22 @@ func checkVendor(t *testing.T, dir, provider string, files map[string]string) {
 		if !l.ChargePeriodEnd.After(l.ChargePeriodStart) || l.BillingCurrency == "" || l.BillingAccountID == "" {
 			t.Fatalf("bad line: %+v", l)
 		}
+		if (l.ChargeCategory == transform.Usage || l.ChargeCategory == transform.Purchase) && (!l.PricingQuantity.Valid || l.PricingUnit == "") {
+			t.Fatalf("%s line without PricingQuantity or PricingUnit (FOCUS): %+v", l.ChargeCategory, l)
+		}
+		if !isUpperCurrency(l.BillingCurrency) {
+			t.Fatalf("BillingCurrency %q is not an upper-case ISO 4217 code: %+v", l.BillingCurrency, l)
+		}
 	}
 }
 
+func isUpperCurrency(c string) bool {
+	return len(c) == 3 && strings.ToUpper(c) == c && strings.Trim(c, "ABCDEFGHIJKLMNOPQRSTUVWXYZ") == ""
+}
+
 func FuzzCockroachInvoice(f *testing.F) {
-	for _, s := range []string{crdbInvoice, `{"invoice_id":"inv-10","period_start":"2026-10-01T00:00:00Z","period_end":"2026-11-01T00:00:00Z"}`, "<html>", ""} {
+	for _, s := range []string{crdbInvoice, `{"invoice_id":"inv-10","period_start":"2026-10-01T00:00:00Z","period_end":"2026-11-01T00:00:00Z"}`, "<html>", "",
+		strings.Replace(strings.Replace(crdbInvoice, `"currency": "USD"}`, `"currency": "usd"}`, 1), `"quantity_unit": "VCPU_HOURS", `, ``, 1)} {
 		f.Add(s)
 	}
 	dir := f.TempDir()

@@ -52,8 +52,17 @@ var (
 
 // ParseDecimal parses JSON number text exactly. When round is false a value
 // with more than Scale fractional digits is an error; when true it is rounded
-// half to even (used only for quantities, never for money).
+// half to even at the Scale-th decimal (used only for quantities, never for
+// money).
 func ParseDecimal(b []byte, round bool) (Decimal, error) {
+	d, _, err := parseDecimal(b, round)
+	return d, err
+}
+
+// parseDecimal is ParseDecimal that also tells whether the value was
+// rounded (it had nonzero digits beyond the Scale-th decimal), so that
+// callers can count and report what rounding changed.
+func parseDecimal(b []byte, round bool) (d Decimal, rounded bool, err error) {
 	var (
 		i      int
 		neg    bool
@@ -89,25 +98,25 @@ func ParseDecimal(b []byte, round bool) (Decimal, error) {
 	start := i
 	for i < len(b) && b[i] >= '0' && b[i] <= '9' {
 		if !digit(b[i]) {
-			return Decimal{}, errRange
+			return Decimal{}, false, errRange
 		}
 		i++
 	}
 	if n := i - start; n == 0 || (n > 1 && b[start] == '0') {
-		return Decimal{}, errSyntax
+		return Decimal{}, false, errSyntax
 	}
 	if i < len(b) && b[i] == '.' {
 		i++
 		fs := i
 		for i < len(b) && b[i] >= '0' && b[i] <= '9' {
 			if !digit(b[i]) {
-				return Decimal{}, errPrecision
+				return Decimal{}, false, errPrecision
 			}
 			exp--
 			i++
 		}
 		if i == fs {
-			return Decimal{}, errSyntax
+			return Decimal{}, false, errSyntax
 		}
 	}
 	if i < len(b) && (b[i] == 'e' || b[i] == 'E') {
@@ -125,7 +134,7 @@ func ParseDecimal(b []byte, round bool) (Decimal, error) {
 			i++
 		}
 		if i == es {
-			return Decimal{}, errSyntax
+			return Decimal{}, false, errSyntax
 		}
 		if eneg {
 			e = -e
@@ -133,10 +142,10 @@ func ParseDecimal(b []byte, round bool) (Decimal, error) {
 		exp += e
 	}
 	if i != len(b) {
-		return Decimal{}, errSyntax
+		return Decimal{}, false, errSyntax
 	}
 	if mant.isZero() {
-		return Decimal{}, nil
+		return Decimal{}, false, nil
 	}
 	exp += zeros // trailing zeros only move the exponent
 	// The value is mant * 10^exp; DECIMAL(38,24) counts 10^-24 units.
@@ -145,17 +154,18 @@ func ParseDecimal(b []byte, round bool) (Decimal, error) {
 	case shift > 0:
 		for ; shift > 0; shift-- {
 			if !mant.less(limit10) {
-				return Decimal{}, errRange
+				return Decimal{}, false, errRange
 			}
 			mant = mant.mul10()
 		}
 	case shift < 0:
 		if !round {
-			return Decimal{}, errPrecision
+			return Decimal{}, false, errPrecision
 		}
 		if shift < -Precision {
-			return Decimal{}, nil // far below 10^-24: rounds to zero
+			return Decimal{}, true, nil // far below 10^-24: rounds to zero
 		}
+		rounded = true // mant has nonzero digits (trailing zeros are in exp)
 		var rem uint64
 		sticky := false
 		for ; shift < 0; shift++ {
@@ -168,13 +178,13 @@ func ParseDecimal(b []byte, round bool) (Decimal, error) {
 		}
 	}
 	if !mant.less(limit) {
-		return Decimal{}, errRange
+		return Decimal{}, false, errRange
 	}
-	d := Decimal{hi: int64(mant.hi), lo: mant.lo}
+	d = Decimal{hi: int64(mant.hi), lo: mant.lo}
 	if neg {
 		d = d.Neg()
 	}
-	return d, nil
+	return d, rounded, nil
 }
 
 // MustDecimal parses s or panics; for constants and tests.

@@ -121,6 +121,29 @@ func TestDecimalBytes16RoundTrip(t *testing.T) {
 	}
 }
 
+// Rounding at the 24th decimal is reported (and counted by the decoder, for
+// the run's notes); exact values are not.
+func TestParseDecimalReportsRounding(t *testing.T) {
+	for _, c := range []struct {
+		in      string
+		rounded bool
+	}{
+		{"0.03288155235350132", false},
+		{"1.500000000000000000000000000000", false}, // trailing zeros lose nothing
+		{"1e-24", false},
+		{"1.2345678901234567e-07", false},
+		{"3.0999999999999998e-09", true},
+		{"0.0000000000000000000000005", true}, // rounds to 0
+		{"1e-400", true},
+		{"0e-400", false},
+	} {
+		_, rounded, err := parseDecimal([]byte(c.in), true)
+		if err != nil || rounded != c.rounded {
+			t.Errorf("parseDecimal(%q) rounded = %v, %v; want %v", c.in, rounded, err, c.rounded)
+		}
+	}
+}
+
 // FuzzParseDecimal checks the parser against math/big on arbitrary input: it
 // never panics, and whatever it accepts equals the exact rational value.
 func FuzzParseDecimal(f *testing.F) {
@@ -129,7 +152,7 @@ func FuzzParseDecimal(f *testing.F) {
 	}
 	scale := new(big.Rat).SetInt(new(big.Int).Exp(big.NewInt(10), big.NewInt(Scale), nil))
 	f.Fuzz(func(t *testing.T, s string, round bool) {
-		d, err := ParseDecimal([]byte(s), round)
+		d, rounded, err := parseDecimal([]byte(s), round)
 		if err != nil {
 			return
 		}
@@ -154,6 +177,10 @@ func FuzzParseDecimal(f *testing.F) {
 			if diff.Abs(diff).Cmp(big.NewRat(1, 2)) > 0 {
 				t.Fatalf("%q rounded to %s: off by more than half a unit", s, d)
 			}
+		}
+		// Rounding is reported exactly when digits beyond the 24th were dropped.
+		if rounded != (round && !units.IsInt()) {
+			t.Fatalf("%q: rounded = %v, but its value has %s 24 decimals", s, rounded, map[bool]string{true: "more than", false: "at most"}[!units.IsInt()])
 		}
 		if again, err := ParseDecimal([]byte(d.String()), false); err != nil || again != d {
 			t.Fatalf("%q: String %s does not parse back (%v)", s, d, err)

@@ -35,9 +35,15 @@ func checkWarpStream(t *testing.T, dir, past, breakdowns string) {
 		t.Fatalf("LinesTotal %s, lines sum to %s", inv.LinesTotal, s)
 	}
 	for _, l := range lines {
-		if l.ChargePeriodStart.Before(l.BillingPeriodStart) || l.ChargePeriodEnd.After(l.BillingPeriodEnd.AddDate(0, 0, 31)) ||
+		if l.ChargePeriodStart.Before(l.BillingPeriodStart) || l.ChargePeriodEnd.After(l.BillingPeriodEnd) ||
 			!l.ChargePeriodEnd.After(l.ChargePeriodStart) {
 			t.Fatalf("line outside its period: %+v", l)
+		}
+		if l.SourceEndpoint == "get_invoice_breakdowns" && !l.ChargePeriodEnd.Equal(l.ChargePeriodStart.AddDate(0, 0, 1)) {
+			t.Fatalf("a daily line is not one day: %+v", l)
+		}
+		if (l.ChargeCategory == transform.Usage || l.ChargeCategory == transform.Purchase) && (!l.PricingQuantity.Valid || l.PricingUnit == "") {
+			t.Fatalf("%s line without PricingQuantity or PricingUnit: %+v", l.ChargeCategory, l)
 		}
 	}
 }
@@ -51,7 +57,8 @@ func seeds(f *testing.F, extra ...string) {
 }
 
 func FuzzWarpStreamBreakdowns(f *testing.F) {
-	seeds(f, wsBreakdowns, `{"tenants":[]}`, `{"tenants":[{"workspaces":[],"tenant_id":"t"}]}`, "<html>", "")
+	seeds(f, wsBreakdowns, `{"tenants":[]}`, `{"tenants":[{"workspaces":[],"tenant_id":"t"}]}`, "<html>", "",
+		strings.Replace(wsBreakdowns, `"date_to": "2026-10-03"`, `"date_to": "2026-10-05"`, 1))
 	dir := f.TempDir()
 	f.Fuzz(func(t *testing.T, body string) {
 		if len(body) > 1<<20 {
@@ -62,7 +69,8 @@ func FuzzWarpStreamBreakdowns(f *testing.F) {
 }
 
 func FuzzWarpStreamInvoice(f *testing.F) {
-	seeds(f, wsPast, strings.Replace(wsPast, "529.77", "1e400", 1), `{"date_from":"2026-10-01","total":0}`)
+	seeds(f, wsPast, strings.Replace(wsPast, "529.77", "1e400", 1), `{"date_from":"2026-10-01","total":0}`,
+		strings.Replace(wsPast, "529.77", "529.78", 1), strings.Replace(wsPast, `"unit_price": 500, "quantity": 1, `, ``, 1))
 	dir := f.TempDir()
 	f.Fuzz(func(t *testing.T, body string) {
 		if len(body) > 1<<20 {

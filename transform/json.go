@@ -12,21 +12,10 @@ import (
 )
 
 // DataError is bad data in a vendor's response: it names the body (vendor,
-// endpoint, capture path) and the position, so the fix can start there.
-type DataError struct {
-	Source  string // e.g. "warpstream get_invoice_breakdowns (warpstream/invoice_breakdowns/2026-01.json)"
-	Offset  int64  // byte offset in the body
-	Pointer string // JSON pointer of the value, e.g. /tenants/0/workspaces/1/total
-	Msg     string
-}
-
-func (e *DataError) Error() string {
-	where := fmt.Sprintf("byte %d", e.Offset)
-	if e.Pointer != "" {
-		where += ", " + e.Pointer
-	}
-	return fmt.Sprintf("%s: bad data at %s: %s", e.Source, where, e.Msg)
-}
+// endpoint, capture path), the byte offset and the JSON pointer, so the fix
+// can start there. It is extract's type, so that the bodies extract decodes
+// while listing report bad data exactly as these decoders do.
+type DataError = extract.DataError
 
 // reader decodes one body as a stream of JSON tokens, so responses of any
 // size go through in constant memory. Every value is read exactly once; the
@@ -37,10 +26,13 @@ type reader struct {
 	prefix  string // JSON pointer of a deferred sub-document within the body
 	base    int64  // byte offset of the same
 	scratch []byte
+	rounded *int64 // counts quantities rounded at the 24th decimal (nil: not counted)
 }
 
-func newReader(b *extract.Body) *reader {
-	return &reader{dec: jsontext.NewDecoder(b.Reader()), source: b.Call.String()}
+// newReader reads b; rounded, if not nil, counts the quantities that
+// number(true) rounds.
+func newReader(b *extract.Body, rounded *int64) *reader {
+	return &reader{dec: jsontext.NewDecoder(b.Reader()), source: b.Call.String(), rounded: rounded}
 }
 
 // errorf reports bad data at the decoder's current position.
@@ -244,7 +236,8 @@ func (r *reader) strs() ([]string, error) {
 }
 
 // number reads a JSON number exactly. null reads as not Valid. round allows
-// rounding beyond 24 decimals (quantities only; money must be exact).
+// rounding half to even at the 24th decimal (quantities only; money must be
+// exact); each value so rounded is counted, for the run's notes.
 func (r *reader) number(round bool) (NullDecimal, error) {
 	raw, err := r.dec.ReadValue()
 	if err != nil {
@@ -259,9 +252,12 @@ func (r *reader) number(round bool) (NullDecimal, error) {
 	default:
 		return NullDecimal{}, r.errorf("number expected, found %s", kindName(raw.Kind()))
 	}
-	d, err := ParseDecimal(raw, round)
+	d, rounded, err := parseDecimal(raw, round)
 	if err != nil {
 		return NullDecimal{}, r.errorf("%s %v", clip(raw), err)
+	}
+	if rounded && r.rounded != nil {
+		*r.rounded++
 	}
 	return Some(d), nil
 }
@@ -324,10 +320,11 @@ func (r *reader) deferred() (*reader, error) {
 	raw = raw.Clone()
 	// InputOffset was before any whitespace; the value starts at its first byte.
 	return &reader{
-		dec:    jsontext.NewDecoder(bytes.NewReader(raw)),
-		source: r.source,
-		prefix: ptr,
-		base:   start,
+		dec:     jsontext.NewDecoder(bytes.NewReader(raw)),
+		source:  r.source,
+		prefix:  ptr,
+		base:    start,
+		rounded: r.rounded,
 	}, nil
 }
 

@@ -2,6 +2,7 @@ package transform
 
 import (
 	"fmt"
+	"math/big"
 	"slices"
 	"strings"
 	"time"
@@ -21,6 +22,12 @@ import (
 // so Σ BilledCost = Σ product amounts, which must equal billableAmount up to
 // the vendor's rounding to cents (closed by an Adjustment line).
 //
+// The invoice is also checked against itself, and a finding rules out
+// reconciliation (the lines are still written): each project's amount must
+// be the sum of its usage amounts, and a product may cost less than its
+// projects' usage only by what the invoice says can reduce it: its free
+// credits at the tier price plus its discount (spBound).
+//
 // Money is float64 with Go's omitempty: a missing amount or credit count is
 // 0. An unset time is printed as 0001-01-01T00:00:00Z and read as unset.
 // An invoice is final once its billing period is over (as of the run) and
@@ -30,10 +37,12 @@ import (
 const spectroName = "Spectro Cloud"
 
 type spProduct struct {
-	amount    Decimal
-	used      NullDecimal
-	tierName  string
-	tierPrice NullDecimal
+	amount      Decimal
+	used        Decimal // usedCredits; omitted (omitempty) = 0
+	freeCredits Decimal
+	discount    Decimal
+	tierName    string
+	tierPrice   NullDecimal
 }
 
 type spUsage struct {
@@ -43,6 +52,7 @@ type spUsage struct {
 
 type spProject struct {
 	uid, name string
+	amount    NullDecimal // the project's total, checked against its usage
 	usage     map[string]spUsage
 }
 
@@ -79,7 +89,7 @@ func spectroCloud(in Input, t *tally) (*Result, error) {
 		if b.Call.Endpoint != extract.SpectroGetInvoice {
 			continue
 		}
-		inv, err := spDecodeInvoice(b, p)
+		inv, err := spDecodeInvoice(b, p, &t.rounded)
 		if err != nil {
 			return nil, err
 		}
@@ -87,7 +97,7 @@ func spectroCloud(in Input, t *tally) (*Result, error) {
 			return nil, fmt.Errorf("%s: invoice %s appears twice in the period", b.Call, inv.uid)
 		}
 		seen[inv.uid] = true
-		row, err := spExport(t, in, tenant, orgName, inv)
+		row, err := spExport(t, in, res, tenant, orgName, inv)
 		if err != nil {
 			return nil, err
 		}
@@ -96,7 +106,9 @@ func spectroCloud(in Input, t *tally) (*Result, error) {
 	return res, nil
 }
 
-func spExport(t *tally, in Input, tenant, orgName string, inv *spInvoice) (Invoice, error) {
+// spExport writes one invoice's lines and returns its invoices row; facts
+// worth a note go to res.
+func spExport(t *tally, in Input, res *Result, tenant, orgName string, inv *spInvoice) (Invoice, error) {
 	p := in.Job.Period
 	base := Line{
 		BillingAccountID:   tenant,
@@ -121,10 +133,14 @@ func spExport(t *tally, in Input, tenant, orgName string, inv *spInvoice) (Invoi
 	cost := func(l *Line, d Decimal) {
 		l.BilledCost, l.EffectiveCost, l.ListCost, l.ContractedCost = d, d, d, d
 	}
+	var problems []string
 	products := spProducts(inv)
 	attributed := map[string]Decimal{}
 	usedByProjects := map[string]Decimal{}
+	projectsOf := map[string]int64{}         // projects carrying the product
+	projectPrice := map[string]NullDecimal{} // the highest project tier price
 	for _, pr := range inv.projects {
+		var prSum Decimal
 		for _, product := range products {
 			u, ok := pr.usage[product]
 			if !ok {
@@ -145,6 +161,20 @@ func spExport(t *tally, in Input, tenant, orgName string, inv *spInvoice) (Invoi
 			}
 			attributed[product], _ = attributed[product].Add(u.amount)
 			usedByProjects[product], _ = usedByProjects[product].Add(u.used)
+			projectsOf[product]++
+			if tp := projectPrice[product]; u.tierPrice.Valid && (!tp.Valid || u.tierPrice.Cmp(tp.Decimal) > 0) {
+				projectPrice[product] = u.tierPrice
+			}
+			prSum, _ = prSum.Add(u.amount)
+		}
+		// A project's amount is the sum of its usage amounts, up to
+		// rounding to cents (half a cent per usage).
+		if pr.amount.Valid {
+			tol, _ := halfCent.MulInt(int64(max(1, len(pr.usage))))
+			if gap, _ := pr.amount.Sub(prSum); gap.Abs().Cmp(tol) > 0 {
+				problems = append(problems, fmt.Sprintf("project %s (%s): its amount %s is not the sum of its usage amounts, %s",
+					pr.uid, pr.name, pr.amount.Decimal, prSum))
+			}
 		}
 	}
 	for _, product := range products {
@@ -159,17 +189,32 @@ func spExport(t *tally, in Input, tenant, orgName string, inv *spInvoice) (Invoi
 		if rest.Sign() < 0 {
 			l.ChargeCategory, l.ChargeFrequency = Credit, OneTime
 			l.ChargeDescription = spDescription(product, "") + ": not attributed to a project (free credits, discounts)"
+			price := pi.tierPrice
+			if !price.Valid {
+				price = projectPrice[product]
+			}
+			bound, how, ok := spBound(pi, price.Decimal, attributed[product])
+			slack, _ := halfCent.MulInt(1 + projectsOf[product])
+			if over, _ := rest.Neg().Sub(bound); ok && over.Cmp(slack) > 0 {
+				problems = append(problems, fmt.Sprintf("%s: its projects' amounts add up to %s but the product's amount is %s: %s less, more than its free credits and discount can explain (at most %s: %s)",
+					product, attributed[product], pi.amount, rest.Neg(), bound, how))
+			}
 		} else {
 			l.ChargeCategory, l.ChargeFrequency = Usage, UsageBased
 			l.ChargeDescription = spDescription(product, pi.tierName) + ": usage not attributed to a project (tenant-scope clusters)"
 			l.ConsumedUnit, l.PricingUnit = "Credits", "Credits"
 			l.VendorUnitPrice = pi.tierPrice
-			// The credits no project carries, when the product says how many.
-			if pi.used.Valid {
-				if q, _ := pi.used.Sub(usedByProjects[product]); q.Sign() >= 0 {
-					l.ConsumedQuantity, l.PricingQuantity = Some(q), Some(q)
-				}
+			// The credits no project carries. FOCUS wants a quantity on
+			// every Usage line: when the projects claim more credits than
+			// the product (whose omitted usedCredits is 0), it is 0, and
+			// the run says so.
+			q, _ := pi.used.Sub(usedByProjects[product])
+			if q.Sign() < 0 {
+				res.Notes = append(res.Notes, fmt.Sprintf("invoice %s, %s: the projects' usedCredits add up to %s, more than the product's %s: its usage not attributed to a project (%s %s) has quantity 0",
+					inv.uid, product, usedByProjects[product], pi.used, rest, inv.currency))
+				q = Decimal{}
 			}
+			l.ConsumedQuantity, l.PricingQuantity = Some(q), Some(q)
 		}
 		if err := t.Write(&l); err != nil {
 			return Invoice{}, err
@@ -192,7 +237,7 @@ func spExport(t *tally, in Input, tenant, orgName string, inv *spInvoice) (Invoi
 	// billableAmount is rounded to cents, the product amounts need not be:
 	// half a cent per product.
 	tolerance, _ := halfCent.MulInt(int64(max(1, len(inv.products))))
-	err := reconcile(t, &row, tolerance, "", func(gap Decimal) Line {
+	err := reconcile(t, &row, tolerance, strings.Join(problems, "; "), func(gap Decimal) Line {
 		l := base
 		l.ChargeCategory, l.ChargeFrequency = Adjustment, OneTime
 		l.ChargeDescription = "Rounding adjustment: Spectro Cloud rounds the billable amount to cents, its product amounts are not rounded"
@@ -200,6 +245,55 @@ func spExport(t *tally, in Input, tenant, orgName string, inv *spInvoice) (Invoi
 		return l
 	})
 	return row, err
+}
+
+// spBound is how much an invoice says a product's amount may fall below
+// its projects' usage (gross): its free credits at the tier price, plus its
+// discount. The discount's unit is undocumented (an integer: a percentage
+// or an amount in the payment unit), so the bound takes the larger reading:
+// the discount as an amount, or as a percentage (at most 100) of gross. It
+// also says how it was reached, for the message. ok is false when the
+// bound leaves DECIMAL(38,24) (then nothing is checked).
+func spBound(pi spProduct, price, gross Decimal) (bound Decimal, how string, ok bool) {
+	free, ok1 := mulDecimal(pi.freeCredits, price)
+	disc := pi.discount
+	how = fmt.Sprintf("%s free credits × %s", pi.freeCredits, price)
+	switch pct := pi.discount; {
+	case pct.IsZero():
+		how += ", no discount"
+	default:
+		if pct.Cmp(hundred) > 0 {
+			pct = hundred
+		}
+		if share, ok := mulDecimal(gross, pct); ok {
+			if share, ok = divInt(share, 100); ok && share.Cmp(disc) > 0 {
+				disc = share
+				how += fmt.Sprintf(" + discount %s read as %s%% of %s, %s", pi.discount, pct, gross, share)
+				break
+			}
+		}
+		how += fmt.Sprintf(" + discount %s", pi.discount)
+	}
+	bound, ok2 := free.Add(disc)
+	return bound, how, ok1 && ok2
+}
+
+var hundred = MustDecimal("100")
+
+// mulDecimal is a × b rounded at the 24th decimal, through math/big: it is
+// used for a few bounds per invoice, never on the hot path nor for a cost.
+func mulDecimal(a, b Decimal) (Decimal, bool) {
+	x, _ := new(big.Rat).SetString(a.String())
+	y, _ := new(big.Rat).SetString(b.String())
+	d, err := ParseDecimal([]byte(x.Mul(x, y).FloatString(Scale)), true)
+	return d, err == nil
+}
+
+// divInt is d / n rounded at the 24th decimal.
+func divInt(d Decimal, n int64) (Decimal, bool) {
+	x, _ := new(big.Rat).SetString(d.String())
+	q, err := ParseDecimal([]byte(x.Quo(x, big.NewRat(n, 1)).FloatString(Scale)), true)
+	return q, err == nil
 }
 
 // spProducts lists the invoice's products, pure and alloy first, then any
@@ -257,7 +351,7 @@ func spMeter(product string) string {
 // checked; the decoder itself rejects duplicate member names.
 
 func spDecodeUsersInfo(b *extract.Body) (string, error) {
-	r := newReader(b)
+	r := newReader(b, nil) // no numbers
 	var org string
 	err := r.document(func(name []byte) (err error) {
 		if string(name) == "orgName" {
@@ -269,8 +363,8 @@ func spDecodeUsersInfo(b *extract.Body) (string, error) {
 	return org, err
 }
 
-func spDecodeInvoice(b *extract.Body, p extract.Period) (*spInvoice, error) {
-	r := newReader(b)
+func spDecodeInvoice(b *extract.Body, p extract.Period, rounded *int64) (*spInvoice, error) {
+	r := newReader(b, rounded)
 	inv := &spInvoice{products: map[string]spProduct{}, currency: "USD"}
 	var stateAt time.Time
 	err := r.document(func(name []byte) error {
@@ -414,7 +508,14 @@ func spReadProduct(r *reader) (spProduct, error) {
 			n, err = r.number(false)
 			pi.amount = n.Decimal
 		case "usedCredits":
-			pi.used, err = r.number(true)
+			n, err = r.number(true)
+			pi.used = n.Decimal // omitted or null: 0 (omitempty)
+		case "freeCredits":
+			n, err = r.number(true)
+			pi.freeCredits = n.Decimal
+		case "discount":
+			n, err = r.number(false)
+			pi.discount = n.Decimal
 		case "tierName":
 			pi.tierName, err = r.str()
 		case "tierPrice":
@@ -464,8 +565,10 @@ func spReadProject(r *reader) (spProject, error) {
 				pr.usage[product] = u
 				return err
 			})
+		case "amount":
+			pr.amount, err = r.number(false) // the sum of its usage amounts (checked)
 		default:
-			err = r.skip() // amount: the sum of the project's usage amounts
+			err = r.skip()
 		}
 		return err
 	})

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -154,7 +155,8 @@ func TestSpectroRounding(t *testing.T) {
 // Go's omitempty leaves zeros out: a product within its free credits has
 // no amount; its projects' whole cost is credited.
 func TestSpectroOmittedZeros(t *testing.T) {
-	inv := strings.Replace(spInvoice, `"pure": {"amount": 3830, `, `"pure": {`, 1)
+	inv := strings.Replace(spInvoice, `"pure": {"amount": 3830, "usedCredits": 120.75, "billableCredits": 95.75, "freeCredits": 25,`,
+		`"pure": {"usedCredits": 120.75, "freeCredits": 125,`, 1)
 	inv = strings.Replace(inv, `"billableAmount": 4260`, `"billableAmount": 430`, 1)
 	inv = strings.Replace(inv, `"paymentUnit": "usd", `, ``, 1)
 	res, lines, err := runSpectro(t, "2026-11-03", spFiles(inv))
@@ -169,6 +171,101 @@ func TestSpectroOmittedZeros(t *testing.T) {
 	inv = strings.Replace(inv, `"billableAmount": 4260`, `"billableAmount": 4200`, 1)
 	if _, lines, err = runSpectro(t, "2026-11-03", spFiles(inv)); err != nil || len(lines) != 4 {
 		t.Errorf("%v, %d lines, want no line for a product its projects carry whole", err, len(lines))
+	}
+}
+
+// usedCredits is omitempty: left out, it is 0, so the product's usage
+// that no project carries still has a quantity (FOCUS wants one on every
+// Usage line). Here the projects claim more credits than that: the
+// quantity is 0 and the run says so.
+func TestSpectroOmittedUsedCredits(t *testing.T) {
+	old := `"alloy": {"amount": 430, "usedCredits": 21.5, "billableCredits": 21.5, "tierName": "Tier 1", "tierPrice": 20}`
+	if !strings.Contains(spInvoice, old) {
+		t.Fatalf("fixture has no %q", old)
+	}
+	res, lines, err := runSpectro(t, "2026-11-03", spFiles(strings.Replace(spInvoice, old, `"alloy": {"amount": 430, "billableCredits": 21.5, "tierName": "Tier 1", "tierPrice": 20}`, 1)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, l := range lines {
+		if l.ChargeCategory == "Usage" && (!l.PricingQuantity.Valid || !l.ConsumedQuantity.Valid || l.PricingUnit != "Credits") {
+			t.Errorf("Usage line without a quantity: %+v", l)
+		}
+	}
+	if l := lines[4]; l.ChargeCategory != "Usage" || l.BilledCost.String() != "60" || l.PricingQuantity.String() != "0" || !l.PricingQuantity.Valid {
+		t.Errorf("unattributed usage = %+v", l)
+	}
+	want := "invoice inv-10, alloy: the projects' usedCredits add up to 18.5, more than the product's 0: its usage not attributed to a project (60 USD) has quantity 0"
+	if !slices.Contains(res.Notes, want) || !res.Invoices[0].Reconciled {
+		t.Errorf("notes = %q, want %q; invoice %+v", res.Notes, want, res.Invoices[0])
+	}
+	// No project usage of the product at all: its usage is 0 credits.
+	noProjects := strings.Replace(strings.Replace(spInvoice, old, `"alloy": {"amount": 430, "tierPrice": 20}`, 1),
+		`, "alloy": {"amount": 370, "tierPrice": 20, "usedCredits": 18.5}`, ``, 1)
+	noProjects = strings.Replace(noProjects, `"amount": 3183.6`, `"amount": 2813.6`, 1)
+	res, lines, err = runSpectro(t, "2026-11-03", spFiles(noProjects))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if l := lines[len(lines)-1]; l.SkuID != "alloy" || l.BilledCost.String() != "430" || l.PricingQuantity.String() != "0" || !l.PricingQuantity.Valid || !res.Invoices[0].Reconciled {
+		t.Errorf("alloy line = %+v, invoice %+v", l, res.Invoices[0])
+	}
+}
+
+// The invoice is checked against itself: a project's amount is the sum of
+// its usage amounts, and a product may cost less than its projects' usage
+// only by its free credits at the tier price plus its discount (read as an
+// amount or a percentage, whichever allows more). Anything else is
+// reported; the lines are still written and still add up to billableAmount.
+func TestSpectroOverAttributionIsReported(t *testing.T) {
+	r := func(pairs ...string) string {
+		inv := spInvoice
+		for i := 0; i < len(pairs); i += 2 {
+			if !strings.Contains(inv, pairs[i]) {
+				t.Fatalf("fixture has no %q", pairs[i])
+			}
+			inv = strings.Replace(inv, pairs[i], pairs[i+1], 1)
+		}
+		return inv
+	}
+	const freeCredits, alloyUsage = `"freeCredits": 25,`, `"alloy": {"amount": 370, "tierPrice": 20, "usedCredits": 18.5}`
+	for _, c := range []struct{ name, invoice, want string }{
+		{"a project's usage beyond its product", r(alloyUsage, `"alloy": {"amount": 37000, "tierPrice": 20, "usedCredits": 18.5}`),
+			"project p-1 (Zürich): its amount 3183.6 is not the sum of its usage amounts, 39813.6; alloy: its projects' amounts add up to 37000 but the product's amount is 430: 36570 less, more than its free credits and discount can explain (at most 0: 0 free credits × 20, no discount)"},
+		{"the same with a consistent project amount", r(alloyUsage, `"alloy": {"amount": 37000, "tierPrice": 20, "usedCredits": 18.5}`, `"amount": 3183.6`, `"amount": 39813.6`),
+			"alloy: its projects' amounts add up to 37000 but the product's amount is 430: 36570 less"},
+		{"a project amount off", r(`"amount": 2016.4, "usage"`, `"amount": 2016.5, "usage"`), "project p-2 (東京): its amount 2016.5 is not the sum of its usage amounts, 2016.4"},
+		{"fewer free credits", r(freeCredits, `"freeCredits": 20,`),
+			"pure: its projects' amounts add up to 4830 but the product's amount is 3830: 1000 less, more than its free credits and discount can explain (at most 800: 20 free credits × 40, no discount)"},
+		{"a discount too small either way", r(freeCredits, `"freeCredits": 0, "discount": 20,`), "(at most 966: 0 free credits × 40 + discount 20 read as 20% of 4830, 966)"},
+		{"tier price from the projects", r(freeCredits, `"freeCredits": 20,`, `"tierName": "Tier 1", "tierPrice": 40}`, `"tierName": "Tier 1"}`), "(at most 800: 20 free credits × 40, no discount)"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			res, lines, err := runSpectro(t, "2026-11-03", spFiles(c.invoice))
+			if err != nil {
+				t.Fatal(err)
+			}
+			inv := res.Invoices[0]
+			if inv.Reconciled || !strings.Contains(inv.Problem, c.want) || !inv.RoundingAdjustment.IsZero() {
+				t.Errorf("invoice = %+v\nwant a problem with %q", inv, c.want)
+			}
+			if s := billed(lines)[0]; s.String() != "4260" || len(lines) != 5 {
+				t.Errorf("%d lines, Σ BilledCost = %s: the data is still written whole", len(lines), s)
+			}
+		})
+	}
+	// What the invoice's free credits and discount explain reconciles.
+	for name, inv := range map[string]string{
+		"free credits exactly":            spInvoice,
+		"free credits and an amount off":  r(freeCredits, `"freeCredits": 20, "discount": 200,`),
+		"free credits and a percentage":   r(freeCredits, `"freeCredits": 0, "discount": 21,`),
+		"more free credits than used":     r(freeCredits, `"freeCredits": 125,`),
+		"a project amount rounded a cent": r(`"amount": 2016.4, "usage"`, `"amount": 2016.404, "usage"`),
+	} {
+		res, _, err := runSpectro(t, "2026-11-03", spFiles(inv))
+		if err != nil || !res.Invoices[0].Reconciled {
+			t.Errorf("%s: %v, invoice %+v", name, err, res.Invoices[0])
+		}
 	}
 }
 
@@ -296,7 +393,8 @@ func TestSpectroSampleCaptures(t *testing.T) {
 }
 
 func FuzzSpectroInvoice(f *testing.F) {
-	for _, s := range []string{spInvoice, `{"metadata":{"uid":"inv-10"},"spec":{"billingPeriod":{"start":"2026-10-01T00:00:00Z","end":"2026-11-01T00:00:00Z"}},"status":{}}`, "<html>", ""} {
+	for _, s := range []string{spInvoice, `{"metadata":{"uid":"inv-10"},"spec":{"billingPeriod":{"start":"2026-10-01T00:00:00Z","end":"2026-11-01T00:00:00Z"}},"status":{}}`, "<html>", "",
+		strings.Replace(spInvoice, `"freeCredits": 25,`, `"freeCredits": 0, "discount": 21,`, 1)} {
 		f.Add(s)
 	}
 	dir := f.TempDir()

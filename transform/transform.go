@@ -54,6 +54,14 @@ func Run(in Input, out Output) (*Result, error) {
 		return nil, t.err
 	}
 	res.Lines = t.lines
+	// Quantities keep 24 decimals (DECIMAL(38,24)); more are rounded half
+	// to even, which the run reports (money is never rounded: it fails).
+	switch {
+	case t.rounded == 1:
+		res.Notes = append(res.Notes, fmt.Sprintf("1 quantity had more than %d decimals and was rounded half-to-even at the %dth", Scale, Scale))
+	case t.rounded > 1:
+		res.Notes = append(res.Notes, fmt.Sprintf("%d quantities had more than %d decimals and were rounded half-to-even at the %dth", t.rounded, Scale, Scale))
+	}
 	return res, nil
 }
 
@@ -72,10 +80,11 @@ func (in Input) body(endpoint string) (*extract.Body, error) {
 // BilledCost is 0 in the national BillingCurrency) also counts its
 // PricingCurrencyEffectiveCost under that virtual currency.
 type tally struct {
-	out   Output
-	lines int64
-	accs  map[accKey]*acc
-	err   error
+	out     Output
+	lines   int64
+	accs    map[accKey]*acc
+	err     error
+	rounded int64 // quantities rounded at the 24th decimal while decoding
 }
 
 type accKey struct{ invoice, currency string }

@@ -12,10 +12,13 @@ import (
 
 // WarpStream (REFERENCE §1). The pending or past invoice gives the period's
 // total, its rounded per-cluster lines and the account charges (credits,
-// support); the daily breakdowns give the usage lines. Daily totals carry up
-// to 8 decimals while invoice lines are rounded to cents, so each cluster ×
-// product's days are checked against its invoice line, and one rounding
-// Adjustment line closes the period so that Σ BilledCost = total exactly.
+// support); the daily breakdowns give the usage lines. The invoice's own
+// arithmetic is exact (its total is Σ of its charges and account charges,
+// and so is every cluster, workspace and tenant total it states, all in
+// cents); daily totals carry up to 8 decimals while invoice lines are
+// rounded to cents, so each cluster × product's days are checked against
+// its invoice line, and one rounding Adjustment line closes the period so
+// that Σ BilledCost = total exactly. Any other gap is reported.
 //
 // WarpStream states no currency; its prices are in US dollars.
 
@@ -46,6 +49,8 @@ type wsInvoice struct {
 	from, to time.Time
 	total    NullDecimal
 	account  []wsCharge // account_charges: credits (negative), support
+	charges  Decimal    // Σ of the invoice's charge totals (cluster × product lines)
+	levels   []string   // cluster, workspace or tenant totals that are not the sum of their charges
 }
 
 // wsLedger holds, per cluster × product, the invoice's line (rounded to
@@ -99,7 +104,11 @@ func (g *wsLedger) product(name []byte) int32 {
 	if !ok {
 		n := string(name)
 		i = int32(len(g.prods))
-		g.prods = append(g.prods, wsProduct{name: n, meter: wsMeter(n), unit: wsUnit(n)})
+		unit := wsUnit(n)
+		if unit == "" {
+			unit = "Units" // a product whose name tells no unit: a count (FOCUS wants a unit with every quantity)
+		}
+		g.prods = append(g.prods, wsProduct{name: n, meter: wsMeter(n), unit: unit})
 		g.products[n] = i
 	}
 	return i
@@ -144,7 +153,7 @@ func warpStream(in Input, t *tally) (*Result, error) {
 		return nil, err
 	}
 	ledger := newWSLedger()
-	inv, err := decodeWSInvoice(invBody, p, ledger)
+	inv, err := decodeWSInvoice(invBody, p, ledger, &t.rounded)
 	if err != nil {
 		return nil, err
 	}
@@ -171,7 +180,9 @@ func warpStream(in Input, t *tally) (*Result, error) {
 	}
 
 	// Account charges cover the whole period.
+	var account Decimal
 	for _, c := range inv.account {
+		account, _ = account.Add(c.total.Decimal)
 		l := base
 		l.ChargePeriodStart, l.ChargePeriodEnd = p.Start(), p.End()
 		l.ChargeDescription = c.product
@@ -184,13 +195,16 @@ func warpStream(in Input, t *tally) (*Result, error) {
 			l.ChargeCategory, l.ChargeFrequency = Credit, OneTime
 		} else {
 			l.ChargeCategory, l.ChargeFrequency = Purchase, Recurring
+			// FOCUS wants a quantity and a unit on every purchase. A count
+			// of a product whose name tells no unit (support) is in Units;
+			// a purchase without a quantity is one of it, for the period
+			// (as CockroachDB's support adjustments are).
 			l.PricingQuantity = c.quantity
-			if c.quantity.Valid {
-				// A purchase's quantity needs a unit; a count of a product
-				// whose name tells none (support) is in Units.
-				if l.PricingUnit = wsUnit(c.product); l.PricingUnit == "" {
-					l.PricingUnit = "Units"
-				}
+			if l.PricingUnit = wsUnit(c.product); l.PricingUnit == "" || !c.quantity.Valid {
+				l.PricingUnit = "Units"
+			}
+			if !c.quantity.Valid {
+				l.PricingQuantity = Some(wsOne)
 			}
 			if strings.Contains(strings.ToLower(c.product), "support") {
 				l.ServiceCategory, l.ServiceSubcategory = "Management and Governance", "Support"
@@ -224,16 +238,31 @@ func warpStream(in Input, t *tally) (*Result, error) {
 			}
 		}
 	}
-	problem := ""
+	// The invoice's own arithmetic is exact: its total is the sum of its
+	// charges and account charges, all in cents. Only then is the gap
+	// between the total and the days the sum of the per-line rounding
+	// checked above, and closed by the rounding adjustment; a total that
+	// disagrees with its own lines is reported, never adjusted.
+	var problems []string
+	if want, _ := inv.charges.Add(account); want.Cmp(inv.total.Decimal) != 0 {
+		diff, _ := inv.total.Sub(want)
+		problems = append(problems, fmt.Sprintf("the invoice total %s is not the sum of its own lines: its charges add up to %s and its account charges to %s, %s in all (a difference of %s)",
+			inv.total.Decimal, inv.charges, account, want, diff))
+	}
+	if len(inv.levels) > 0 {
+		problems = append(problems, fmt.Sprintf("%d totals of the invoice are not the sum of their charges, e.g. %s",
+			len(inv.levels), strings.Join(inv.levels[:min(3, len(inv.levels))], "; ")))
+	}
 	if len(bad) > 0 {
 		slices.SortFunc(bad, func(a, b badLine) int { return strings.Compare(a.key.String(), b.key.String()) })
 		var eg []string
 		for _, b := range bad[:min(3, len(bad))] {
 			eg = append(eg, fmt.Sprintf("%s: invoice %s, days %s", b.key, b.line.invoice, b.line.days))
 		}
-		problem = fmt.Sprintf("%d of %d invoice lines disagree with their daily breakdowns beyond rounding, e.g. %s",
-			len(bad), ledger.lines, strings.Join(eg, "; "))
+		problems = append(problems, fmt.Sprintf("%d of %d invoice lines disagree with their daily breakdowns beyond rounding, e.g. %s",
+			len(bad), ledger.lines, strings.Join(eg, "; ")))
 	}
+	problem := strings.Join(problems, "; ")
 
 	status := "final"
 	if invBody.Call.Endpoint == wsPending {
@@ -266,9 +295,11 @@ func warpStream(in Input, t *tally) (*Result, error) {
 	return res, nil
 }
 
+var wsOne = MustDecimal("1")
+
 // decodeWSInvoice reads a pending or past invoice (small: totals only).
-func decodeWSInvoice(b *extract.Body, p extract.Period, ledger *wsLedger) (*wsInvoice, error) {
-	r := newReader(b)
+func decodeWSInvoice(b *extract.Body, p extract.Period, ledger *wsLedger, rounded *int64) (*wsInvoice, error) {
+	r := newReader(b, rounded)
 	inv := &wsInvoice{}
 	err := r.document(func(name []byte) (err error) {
 		switch string(name) {
@@ -285,7 +316,7 @@ func decodeWSInvoice(b *extract.Body, p extract.Period, ledger *wsLedger) (*wsIn
 				return err
 			})
 		case "tenants":
-			err = r.array(func() error { return wsInvoiceTenant(r, ledger) })
+			err = r.array(func() error { return wsInvoiceTenant(r, ledger, inv) })
 		default:
 			err = r.skip()
 		}
@@ -310,33 +341,53 @@ func decodeWSInvoice(b *extract.Body, p extract.Period, ledger *wsLedger) (*wsIn
 
 // wsInvoiceTenant reads one tenant of an invoice. Ids may come before or
 // after their children, so children are collected and keyed at the end.
-func wsInvoiceTenant(r *reader, ledger *wsLedger) error {
+// The cluster, workspace and tenant totals, where given, must be the sums
+// of their charges exactly (all are in cents); a mismatch is recorded in
+// inv.levels for reconciliation to report.
+func wsInvoiceTenant(r *reader, ledger *wsLedger, inv *wsInvoice) error {
 	type line struct {
 		workspace, cluster string
 		c                  wsCharge
 	}
 	var tenant string
+	var tenantTotal NullDecimal
 	var lines []line
+	var tenantSum Decimal
+	// level checks a stated total against the sum of the charges below it.
+	level := func(what string, total NullDecimal, sum Decimal) {
+		if total.Valid && total.Cmp(sum) != 0 {
+			inv.levels = append(inv.levels, fmt.Sprintf("%s: total %s, its charges add up to %s", what, total.Decimal, sum))
+		}
+	}
 	err := r.object(func(name []byte) (err error) {
 		switch string(name) {
 		case "tenant_id":
 			tenant, err = r.str()
+		case "total":
+			tenantTotal, err = r.number(false)
 		case "workspaces":
 			err = r.array(func() error {
 				var ws string
+				var wsTotal NullDecimal
+				var wsSum Decimal
 				var wl []line
 				err := r.object(func(name []byte) (err error) {
 					switch string(name) {
 					case "workspace_id":
 						ws, err = r.str()
+					case "total":
+						wsTotal, err = r.number(false)
 					case "clusters":
 						err = r.array(func() error {
 							var cluster string
+							var total NullDecimal
 							var cs []wsCharge
 							err := r.object(func(name []byte) (err error) {
 								switch string(name) {
 								case "virtual_cluster_id":
 									cluster, err = r.str()
+								case "total":
+									total, err = r.number(false)
 								case "charges":
 									err = r.array(func() error {
 										c, err := wsReadCharge(r)
@@ -351,9 +402,13 @@ func wsInvoiceTenant(r *reader, ledger *wsLedger) error {
 							if err == nil && cluster == "" {
 								err = r.errorf("a cluster has no virtual_cluster_id")
 							}
+							var sum Decimal
 							for _, c := range cs {
 								wl = append(wl, line{cluster: cluster, c: c})
+								sum, _ = sum.Add(c.total.Decimal)
 							}
+							level("cluster "+cluster, total, sum)
+							wsSum, _ = wsSum.Add(sum)
 							return err
 						})
 					default:
@@ -367,6 +422,8 @@ func wsInvoiceTenant(r *reader, ledger *wsLedger) error {
 				for i := range wl {
 					wl[i].workspace = ws
 				}
+				level("workspace "+ws, wsTotal, wsSum)
+				tenantSum, _ = tenantSum.Add(wsSum)
 				lines = append(lines, wl...)
 				return err
 			})
@@ -381,6 +438,8 @@ func wsInvoiceTenant(r *reader, ledger *wsLedger) error {
 	if tenant == "" {
 		return r.errorf("a tenant has no tenant_id")
 	}
+	level("tenant "+tenant, tenantTotal, tenantSum)
+	inv.charges, _ = inv.charges.Add(tenantSum)
 	for _, l := range lines {
 		ci, pi := ledger.cluster(wsCluster{tenant, l.workspace, l.cluster}), ledger.productString(l.c.product)
 		e := ledger.line(ci, pi)
@@ -443,7 +502,7 @@ type wsDay struct {
 }
 
 func (w *wsDays) decode(b *extract.Body) error {
-	r := newReader(b)
+	r := newReader(b, &w.out.rounded)
 	return r.document(func(name []byte) error {
 		if string(name) == "tenants" {
 			return r.array(func() error { return w.tenant(r) })
@@ -680,6 +739,11 @@ func (w *wsDays) breakdown(r *reader, l *Line, seen *uint32, sum *wsSum) error {
 		return r.errorf("a daily breakdown has no date_from or date_to")
 	case !d.to.After(d.from):
 		return r.errorf("a daily breakdown ends (%s) before it starts (%s)", d.to.Format("2006-01-02"), d.from.Format("2006-01-02"))
+	case !d.to.Equal(d.from.AddDate(0, 0, 1)):
+		// A daily line is [d, d+1): a longer one could reach past the
+		// billing period and would not be a day.
+		return r.errorf("a daily breakdown covers %s to %s: each must cover exactly one day, date_to = date_from + 1",
+			d.from.Format("2006-01-02"), d.to.Format("2006-01-02"))
 	case !d.total.Valid:
 		return r.errorf("a daily breakdown has no total")
 	case !d.quantity.Valid:

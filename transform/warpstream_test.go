@@ -3,8 +3,10 @@ package transform_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -294,5 +296,144 @@ func TestWarpStreamPendingInvoice(t *testing.T) {
 	inv := res.Invoices[0]
 	if inv.Status != "pending" || inv.Final || !inv.Reconciled || inv.SourceEndpoint != "get_pending_invoice" || sum(lines).String() != "529.77" {
 		t.Errorf("pending invoice = %+v", inv)
+	}
+}
+
+// The invoice's total must be exactly the sum of its own lines (charges and
+// account charges, all in cents), and so must every cluster, workspace and
+// tenant total it states. Otherwise the invoice is reported and no rounding
+// adjustment closes the gap, however many lines could have "explained" it:
+// rounding is only what separates an invoice line from its days.
+func TestWarpStreamInvoiceTotalIsItsOwnLines(t *testing.T) {
+	// 20 clusters, each invoice line 2.00 exactly its days 1.00 + 1.00;
+	// the invoice says 40.09, 9 cents more than its own lines.
+	var inv, brk []string
+	for i := range 20 {
+		inv = append(inv, fmt.Sprintf(`{"virtual_cluster_id": "vci_%d", "charges": [{"product": "Cluster minutes", "unit_price": 0.23148, "quantity": 2880, "total": 2.00}]}`, i))
+		brk = append(brk, fmt.Sprintf(`{"virtual_cluster_id": "vci_%d", "cluster_name": "n", "cluster_regions": ["us-east-1"], "charges": [{"product": "Cluster minutes", "unit_price": 0.23148, "breakdowns": [
+		 {"date_from": "2026-10-01", "date_to": "2026-10-02", "quantity": 1440, "total": 1.00},
+		 {"date_from": "2026-10-02", "date_to": "2026-10-03", "quantity": 1440, "total": 1.00}]}]}`, i))
+	}
+	past := `{"date_from": "2026-10-01", "date_to": "2026-10-31", "tenants": [{"tenant_id": "ti_a", "workspaces": [{"workspace_id": "wi_a", "clusters": [` +
+		strings.Join(inv, ",") + `]}]}], "account_charges": [], "total": 40.09}`
+	b := `{"tenants": [{"tenant_id": "ti_a", "workspaces": [{"workspace_id": "wi_a", "workspace_name": "w", "clusters": [` + strings.Join(brk, ",") + `]}]}]}`
+
+	for _, c := range []struct{ name, past, breakdowns, want string }{
+		{"total beyond its lines", past, b, "the invoice total 40.09 is not the sum of its own lines: its charges add up to 40 and its account charges to 0, 40 in all (a difference of 0.09)"},
+		{"total beyond its lines and account charges", strings.Replace(wsPast, `"total": 529.77`, `"total": 529.78`, 1), wsBreakdowns,
+			"its charges add up to 39.77 and its account charges to 490, 529.77 in all (a difference of 0.01)"},
+		{"cluster total", strings.Replace(wsPast, `"total": 0}], "total": 6.67},`, `"total": 0}], "total": 6.68},`, 1), wsBreakdowns,
+			"1 totals of the invoice are not the sum of their charges, e.g. cluster vci_1: total 6.68, its charges add up to 6.67"},
+		{"workspace total", strings.Replace(wsPast, `], "total": 39.77}], "total": 39.77}]`, `], "total": 39.78}], "total": 39.77}]`, 1), wsBreakdowns,
+			"workspace wi_a: total 39.78, its charges add up to 39.77"},
+		{"tenant total", strings.Replace(wsPast, `], "total": 39.77}], "total": 39.77}]`, `], "total": 39.77}], "total": 39.7}]`, 1), wsBreakdowns,
+			"tenant ti_a: total 39.7, its charges add up to 39.77"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			if c.past == wsPast {
+				t.Fatal("the fixture did not change")
+			}
+			res, lines, err := runWarpStream(t, "2026-10", "2026-11-03", wsFiles(c.past, c.breakdowns))
+			if err != nil {
+				t.Fatal(err)
+			}
+			inv := res.Invoices[0]
+			if inv.Reconciled || !strings.Contains(inv.Problem, c.want) || !inv.RoundingAdjustment.IsZero() {
+				t.Errorf("invoice = %+v\nwant a problem with %q", inv, c.want)
+			}
+			for _, l := range lines {
+				if l.ChargeCategory == transform.Adjustment {
+					t.Errorf("the gap got an adjustment line: %+v", l)
+				}
+			}
+		})
+	}
+
+	// Totals that are their lines' sums reconcile, the adjustment being
+	// exactly Σ (invoice line − its days).
+	ok := strings.Replace(past, `"total": 40.09`, `"total": 40`, 1)
+	res, lines, err := runWarpStream(t, "2026-10", "2026-11-03", wsFiles(ok, b))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if inv := res.Invoices[0]; !inv.Reconciled || inv.Problem != "" || !inv.RoundingAdjustment.IsZero() || len(lines) != 40 {
+		t.Errorf("invoice = %+v, %d lines", inv, len(lines))
+	}
+}
+
+// A breakdown is one day [d, d+1): a longer one is bad data, never a line
+// reaching past the billing period.
+func TestWarpStreamBreakdownIsOneDay(t *testing.T) {
+	for _, c := range []struct{ from, to string }{{"2026-10-31", "2026-11-05"}, {"2026-10-02", "2026-10-04"}} {
+		b := strings.Replace(wsBreakdowns, `{"date_from": "2026-10-02", "date_to": "2026-10-03", "quantity": 1440, "total": 3.33331}`,
+			`{"date_from": "`+c.from+`", "date_to": "`+c.to+`", "quantity": 1440, "total": 3.33331}`, 1)
+		_, lines, err := runWarpStream(t, "2026-10", "2026-11-03", wsFiles(wsPast, b))
+		var de *transform.DataError
+		want := "a daily breakdown covers " + c.from + " to " + c.to + ": each must cover exactly one day"
+		if !errors.As(err, &de) || !strings.Contains(err.Error(), want) ||
+			!strings.Contains(err.Error(), "warpstream get_invoice_breakdowns (warpstream/invoice_breakdowns/2026-10.json): bad data at byte ") ||
+			de.Pointer != "/tenants/0/workspaces/0/clusters/0/charges/0/breakdowns/1" {
+			t.Errorf("%s → %s: err = %v (lines %d), want a positioned %q", c.from, c.to, err, len(lines), want)
+		}
+	}
+}
+
+// FOCUS wants PricingQuantity and PricingUnit on every Usage and Purchase
+// line: a purchase without a quantity is one of it, in Units (as
+// CockroachDB's support adjustments are); a product whose name tells no
+// unit is counted in Units.
+func TestWarpStreamPurchaseAndUsageHaveQuantityAndUnit(t *testing.T) {
+	past := strings.Replace(wsPast, `{"product": "Premium Support", "unit_price": 500, "quantity": 1, "total": 500}`, `{"product": "Premium Support", "total": 500}`, 1)
+	if past == wsPast {
+		t.Fatal("the fixture did not change")
+	}
+	past = strings.Replace(past, `"product": "GiB minutes", "unit_price": 0.00000463, "quantity": 1343.727466603741`, `"product": "Schema registry requests", "unit_price": 0.00000463, "quantity": 1343.727466603741`, 1)
+	brk := strings.Replace(wsBreakdowns, `"product": "GiB minutes"`, `"product": "Schema registry requests"`, 1)
+	res, lines, err := runWarpStream(t, "2026-10", "2026-11-03", wsFiles(past, brk))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var purchases, usage int
+	for _, l := range lines {
+		switch l.ChargeCategory {
+		case transform.Purchase:
+			purchases++
+			if l.PricingQuantity.String() != "1" || !l.PricingQuantity.Valid || l.PricingUnit != "Units" || l.ConsumedQuantity.Valid {
+				t.Errorf("purchase without a quantity: %+v", l)
+			}
+		case transform.Usage:
+			usage++
+			if !l.PricingQuantity.Valid || l.PricingUnit == "" || l.ConsumedUnit == "" {
+				t.Errorf("usage line without a quantity or unit: %+v", l)
+			}
+			if l.SkuID == "Schema registry requests" && (l.PricingUnit != "Units" || l.ConsumedUnit != "Units") {
+				t.Errorf("a product that names no unit: %+v", l)
+			}
+		}
+	}
+	if purchases != 1 || usage != 5 || !res.Invoices[0].Reconciled {
+		t.Errorf("%d purchases, %d usage lines, invoice %+v", purchases, usage, res.Invoices[0])
+	}
+}
+
+// Quantities keep 24 decimals; more are rounded half to even, and the run
+// says how many were (money beyond 24 decimals fails instead: BadData).
+func TestWarpStreamRoundedQuantitiesAreNoted(t *testing.T) {
+	brk := strings.Replace(wsBreakdowns, `"quantity": 829.0839424058795`, `"quantity": 829.08394240587950000000000051`, 1)
+	brk = strings.Replace(brk, `"quantity": 825.6732089938596`, `"quantity": 8.256732089938596e-23`, 1)
+	res, lines, err := runWarpStream(t, "2026-10", "2026-11-03", wsFiles(wsPast, brk))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if q := lines[3].PricingQuantity.String(); q != "829.083942405879500000000001" {
+		t.Errorf("rounded quantity = %s", q)
+	}
+	want := "2 quantities had more than 24 decimals and were rounded half-to-even at the 24th"
+	if !slices.Contains(res.Notes, want) {
+		t.Errorf("notes = %q, want %q", res.Notes, want)
+	}
+	// Exact quantities give no such note.
+	if res, _, err = runWarpStream(t, "2026-10", "2026-11-03", wsFiles(wsPast, wsBreakdowns)); err != nil || slices.ContainsFunc(res.Notes, func(n string) bool { return strings.Contains(n, "rounded") }) {
+		t.Errorf("exact quantities: %v, notes %q", err, res.Notes)
 	}
 }

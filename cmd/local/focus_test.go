@@ -47,8 +47,9 @@ var focusRules = []struct{ id, rule, violations string }{
 		`SELECT count(*) FROM lines WHERE ChargeCategory = 'Credit' AND (ListCost <> BilledCost OR ContractedCost <> BilledCost)`},
 	{"IN-1", "InvoiceIssuerName, ProviderName, PublisherName, ServiceName are not null",
 		`SELECT count(*) FROM lines WHERE InvoiceIssuerName IS NULL OR ProviderName IS NULL OR PublisherName IS NULL OR ServiceName IS NULL`},
-	{"PQ-1", "PricingQuantity, PricingUnit and SkuId are not null for Usage lines",
-		`SELECT count(*) FROM lines WHERE ChargeCategory = 'Usage' AND (PricingQuantity IS NULL OR PricingUnit IS NULL OR SkuId IS NULL)`},
+	{"PQ-1", "PricingQuantity, PricingUnit and SkuId are not null for Usage and Purchase lines that are not corrections",
+		`SELECT count(*) FROM lines WHERE ChargeCategory IN ('Usage', 'Purchase') AND ChargeClass IS NULL
+		 AND (PricingQuantity IS NULL OR PricingUnit IS NULL OR SkuId IS NULL)`},
 	{"PQ-2", "PricingQuantity and PricingUnit are set together", `SELECT count(*) FROM lines WHERE (PricingQuantity IS NULL) <> (PricingUnit IS NULL)`},
 	{"SC-1", "ServiceCategory and ServiceSubcategory are an allowed pair",
 		`SELECT count(*) FROM lines l LEFT JOIN allowed_services a ON a.category = l.ServiceCategory AND a.subcategory = l.ServiceSubcategory WHERE a.category IS NULL`},
@@ -128,32 +129,44 @@ func TestFocusConformance(t *testing.T) {
 		seenCustom = seenCustom || custom
 	}
 
-	// Each rule catches a planted violation (in a copy of one line).
-	plant := map[string]string{
-		"BC-1": `BilledCost = NULL`, "BC-2": `BilledCost = BilledCost + 1`, "BA-1": `BillingAccountId = NULL`,
-		"CUR-1": `BillingCurrency = 'usd'`, "CUR-2": `PricingCurrency = BillingCurrency`, "CC-1": `ChargeCategory = 'Discount'`,
-		"CC-2": `ChargeClass = 'Refund'`, "CF-1": `ChargeCategory = 'Purchase', ChargeFrequency = 'Usage-Based'`,
-		"CP-1": `ChargePeriodEnd = ChargePeriodStart`, "CP-2": `ChargePeriodEnd = BillingPeriodEnd + INTERVAL 1 DAY`,
-		"CQ-1": `ChargeCategory = 'Credit', ConsumedQuantity = 1`, "CQ-2": `ConsumedUnit = NULL, ConsumedQuantity = 1`,
-		"EC-1": `ChargeCategory = 'Credit', EffectiveCost = BilledCost + 1`, "LC-1": `ChargeCategory = 'Credit', ListCost = BilledCost + 1`,
-		"IN-1": `ServiceName = NULL`, "PQ-1": `ChargeCategory = 'Usage', SkuId = NULL`, "PQ-2": `PricingUnit = NULL, PricingQuantity = 1`,
-		"SC-1": `ServiceSubcategory = 'Not A Subcategory'`, "TG-1": `Tags = '{"a": {"b": 1}}'`, "RG-1": `RegionId = NULL, RegionName = 'x'`,
-		"SA-1": `SubAccountId = NULL, SubAccountName = 'x'`, "RS-1": `ResourceId = NULL, ResourceName = 'x'`,
+	// Each rule catches every violation planted for it (each in a copy of
+	// one Usage line).
+	plant := map[string][]string{
+		"BC-1": {`BilledCost = NULL`}, "BC-2": {`BilledCost = BilledCost + 1`}, "BA-1": {`BillingAccountId = NULL`},
+		"CUR-1": {`BillingCurrency = 'usd'`}, "CUR-2": {`PricingCurrency = BillingCurrency`}, "CC-1": {`ChargeCategory = 'Discount'`},
+		"CC-2": {`ChargeClass = 'Refund'`}, "CF-1": {`ChargeCategory = 'Purchase', ChargeFrequency = 'Usage-Based'`},
+		"CP-1": {`ChargePeriodEnd = ChargePeriodStart`}, "CP-2": {`ChargePeriodEnd = BillingPeriodEnd + INTERVAL 1 DAY`},
+		"CQ-1": {`ChargeCategory = 'Credit', ConsumedQuantity = 1`}, "CQ-2": {`ConsumedUnit = NULL, ConsumedQuantity = 1`},
+		"EC-1": {`ChargeCategory = 'Credit', EffectiveCost = BilledCost + 1`}, "LC-1": {`ChargeCategory = 'Credit', ListCost = BilledCost + 1`},
+		"IN-1": {`ServiceName = NULL`},
+		"PQ-1": {`SkuId = NULL`, `PricingQuantity = NULL, PricingUnit = NULL`, `PricingUnit = NULL`,
+			`ChargeCategory = 'Purchase', ChargeFrequency = 'One-Time', ConsumedQuantity = NULL, ConsumedUnit = NULL, PricingQuantity = NULL, PricingUnit = NULL`,
+			`ChargeCategory = 'Purchase', ChargeFrequency = 'One-Time', ConsumedQuantity = NULL, ConsumedUnit = NULL, PricingUnit = NULL`},
+		"PQ-2": {`PricingUnit = NULL, PricingQuantity = 1`},
+		"SC-1": {`ServiceSubcategory = 'Not A Subcategory'`}, "TG-1": {`Tags = '{"a": {"b": 1}}'`}, "RG-1": {`RegionId = NULL, RegionName = 'x'`},
+		"SA-1": {`SubAccountId = NULL, SubAccountName = 'x'`}, "RS-1": {`ResourceId = NULL, ResourceName = 'x'`},
 	}
 	for _, r := range focusRules {
-		set, ok := plant[r.id]
+		sets, ok := plant[r.id]
 		if !ok {
 			t.Errorf("rule %s has no planted violation", r.id)
 			continue
 		}
-		mustExec(`CREATE OR REPLACE TABLE saved AS SELECT * FROM lines`)
-		mustExec(`CREATE OR REPLACE TEMP TABLE one AS SELECT * FROM lines WHERE ChargeCategory = 'Usage' LIMIT 1`)
-		mustExec(`UPDATE one SET ` + set)
-		mustExec(`DELETE FROM lines WHERE rowid IN (SELECT rowid FROM lines WHERE ChargeCategory = 'Usage' LIMIT 1)`)
-		mustExec(`INSERT INTO lines SELECT * FROM one`)
-		if n := testkit.Value(t, db, r.violations); n == "0" {
-			t.Errorf("FOCUS %s did not catch its planted violation (%s)", r.id, set)
+		for _, set := range sets {
+			mustExec(`CREATE OR REPLACE TABLE saved AS SELECT * FROM lines`)
+			mustExec(`CREATE OR REPLACE TEMP TABLE one AS SELECT * FROM lines WHERE ChargeCategory = 'Usage' LIMIT 1`)
+			mustExec(`UPDATE one SET ` + set)
+			mustExec(`DELETE FROM lines WHERE rowid IN (SELECT rowid FROM lines WHERE ChargeCategory = 'Usage' LIMIT 1)`)
+			mustExec(`INSERT INTO lines SELECT * FROM one`)
+			if n := testkit.Value(t, db, r.violations); n == "0" {
+				t.Errorf("FOCUS %s did not catch its planted violation (%s)", r.id, set)
+			}
+			mustExec(`CREATE OR REPLACE TABLE lines AS SELECT * FROM saved`)
 		}
-		mustExec(`CREATE OR REPLACE TABLE lines AS SELECT * FROM saved`)
+	}
+
+	// Purchases are there to be checked: PQ-1 does not pass for want of them.
+	if n := testkit.Value(t, db, `SELECT count(*) FROM lines WHERE ChargeCategory = 'Purchase'`); n == "0" {
+		t.Error("the sample has no Purchase line to check PQ-1 on")
 	}
 }
