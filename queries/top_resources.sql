@@ -1,4 +1,4 @@
--- Top resources: the 20 clusters or projects that cost the most in each currency, over every period loaded.
+-- Top resources: the 20 clusters or projects that cost the most, over every period loaded (costs in different currencies are not comparable: filter on currency when there are several).
 SELECT provider, ResourceId AS resource_id, ResourceName AS resource_name, ResourceType AS resource_type,
        BillingCurrency AS currency, sum(BilledCost) AS cost
 FROM charge_lines
