@@ -11,6 +11,7 @@ import (
 	"mime"
 	"net"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 	"sync"
@@ -107,7 +108,12 @@ func (h *HTTP) Fetch(ctx context.Context, c Call) (*Body, error) {
 		}
 		last = err
 		if attempt >= h.opt.Attempts {
-			return nil, h.wrap(c, fmt.Errorf("gave up after %d attempts: %w", attempt, last))
+			hint := ""
+			if _, ok := errors.AsType[*url.Error](last); ok {
+				// No answer at all: the address or the network, not the vendor.
+				hint = fmt.Sprintf(" (check %s and the network)", urlVar(c.Provider))
+			}
+			return nil, h.wrap(c, fmt.Errorf("gave up after %d attempts: %w%s", attempt, last, hint))
 		}
 		if wait == 0 {
 			wait = backoff(attempt, h.opt.MaxBackoff, rand.Int64N)

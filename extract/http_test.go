@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"math/rand/v2"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"strconv"
@@ -149,6 +150,25 @@ func TestGivesUpAfterTheLastAttempt(t *testing.T) {
 	}
 	if f.requests() != 3 {
 		t.Errorf("%d requests, want 3", f.requests())
+	}
+}
+
+// No answer at all (nothing listens there) points at the address and the
+// network, and the vendor's 503 does not.
+func TestNoAnswerNamesTheURLVariable(t *testing.T) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := l.Addr().String()
+	l.Close() // connections to it are refused from now on
+	_, err = testSource("http://"+addr, HTTPOptions{Attempts: 2}).Fetch(context.Background(), wsCall)
+	if err == nil || !strings.Contains(err.Error(), "gave up after 2 attempts") || !strings.HasSuffix(err.Error(), "(check WARPSTREAM_API_URL and the network)") {
+		t.Fatalf("err = %v", err)
+	}
+	f := newFaultServer(t, "{}", "503", "503")
+	if _, err := testSource(f.URL, HTTPOptions{Attempts: 2}).Fetch(context.Background(), wsCall); err == nil || strings.Contains(err.Error(), "the network") {
+		t.Fatalf("a vendor's 503 is not a network problem: %v", err)
 	}
 }
 
