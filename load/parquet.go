@@ -26,6 +26,8 @@ const batchRows = 1024
 // writerOptions are the same for every file: data page v1 and Snappy for
 // every reader (Athena, Spark, DuckDB), statistics on, and a fixed
 // created_by so that the same rows always give the same bytes.
+// The decimal columns' statistics are in signed order by the writer's
+// schema (decimal.go), not by an option: parquet-go v0.32.0 gets them wrong.
 //
 // Statistics are the column chunks' (min, max, null count) and the page
 // index (a ColumnIndex with every page's min and max): what Athena, Spark
@@ -80,9 +82,13 @@ func newRowBatch[T any]() *rowBatch[T] {
 // filled, one being encoded, one waiting (about 1 MB each for lines).
 const pipelineDepth = 3
 
-func newRowWriter[T, S any](out io.Writer, conv func(*S, *T, *scratch) error) *rowWriter[T, S] {
+// newRowWriter writes rows of T to out. Its schema is T's with signed
+// statistics for the decimal columns (writerSchema, decimal.go); opts, after
+// writerOptions, are for tests (smaller pages and row groups).
+func newRowWriter[T, S any](out io.Writer, conv func(*S, *T, *scratch) error, opts ...pq.WriterOption) *rowWriter[T, S] {
+	options := append([]pq.WriterOption{writerSchema[T]()}, writerOptions()...)
 	return &rowWriter[T, S]{
-		w:    pq.NewGenericWriter[T](out, writerOptions()...),
+		w:    pq.NewGenericWriter[T](out, append(options, opts...)...),
 		conv: conv,
 		cur:  newRowBatch[T](),
 	}
@@ -90,8 +96,8 @@ func newRowWriter[T, S any](out io.Writer, conv func(*S, *T, *scratch) error) *r
 
 // newPipelinedRowWriter is a rowWriter whose Parquet encoding runs on a
 // goroutine of its own. Close or abort must be called to end it.
-func newPipelinedRowWriter[T, S any](out io.Writer, conv func(*S, *T, *scratch) error) *rowWriter[T, S] {
-	w := newRowWriter(out, conv)
+func newPipelinedRowWriter[T, S any](out io.Writer, conv func(*S, *T, *scratch) error, opts ...pq.WriterOption) *rowWriter[T, S] {
+	w := newRowWriter(out, conv, opts...)
 	w.full = make(chan *rowBatch[T], pipelineDepth)
 	w.free = make(chan *rowBatch[T], pipelineDepth)
 	w.done = make(chan struct{})
