@@ -71,6 +71,10 @@ type Partition struct {
 	Period   extract.Period
 	Manifest *load.Manifest
 	Invoices []transform.Invoice
+	// Duration is the partition's job from the start of its vendor fetch
+	// to the end of its commit. With the lookahead, later periods are
+	// fetched while earlier ones are transformed, so durations overlap and
+	// do not add up to the run's time.
 	Duration time.Duration
 }
 
@@ -218,6 +222,7 @@ func runProvider(ctx context.Context, o *Options, store *load.Store, provider st
 	// that network waits overlap with work; results are taken in order.
 	type fetched struct {
 		bodies []*extract.Body
+		start  time.Time // when the fetch began
 		err    error
 	}
 	results := make([]chan fetched, len(jobs))
@@ -232,8 +237,9 @@ func runProvider(ctx context.Context, o *Options, store *load.Store, provider st
 			select {
 			case slots <- struct{}{}:
 				go func() {
+					start := time.Now()
 					b, err := fetchAll(fctx, o.Source, job.Calls)
-					results[i] <- fetched{b, err}
+					results[i] <- fetched{b, start, err}
 				}()
 			case <-fctx.Done():
 				results[i] <- fetched{err: fctx.Err()}
@@ -245,7 +251,7 @@ func runProvider(ctx context.Context, o *Options, store *load.Store, provider st
 		if f.err != nil {
 			fail(job.Period, f.err)
 		} else {
-			part, err := export(ctx, o, store, job, f.bodies)
+			part, err := export(ctx, o, store, job, f.bodies, f.start)
 			if err != nil {
 				fail(job.Period, err)
 			} else {
@@ -291,9 +297,14 @@ func fetchAll(ctx context.Context, src extract.Source, calls []extract.Call) ([]
 }
 
 // export transforms one period into a new partition and commits it; on
-// any error the partition is dropped and the previous one stays.
-func export(ctx context.Context, o *Options, store *load.Store, job extract.Job, bodies []*extract.Body) (Partition, error) {
-	start := time.Now()
+// any error the partition is dropped and the previous one stays. start is
+// when the job's fetch began.
+//
+// The context is checked once more before Commit: a run out of time
+// commits nothing new. A commit once begun is not cut by the context's
+// end (load.Partition.Commit): half a commit would leave the partition
+// half replaced until the next run.
+func export(ctx context.Context, o *Options, store *load.Store, job extract.Job, bodies []*extract.Body, start time.Time) (Partition, error) {
 	part, err := store.Begin(ctx, job.Provider, job.Period)
 	if err != nil {
 		return Partition{}, err

@@ -3,6 +3,7 @@ package invoiceexport
 import (
 	"context"
 	"fmt"
+	"slices"
 
 	"github.com/invoice-export/invoice-export/extract"
 	"github.com/invoice-export/invoice-export/load"
@@ -18,7 +19,9 @@ const maxCatchUp = 12
 //     RestatementDays days of the month; and, once the provider has been
 //     exported before, every earlier period whose manifest is missing or
 //     was written before the vendor finalized it (a run was missed, or an
-//     invoice was still a draft), back to the last final one.
+//     invoice was still a draft), back to the last final one; and, up to
+//     maxCatchUp periods back, any whose manifest is a Replacing marker (a
+//     run died while replacing that partition: its files may mix two runs').
 func window(ctx context.Context, store *load.Store, provider string, o *Options) ([]extract.Period, error) {
 	open := extract.PeriodOf(o.AsOf)
 	if !o.From.IsZero() || !o.To.IsZero() {
@@ -49,6 +52,7 @@ func window(ctx context.Context, store *load.Store, provider string, o *Options)
 	if len(done) > 0 {
 		earliest = done[0]
 	}
+	caughtUp := false // past the last final manifest
 	for p, n := open.Prev(), 0; n < maxCatchUp; p, n = p.Prev(), n+1 {
 		if n == 0 && restating {
 			periods = append([]extract.Period{p}, periods...)
@@ -57,12 +61,20 @@ func window(ctx context.Context, store *load.Store, provider string, o *Options)
 		if earliest.IsZero() || p.Before(earliest) {
 			break // never exported before: nothing was missed
 		}
+		if caughtUp && !slices.Contains(done, p) {
+			continue
+		}
 		m, err := store.Manifest(ctx, provider, p)
 		if err != nil {
 			return nil, err
 		}
-		if m != nil && m.Final {
-			break
+		switch {
+		case m != nil && m.Replacing: // an interrupted replacement: always again
+		case caughtUp:
+			continue
+		case m != nil && m.Final:
+			caughtUp = true
+			continue
 		}
 		periods = append([]extract.Period{p}, periods...)
 	}

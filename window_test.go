@@ -79,3 +79,29 @@ func TestWindow(t *testing.T) {
 		})
 	}
 }
+
+// A Replacing marker (a run died while replacing that partition) is
+// exported again even past the last final manifest, within maxCatchUp.
+func TestWindowExportsInterruptedReplacements(t *testing.T) {
+	dir := t.TempDir()
+	for period, body := range map[string]string{
+		"2025-10": `{"final": false, "replacing": true}`, // beyond maxCatchUp
+		"2026-07": `{"final": true}`,
+		"2026-08": `{"final": false, "replacing": true}`,
+		"2026-09": `{"final": true}`,
+		"2026-10": `{"final": true}`,
+	} {
+		f := filepath.Join(dir, "_manifests", "provider=warpstream", "billing_period="+period+".json")
+		os.MkdirAll(filepath.Dir(f), 0o755)
+		os.WriteFile(f, []byte(body), 0o644)
+	}
+	sink, _ := load.NewFolder(dir)
+	asOf := time.Date(2026, 11, 20, 0, 0, 0, 0, time.UTC)
+	got, err := window(context.Background(), &load.Store{Sink: sink}, "warpstream", &Options{AsOf: asOf, RestatementDays: 5})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s := periodList(got); s != "2026-08,2026-11" {
+		t.Errorf("window = %s, want 2026-08,2026-11", s)
+	}
+}

@@ -75,8 +75,15 @@ type folderObject struct {
 func (o *folderObject) Write(p []byte) (int, error) { return o.f.Write(p) }
 
 // Commit makes the file durable, then renames it into place: the rename
-// is atomic, so a reader sees the old file or the new one.
+// is atomic, so a reader sees the old file or the new one. os.CreateTemp
+// makes the file owner-only (0600); output is for others to read (Athena
+// or DuckDB run by another user, a web server, a sync to S3), so it is
+// made 0644 first, like any file a program writes for others.
 func (o *folderObject) Commit() error {
+	if err := o.f.Chmod(0o644); err != nil {
+		o.Abort()
+		return err
+	}
 	if err := o.f.Sync(); err != nil {
 		o.Abort()
 		return err

@@ -9,6 +9,7 @@ import (
 	"os"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/config"
@@ -76,14 +77,40 @@ func (s *S3) String() string { return "s3://" + s.bucket + "/" + strings.TrimSuf
 
 func (s *S3) url(key string) string { return "s3://" + s.bucket + "/" + s.prefix + key }
 
+// s3AbortGrace is how long an upload cut by its context's end has to abort
+// its multipart upload (see commitGrace).
+const s3AbortGrace = 5 * time.Second
+
 // Create streams the object up as it is written: Write feeds a pipe that
 // the uploader reads on its own goroutine.
+//
+// The upload does not run on ctx but on context.WithoutCancel(ctx): the
+// uploader aborts a failed multipart upload with the context it was given,
+// and with a cancelled one the abort itself fails (silently), leaving the
+// upload's parts pending. When ctx ends, the pipe is closed with ctx's
+// error instead: the uploader's next read fails, and it aborts with a live
+// context, given s3AbortGrace to do so before that context is cancelled
+// too. An object whose Commit has closed the pipe is past this: its upload
+// completes.
 func (s *S3) Create(ctx context.Context, key string) (Object, error) {
-	ctx, cancel := context.WithCancel(ctx)
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	uctx, ucancel := context.WithCancel(context.WithoutCancel(ctx))
 	pr, pw := io.Pipe()
-	o := &s3Object{pw: pw, cancel: cancel, done: make(chan error, 1), url: s.url(key)}
+	o := &s3Object{pw: pw, ctx: ctx, done: make(chan error, 1), url: s.url(key)}
+	stop := context.AfterFunc(ctx, func() {
+		pw.CloseWithError(fmt.Errorf("stopped: %w", context.Cause(ctx)))
+		t := time.NewTimer(s3AbortGrace)
+		defer t.Stop()
+		select {
+		case <-t.C:
+			ucancel()
+		case <-uctx.Done(): // the upload has returned
+		}
+	})
 	go func() {
-		_, err := s.uploader.Upload(ctx, &s3.PutObjectInput{
+		_, err := s.uploader.Upload(uctx, &s3.PutObjectInput{
 			Bucket:               aws.String(s.bucket),
 			Key:                  aws.String(s.prefix + key),
 			Body:                 pr,
@@ -91,16 +118,18 @@ func (s *S3) Create(ctx context.Context, key string) (Object, error) {
 		})
 		// Unblocks a writer still in Write when the upload failed.
 		pr.CloseWithError(err)
+		stop()
+		ucancel()
 		o.done <- err
 	}()
 	return o, nil
 }
 
 type s3Object struct {
-	pw     *io.PipeWriter
-	cancel context.CancelFunc
-	done   chan error
-	url    string
+	pw   *io.PipeWriter
+	ctx  context.Context // the caller's: its end stops the upload
+	done chan error
+	url  string
 }
 
 func (o *s3Object) Write(p []byte) (int, error) {
@@ -112,9 +141,15 @@ func (o *s3Object) Write(p []byte) (int, error) {
 }
 
 func (o *s3Object) Commit() error {
-	defer o.cancel()
+	if cause := context.Cause(o.ctx); cause != nil {
+		// Ahead of Create's AfterFunc, which runs on a goroutine of its own.
+		o.pw.CloseWithError(fmt.Errorf("stopped: %w", cause))
+	}
 	o.pw.Close()
 	if err := <-o.done; err != nil {
+		if cause := context.Cause(o.ctx); cause != nil {
+			return fmt.Errorf("uploading %s: %w", o.url, cause)
+		}
 		return fmt.Errorf("uploading %s: %s", o.url, s3Cause(err))
 	}
 	return nil
@@ -124,7 +159,6 @@ func (o *s3Object) Commit() error {
 // uploader then aborts the multipart upload with a live context, so no part
 // is left behind (the bucket's lifecycle rule catches a crash).
 func (o *s3Object) Abort() {
-	defer o.cancel()
 	o.pw.CloseWithError(errors.New("aborted"))
 	<-o.done
 }

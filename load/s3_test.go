@@ -219,3 +219,75 @@ func TestS3Partitions(t *testing.T) {
 		t.Error("the manifest on S3 does not list the file's sha256")
 	}
 }
+
+// A write whose context is cancelled mid-upload leaves no multipart upload
+// pending, whether the object is then aborted or committed: the uploader
+// aborts with a live context (the SDK aborts on the context it was given,
+// and with the cancelled one the abort failed silently). Commit reports
+// the cancellation, and no object appears.
+func TestS3CancelledUploadLeavesNoParts(t *testing.T) {
+	m, sink := openMinIO(t)
+	big := make([]byte, 2*s3PartSize+1)
+	rand.NewChaCha8([32]byte{2}).Read(big)
+	for _, end := range []string{"Abort", "Commit"} {
+		ctx, cancel := context.WithCancel(context.Background())
+		obj, err := sink.Create(ctx, "cancelled/"+end+".bin")
+		if err != nil {
+			t.Fatal(err)
+		}
+		// Two parts read: the multipart upload exists on the server.
+		if _, err := obj.Write(big); err != nil {
+			t.Fatal(err)
+		}
+		uploads, err := m.Client.ListMultipartUploads(context.Background(), &s3.ListMultipartUploadsInput{Bucket: aws.String(m.Bucket)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(uploads.Uploads) != 1 {
+			t.Fatalf("%s: %d multipart uploads in progress, want 1 (the test no longer exercises a multipart upload)", end, len(uploads.Uploads))
+		}
+		cancel()
+		if end == "Abort" {
+			obj.Abort()
+		} else if err := obj.Commit(); !errors.Is(err, context.Canceled) {
+			t.Errorf("Commit after cancel: %v, want context.Canceled", err)
+		}
+		uploads, err = m.Client.ListMultipartUploads(context.Background(), &s3.ListMultipartUploadsInput{Bucket: aws.String(m.Bucket)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(uploads.Uploads) != 0 {
+			t.Errorf("%s after cancel: %d multipart uploads left pending", end, len(uploads.Uploads))
+		}
+	}
+	if keys := m.Keys(t, ""); len(keys) != 0 {
+		t.Errorf("cancelled uploads left objects: %q", keys)
+	}
+}
+
+// On S3 too, the run's context ending mid-commit does not cut the commit:
+// the invoices upload, created before, completes, then the manifest.
+func TestS3CancelMidCommitFinishesTheCommit(t *testing.T) {
+	m, sink := openMinIO(t)
+	writePartition(t, sink, syntheticLines(50), []transform.Invoice{sampleInvoice})
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	hooked := &hookSink{Sink: sink, after: func(key string, _ int) {
+		if key == linesKey {
+			cancel()
+		}
+	}}
+	man, err := export(ctx, hooked, "run-2", syntheticLines(5000), []transform.Invoice{sampleInvoice})
+	if err != nil {
+		t.Fatalf("a commit cut by the run's end: %v", err)
+	}
+	dir := t.TempDir()
+	m.Download(t, "exports/", dir)
+	if got := assertMarkerOrConsistent(t, dir); got.Replacing || got.RunID != "run-2" || !slices.Equal(got.Files, man.Files) {
+		t.Errorf("manifest = %+v", got)
+	}
+	uploads, err := m.Client.ListMultipartUploads(context.Background(), &s3.ListMultipartUploadsInput{Bucket: aws.String(m.Bucket)})
+	if err != nil || len(uploads.Uploads) != 0 {
+		t.Errorf("pending uploads: %v %v", uploads, err)
+	}
+}

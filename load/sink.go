@@ -14,6 +14,8 @@ import (
 type Sink interface {
 	// Create starts a new object at key (slash-separated, relative to the
 	// destination). It becomes visible, whole, on Commit; Abort drops it.
+	// ctx ending before Commit may fail the object (S3 stops its upload
+	// and aborts it); once Commit has begun, ctx no longer matters.
 	Create(ctx context.Context, key string) (Object, error)
 	// Open reads an object; a missing one gives an error wrapping fs.ErrNotExist.
 	Open(ctx context.Context, key string) (io.ReadCloser, error)

@@ -12,6 +12,7 @@ import (
 	"io/fs"
 	"path"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/invoice-export/invoice-export/extract"
@@ -38,22 +39,28 @@ func manifestKey(provider string, p extract.Period) string {
 const partFile = "part-00000.parquet"
 
 // Manifest describes a written partition. It is written after the data
-// files, so a manifest always points at complete files; it carries the only
-// run-specific facts (run id, times), which the data files never do.
+// files, so a manifest always points at complete files; while a partition's
+// files are being replaced, its manifest is a marker (Replacing) listing
+// none. It carries the only run-specific facts (run id, times), which the
+// data files never do.
 type Manifest struct {
-	SchemaVersion int                          `json:"schema_version"`
-	Provider      string                       `json:"provider"`
-	BillingPeriod string                       `json:"billing_period"`
-	RunID         string                       `json:"run_id"`
-	AsOf          string                       `json:"as_of"`
-	WrittenAt     time.Time                    `json:"written_at"`
-	Final         bool                         `json:"final"`
-	Reconciled    bool                         `json:"reconciled"`
-	Rows          int64                        `json:"rows"`
-	Totals        map[string]transform.Decimal `json:"totals"` // Σ of the lines per currency
-	Files         []File                       `json:"files"`
-	Invoices      []ManifestInvoice            `json:"invoices"`
-	Notes         []string                     `json:"notes,omitempty"`
+	SchemaVersion int       `json:"schema_version"`
+	Provider      string    `json:"provider"`
+	BillingPeriod string    `json:"billing_period"`
+	RunID         string    `json:"run_id"`
+	AsOf          string    `json:"as_of"`
+	WrittenAt     time.Time `json:"written_at"`
+	Final         bool      `json:"final"`
+	// Replacing marks a partition being replaced (see Partition.Commit):
+	// not final, no files listed, its data files possibly a mix of two
+	// runs'. The next run exports the period again.
+	Replacing  bool                         `json:"replacing,omitempty"`
+	Reconciled bool                         `json:"reconciled"`
+	Rows       int64                        `json:"rows"`
+	Totals     map[string]transform.Decimal `json:"totals"` // Σ of the lines per currency
+	Files      []File                       `json:"files"`
+	Invoices   []ManifestInvoice            `json:"invoices"`
+	Notes      []string                     `json:"notes,omitempty"`
 }
 
 // File is one data file of a partition.
@@ -76,11 +83,25 @@ type ManifestInvoice struct {
 	Problem     string            `json:"problem,omitempty"`
 }
 
+// commitGrace bounds a commit once the run's context has ended. A commit
+// runs on a context of its own (context.WithoutCancel), because one cut in
+// half leaves the partition half replaced (its manifest the marker, until
+// the next run); when the run's
+// context ends (cmd/lambda ends it deadlineMargin = 20 s before the
+// invocation's deadline, Ctrl-C ends it locally) the commit in progress gets
+// commitGrace more, then its context is cancelled, and an S3 upload cut
+// then gets s3AbortGrace to abort its multipart upload: 10 s + 5 s, under
+// the 20 s, so Lambda never kills a commit half done.
+var commitGrace = 10 * time.Second // a variable for tests
+
 // Partition is one provider and period being written. Lines stream into
 // its Parquet file as they come; nothing is visible until Commit.
 type Partition struct {
 	store    *Store
-	ctx      context.Context
+	runCtx   context.Context // the run's: until Commit, the partition ends with it
+	ctx      context.Context // what the partition's objects and its commit run on
+	cancel   context.CancelCauseFunc
+	stopRun  func() bool // detaches ctx from runCtx
 	provider string
 	period   extract.Period
 	obj      Object
@@ -90,16 +111,26 @@ type Partition struct {
 	done     bool
 }
 
-// Begin starts writing provider's partition for period.
+// Begin starts writing provider's partition for period. Until Commit,
+// ending ctx drops the partition (its uploads are aborted); from Commit on,
+// see commitGrace.
 func (s *Store) Begin(ctx context.Context, provider string, period extract.Period) (*Partition, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	pctx, cancel := context.WithCancelCause(context.WithoutCancel(ctx))
+	stopRun := context.AfterFunc(ctx, func() { cancel(context.Cause(ctx)) })
 	key := partitionDir(ChargeLines.Name, provider, period) + partFile
-	obj, err := s.Sink.Create(ctx, key)
+	obj, err := s.Sink.Create(pctx, key)
 	if err != nil {
+		stopRun()
+		cancel(nil)
 		return nil, fmt.Errorf("creating %s: %w", key, err)
 	}
 	hw := newHashWriter(obj)
 	return &Partition{
-		store: s, ctx: ctx, provider: provider, period: period, obj: obj, hw: hw,
+		store: s, runCtx: ctx, ctx: pctx, cancel: cancel, stopRun: stopRun,
+		provider: provider, period: period, obj: obj, hw: hw,
 		lines:  newPipelinedRowWriter(hw, toChargeRow),
 		totals: map[string]transform.Decimal{},
 	}, nil
@@ -136,26 +167,186 @@ func (p *Partition) Abort() {
 		p.done = true
 		p.lines.abort() // the encoder writes to obj: stop it first
 		p.obj.Abort()
+		p.release()
 	}
 }
 
-// Commit makes the partition visible: charge lines, then invoices, then the
-// manifest, then removal of any stale file the manifest does not list.
+func (p *Partition) release() {
+	p.stopRun()
+	p.cancel(nil)
+}
+
+// staged is a data file written whole but not yet committed (not visible).
+type staged struct {
+	obj  Object
+	file File
+}
+
+// Commit replaces the partition as one unit:
+//
+//  1. Both data files (charge lines, invoices) are finished and validated
+//     first, still invisible: an invoice row that fails validation, or a
+//     failed write, leaves the previous partition exactly as it was.
+//  2. The current manifest is read. If it lists invoice ids that this
+//     export lacks, nothing is replaced (checkNothingLost).
+//  3. If the new files differ from those the current manifest lists, the
+//     manifest is first overwritten by a marker (Replacing, not final, no
+//     files), so that from here on a crash leaves a manifest that says the
+//     partition is being replaced (window exports it again) and never one
+//     listing files it does not describe. When they are the same (the
+//     common rerun) no marker is needed: every mix of old and new files is
+//     the same bytes.
+//  4. Charge lines, then invoices, are committed, then the manifest.
+//  5. The files are read back and hashed (verify): see "Concurrent runs".
+//  6. Only then are stale files (any the manifest does not list) removed.
+//
+// Steps 2 to 6 run on the partition's own context, not the run's: the run
+// ending during them does not cut them in half (see commitGrace). A
+// failure once data files may have been committed (step 4 on) writes the
+// marker again, best effort, so that the next run repairs the partition.
+//
+// While a partition is replaced, readers of the tables (Athena, which
+// does not read manifests) can see the new charge lines beside the old
+// invoices for a moment, and until the next run if the replacement died
+// there; readers of the manifests see the old manifest, the marker or the
+// new one, each describing what it says.
+//
+// Concurrent runs. Nothing locks a partition: Lambda's reserved concurrency
+// of 1 keeps scheduled runs apart; locally, two runs at once are possible.
+//   - Two runs with the same data give the same partition, whatever the
+//     interleaving (every file they write is the same bytes).
+//   - Two runs with different data, neither of which dies (kill -9, power
+//     loss) inside its Commit and whose marker writes succeed, leave
+//     whatever the interleaving either a consistent partition (its manifest
+//     lists exactly the files there, byte for byte) or the Replacing
+//     marker (exported again by the next run), and in that case at least
+//     one of them reports an error. Why: each run that may have committed
+//     a data file writes a manifest or a marker afterwards, so no data file
+//     changes after the last manifest write; if that write is a final
+//     manifest, its run's read-back (step 5) sees the final files, and a
+//     mismatch would have written a marker after it.
+//   - Not guaranteed: if a run dies, or cannot write its marker, after
+//     committing a data file, while another with different data writes
+//     the same partition, the other's final manifest can be left over a
+//     file the dying run wrote; which run's data is kept is not defined;
+//     and the nothing-lost check compares with the manifest read at step
+//     2, not with what a concurrent run writes after it.
 func (p *Partition) Commit(res *transform.Result) (*Manifest, error) {
 	if p.done {
 		return nil, errors.New("partition already finished")
 	}
 	p.done = true
-	dir := partitionDir(ChargeLines.Name, p.provider, p.period)
-	lineFile, err := p.finish(dir + partFile)
-	if err != nil {
-		return nil, err
+	defer p.release()
+	if p.runCtx.Err() != nil || !p.stopRun() {
+		p.lines.abort()
+		p.obj.Abort()
+		return nil, context.Cause(p.runCtx)
 	}
+	finished, grace := make(chan struct{}), commitGrace
+	defer close(finished)
+	go func() {
+		select {
+		case <-p.runCtx.Done():
+			t := time.NewTimer(grace)
+			defer t.Stop()
+			select {
+			case <-t.C:
+				p.cancel(fmt.Errorf("the commit did not finish within %s of the run's end: %w", grace, context.Cause(p.runCtx)))
+			case <-finished:
+			}
+		case <-finished:
+		}
+	}()
+
+	// 1. Both files whole and valid, neither visible yet.
+	lineKey := partitionDir(ChargeLines.Name, p.provider, p.period) + partFile
+	if err := p.lines.Close(); err != nil {
+		p.obj.Abort()
+		return nil, fmt.Errorf("writing %s: %w", lineKey, err)
+	}
+	lines := staged{p.obj, File{Key: lineKey, Rows: p.lines.total, Bytes: p.hw.n, SHA256: p.hw.sum()}}
 	invKey := partitionDir(Invoices.Name, p.provider, p.period) + partFile
-	invFile, err := p.store.writeInvoices(p.ctx, invKey, res.Invoices)
+	invoices, err := p.store.stageInvoices(p.ctx, invKey, res.Invoices)
 	if err != nil {
+		lines.obj.Abort()
 		return nil, err
 	}
+	files := []staged{lines, invoices}
+	abort := func(from int) {
+		for _, f := range files[from:] {
+			f.obj.Abort()
+		}
+	}
+	m := p.manifest(res, lines.file, invoices.file)
+
+	// 2. Nothing lost.
+	mkey := manifestKey(p.provider, p.period)
+	old, err := p.store.Manifest(p.ctx, p.provider, p.period)
+	if err != nil {
+		abort(0)
+		return nil, fmt.Errorf("reading the current manifest (fix or delete %s, then run again): %w", p.store.where(mkey), err)
+	}
+	if err := p.store.checkNothingLost(old, m, mkey); err != nil {
+		abort(0)
+		return nil, err
+	}
+
+	// 3. The marker, where the files change.
+	// remark writes the marker after a failure once data files may have
+	// been committed, even when they were the same as the old manifest's:
+	// a concurrent run may have replaced the files and the manifest since
+	// (see "Concurrent runs"). Best effort: the error returned says what
+	// failed, and a partition left final is then consistent unless another
+	// run wrote it at the same time.
+	remark := func(why string) { p.store.put(p.ctx, mkey, p.marker(old, m, why)) }
+	if old != nil && !sameData(old.Files, m.Files) {
+		if err := p.store.put(p.ctx, mkey, p.marker(old, m, "being replaced by run "+p.store.RunID)); err != nil {
+			abort(0)
+			return nil, fmt.Errorf("marking %s as being replaced: %w", p.store.where(mkey), err)
+		}
+	}
+
+	// 4. The data files, then the manifest.
+	for i, f := range files {
+		if err := f.obj.Commit(); err != nil {
+			abort(i + 1)
+			remark("run " + p.store.RunID + " failed while replacing the partition")
+			return nil, fmt.Errorf("committing %s: %w", f.file.Key, err)
+		}
+	}
+	if err := p.store.put(p.ctx, mkey, m); err != nil {
+		remark("run " + p.store.RunID + " failed while replacing the partition")
+		return nil, fmt.Errorf("writing %s: %w", p.store.where(mkey), err)
+	}
+
+	// 5. What is there is what this run wrote.
+	if err := p.store.verify(p.ctx, m.Files); err != nil {
+		remark("run " + p.store.RunID + " found other files than it wrote: " + err.Error())
+		return nil, fmt.Errorf("%w; the manifest now marks the partition as being replaced: run again", err)
+	}
+
+	// 6. Only now may older files go: the manifest lists what is current.
+	keep := map[string]bool{lines.file.Key: true, invoices.file.Key: true}
+	for _, table := range []string{ChargeLines.Name, Invoices.Name} {
+		keys, err := p.store.Sink.List(p.ctx, partitionDir(table, p.provider, p.period))
+		if err != nil {
+			return m, fmt.Errorf("listing stale files: %w", err)
+		}
+		var stale []string
+		for _, k := range keys {
+			if !keep[k] {
+				stale = append(stale, k)
+			}
+		}
+		if err := p.store.Sink.Delete(p.ctx, stale...); err != nil {
+			return m, fmt.Errorf("removing stale files: %w", err)
+		}
+	}
+	return m, nil
+}
+
+// manifest describes the partition Commit is writing.
+func (p *Partition) manifest(res *transform.Result, lineFile, invFile File) *Manifest {
 	m := &Manifest{
 		SchemaVersion: SchemaVersion,
 		Provider:      p.provider,
@@ -179,62 +370,108 @@ func (p *Partition) Commit(res *transform.Result) (*Manifest, error) {
 			VendorTotal: inv.VendorTotal, LinesTotal: inv.LinesTotal, Reconciled: inv.Reconciled, Problem: inv.Problem,
 		})
 	}
-	if err := p.store.put(p.ctx, manifestKey(p.provider, p.period), m); err != nil {
-		return nil, err
+	return m
+}
+
+// marker is the manifest of a partition being replaced: not final, no
+// files, and the invoices of both the old manifest and the new one, so that
+// checkNothingLost still protects them if the replacement never finishes.
+func (p *Partition) marker(old, m *Manifest, why string) *Manifest {
+	mk := &Manifest{
+		SchemaVersion: SchemaVersion,
+		Provider:      p.provider,
+		BillingPeriod: p.period.String(),
+		RunID:         p.store.RunID,
+		AsOf:          m.AsOf,
+		WrittenAt:     m.WrittenAt,
+		Replacing:     true,
+		Files:         []File{},
+		Invoices:      slices.Clone(m.Invoices),
+		Notes:         []string{why + "; if this stays, the replacement did not finish: the next run exports the period again"},
 	}
-	// Only now may older files go: the manifest lists what is current.
-	keep := map[string]bool{lineFile.Key: true, invFile.Key: true}
-	for _, table := range []string{ChargeLines.Name, Invoices.Name} {
-		keys, err := p.store.Sink.List(p.ctx, partitionDir(table, p.provider, p.period))
-		if err != nil {
-			return m, fmt.Errorf("listing stale files: %w", err)
-		}
-		var stale []string
-		for _, k := range keys {
-			if !keep[k] {
-				stale = append(stale, k)
+	if old != nil {
+		for _, inv := range old.Invoices {
+			if inv.InvoiceID != "" && !slices.ContainsFunc(mk.Invoices, func(i ManifestInvoice) bool { return i.InvoiceID == inv.InvoiceID }) {
+				mk.Invoices = append(mk.Invoices, inv)
 			}
 		}
-		if err := p.store.Sink.Delete(p.ctx, stale...); err != nil {
-			return m, fmt.Errorf("removing stale files: %w", err)
+	}
+	return mk
+}
+
+// checkNothingLost refuses to replace a partition whose manifest lists
+// invoices the new export lacks: a vendor answer missing invoices (another
+// SPECTROCLOUD_INVOICE_UIDS, a listing glitch) would otherwise replace good
+// data with less, silently.
+func (s *Store) checkNothingLost(old, m *Manifest, mkey string) error {
+	if old == nil {
+		return nil
+	}
+	have := map[string]bool{}
+	for _, inv := range m.Invoices {
+		have[inv.InvoiceID] = true
+	}
+	var missing []string
+	for _, inv := range old.Invoices {
+		if inv.InvoiceID != "" && !have[inv.InvoiceID] && !slices.Contains(missing, inv.InvoiceID) {
+			missing = append(missing, inv.InvoiceID)
 		}
 	}
-	return m, nil
+	if len(missing) == 0 {
+		return nil
+	}
+	return fmt.Errorf("not replacing the partition: invoice(s) %s, exported by run %s, are missing from this export; "+
+		"check the vendor's answer (for Spectro Cloud, SPECTROCLOUD_INVOICE_UIDS), or, if the vendor really voided them, delete %s and run again",
+		strings.Join(missing, ", "), old.RunID, s.where(mkey))
 }
 
-// finish closes a streamed file and commits it.
-func (p *Partition) finish(key string) (File, error) {
-	if err := p.lines.Close(); err != nil {
-		p.obj.Abort()
-		return File{}, fmt.Errorf("writing %s: %w", key, err)
+// verify reads the files back and checks their size and sha256.
+func (s *Store) verify(ctx context.Context, files []File) error {
+	for _, f := range files {
+		r, err := s.Sink.Open(ctx, f.Key)
+		if err != nil {
+			return fmt.Errorf("reading back %s: %w", f.Key, err)
+		}
+		h := sha256.New()
+		n, err := io.Copy(h, r)
+		r.Close()
+		if err != nil {
+			return fmt.Errorf("reading back %s: %w", f.Key, err)
+		}
+		if n != f.Bytes || hex.EncodeToString(h.Sum(nil)) != f.SHA256 {
+			return fmt.Errorf("%s is not the file this run wrote: another run wrote this partition at the same time, with different data", s.where(f.Key))
+		}
 	}
-	if err := p.obj.Commit(); err != nil {
-		return File{}, fmt.Errorf("committing %s: %w", key, err)
-	}
-	return File{Key: key, Rows: p.lines.total, Bytes: p.hw.n, SHA256: p.hw.sum()}, nil
+	return nil
 }
 
-func (s *Store) writeInvoices(ctx context.Context, key string, invoices []transform.Invoice) (File, error) {
+// sameData reports whether two lists of files are the same, byte for byte.
+func sameData(a, b []File) bool { return slices.Equal(a, b) }
+
+// where names a key for people: DEST/key.
+func (s *Store) where(key string) string {
+	return strings.TrimSuffix(s.Sink.String(), "/") + "/" + key
+}
+
+// stageInvoices writes the invoices file whole, without committing it.
+func (s *Store) stageInvoices(ctx context.Context, key string, invoices []transform.Invoice) (staged, error) {
 	obj, err := s.Sink.Create(ctx, key)
 	if err != nil {
-		return File{}, fmt.Errorf("creating %s: %w", key, err)
+		return staged{}, fmt.Errorf("creating %s: %w", key, err)
 	}
 	hw := newHashWriter(obj)
 	w := newRowWriter(hw, toInvoiceRow)
 	for i := range invoices {
 		if err := w.Write(&invoices[i]); err != nil {
 			obj.Abort()
-			return File{}, err
+			return staged{}, err
 		}
 	}
 	if err := w.Close(); err != nil {
 		obj.Abort()
-		return File{}, fmt.Errorf("writing %s: %w", key, err)
+		return staged{}, fmt.Errorf("writing %s: %w", key, err)
 	}
-	if err := obj.Commit(); err != nil {
-		return File{}, fmt.Errorf("committing %s: %w", key, err)
-	}
-	return File{Key: key, Rows: w.total, Bytes: hw.n, SHA256: hw.sum()}, nil
+	return staged{obj, File{Key: key, Rows: w.total, Bytes: hw.n, SHA256: hw.sum()}}, nil
 }
 
 func (s *Store) put(ctx context.Context, key string, v any) error {
