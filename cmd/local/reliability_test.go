@@ -179,13 +179,12 @@ func assertManifestsMatchFiles(t *testing.T, dest string) {
 		readJSON(t, mf, &m)
 		// A marker (a replacement cut short) lists nothing; any other
 		// manifest lists both files, as they are.
-		if want := 2; m.Replacing {
+		want := 2
+		if m.Replacing {
 			want = 0
-			if len(m.Files) != want {
-				t.Errorf("%s: a replacing marker lists %d files", mf, len(m.Files))
-			}
-		} else if len(m.Files) != want {
-			t.Errorf("%s lists %d files", mf, len(m.Files))
+		}
+		if len(m.Files) != want {
+			t.Errorf("%s (replacing: %v) lists %d files, want %d", mf, m.Replacing, len(m.Files), want)
 		}
 		for _, f := range m.Files {
 			sha, size := fileSHA(t, filepath.Join(dest, f.Key))
