@@ -218,6 +218,9 @@ func (s *S3) Delete(ctx context.Context, keys ...string) error {
 func s3Cause(err error) string {
 	var ae smithy.APIError
 	if !errors.As(err, &ae) {
+		if strings.Contains(err.Error(), "get credentials") {
+			return "no AWS credentials found: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or AWS_PROFILE (" + err.Error() + ")"
+		}
 		return err.Error()
 	}
 	msg := ae.ErrorCode() + ": " + ae.ErrorMessage()

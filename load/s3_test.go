@@ -9,6 +9,7 @@ import (
 	"io"
 	"io/fs"
 	"math/rand/v2"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -289,5 +290,25 @@ func TestS3CancelMidCommitFinishesTheCommit(t *testing.T) {
 	uploads, err := m.Client.ListMultipartUploads(context.Background(), &s3.ListMultipartUploadsInput{Bucket: aws.String(m.Bucket)})
 	if err != nil || len(uploads.Uploads) != 0 {
 		t.Errorf("pending uploads: %v %v", uploads, err)
+	}
+}
+
+// Without credentials the sink says which variables to set.
+func TestS3WithoutCredentials(t *testing.T) {
+	for _, k := range []string{"AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_PROFILE"} {
+		t.Setenv(k, "")
+	}
+	t.Setenv("AWS_EC2_METADATA_DISABLED", "true")
+	t.Setenv("AWS_CONFIG_FILE", filepath.Join(t.TempDir(), "none"))
+	t.Setenv("AWS_SHARED_CREDENTIALS_FILE", filepath.Join(t.TempDir(), "none"))
+	t.Setenv("AWS_ENDPOINT_URL_S3", "http://127.0.0.1:1")
+	t.Setenv("AWS_REGION", "us-east-1")
+	sink, err := Open(context.Background(), "s3://bucket/prefix")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = sink.List(context.Background(), "_manifests/")
+	if err == nil || !strings.Contains(err.Error(), "no AWS credentials found: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or AWS_PROFILE") {
+		t.Fatalf("err = %v", err)
 	}
 }
