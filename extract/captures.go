@@ -90,6 +90,11 @@ func SaveToDir(dir string) SaveFunc {
 		if err := tmp.Close(); err != nil {
 			return err
 		}
+		// CreateTemp makes files only their owner may read; a capture is
+		// for whoever replays it, as the output files are.
+		if err := os.Chmod(tmp.Name(), 0o644); err != nil {
+			return err
+		}
 		return os.Rename(tmp.Name(), path)
 	}
 }

@@ -117,6 +117,10 @@ func (h *HTTP) Fetch(ctx context.Context, c Call) (*Body, error) {
 		}
 		if wait == 0 {
 			wait = backoff(attempt, h.opt.MaxBackoff, rand.Int64N)
+		} else {
+			// The vendor said when to come back: that holds for every call
+			// to it, not only this one.
+			g.holdUntil(time.Now().Add(wait))
 		}
 		if dl, ok := ctx.Deadline(); ok && time.Until(dl) < wait {
 			return nil, h.wrap(c, fmt.Errorf("the run's deadline is too close to wait %s for another attempt: %w", wait.Round(time.Millisecond), last))
@@ -354,6 +358,15 @@ func (g *gate) acquire(ctx context.Context) error {
 }
 
 func (g *gate) release() { <-g.slots }
+
+// holdUntil makes the vendor's next request start no earlier than t.
+func (g *gate) holdUntil(t time.Time) {
+	g.mu.Lock()
+	if g.next.Before(t) {
+		g.next = t
+	}
+	g.mu.Unlock()
+}
 
 // HTTPOptionsFromEnv reads the client-side limits: VENDOR_REQUESTS_PER_SECOND
 // and VENDOR_CONCURRENCY (per vendor; unset means the defaults).

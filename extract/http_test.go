@@ -153,6 +153,42 @@ func TestGivesUpAfterTheLastAttempt(t *testing.T) {
 	}
 }
 
+// A 429's Retry-After holds every call to that vendor, not only the one
+// that got it: the vendor asked for a pause.
+func TestRetryAfterHoldsTheVendor(t *testing.T) {
+	f := newFaultServer(t, "{}", "429")
+	src := testSource(f.URL, HTTPOptions{})
+	var wg sync.WaitGroup
+	fetch := func() {
+		defer wg.Done()
+		b, err := src.Fetch(context.Background(), wsCall)
+		if err != nil {
+			t.Error(err)
+			return
+		}
+		b.Close()
+	}
+	wg.Add(1)
+	go fetch()
+	for f.requests() == 0 {
+		time.Sleep(time.Millisecond)
+	}
+	time.Sleep(50 * time.Millisecond) // the 429 is answered and read
+	wg.Add(1)
+	go fetch()
+	wg.Wait()
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if len(f.starts) != 3 {
+		t.Fatalf("%d requests, want 3 (a 429, then both calls)", len(f.starts))
+	}
+	for i, at := range f.starts[1:] {
+		if d := at.Sub(f.starts[0]); d < 900*time.Millisecond {
+			t.Errorf("request %d started %s after the 429 with Retry-After: 1", i+2, d.Round(time.Millisecond))
+		}
+	}
+}
+
 // No answer at all (nothing listens there) points at the address and the
 // network, and the vendor's 503 does not.
 func TestNoAnswerNamesTheURLVariable(t *testing.T) {
