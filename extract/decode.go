@@ -118,7 +118,7 @@ func (d *smallDecoder) value(v reflect.Value, ptr string) error {
 		return err // null: unset
 	}
 	if byte(k) != want {
-		return d.errorf(ptr, "expected %s, found %s", jsonKindName(jsontext.Kind(want)), jsonKindName(k))
+		return d.errorf(ptr, "expected %s, found %s", KindName(jsontext.Kind(want)), KindName(k))
 	}
 	start := d.errorf(ptr, "") // the value's position, should it not parse
 	tok, err := d.dec.ReadToken()
@@ -190,8 +190,9 @@ func jsonPointerToken(s string) string {
 	return strings.ReplaceAll(strings.ReplaceAll(s, "~", "~0"), "/", "~1")
 }
 
-// jsonKindName is how a JSON kind reads in a message.
-func jsonKindName(k jsontext.Kind) string {
+// KindName is how a JSON kind reads in a message ("an object", "null"):
+// transform's decoders word their errors the same way.
+func KindName(k jsontext.Kind) string {
 	switch k {
 	case '{':
 		return "an object"

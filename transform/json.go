@@ -69,25 +69,6 @@ func (r *reader) fail(err error) error {
 	return fmt.Errorf("%s: reading the body: %w", r.source, err)
 }
 
-// kindName is how a JSON kind reads in an error message.
-func kindName(k jsontext.Kind) string {
-	switch k {
-	case '{':
-		return "an object"
-	case '[':
-		return "an array"
-	case '"':
-		return "a string"
-	case '0':
-		return "a number"
-	case 'n':
-		return "null"
-	case 't', 'f':
-		return "a boolean"
-	}
-	return "nothing"
-}
-
 // peek returns the kind of the next value, or the decoder's error.
 func (r *reader) peek() (jsontext.Kind, error) {
 	if k := r.dec.PeekKind(); k != 0 {
@@ -122,7 +103,7 @@ func (r *reader) object(member func(name []byte) error) error {
 		return err
 	}
 	if k != '{' {
-		return r.errorf("expected an object, found %s", kindName(k))
+		return r.errorf("expected an object, found %s", extract.KindName(k))
 	}
 	if _, err := r.dec.ReadToken(); err != nil {
 		return r.fail(err)
@@ -160,7 +141,7 @@ func (r *reader) array(elem func() error) error {
 		return r.skip() // a null list is an empty one
 	}
 	if k != '[' {
-		return r.errorf("expected an array, found %s", kindName(k))
+		return r.errorf("expected an array, found %s", extract.KindName(k))
 	}
 	if _, err := r.dec.ReadToken(); err != nil {
 		return r.fail(err)
@@ -193,7 +174,7 @@ func (r *reader) skip() error { return r.failIf(r.dec.SkipValue()) }
 // unless it holds escapes.
 func (r *reader) unquote(raw jsontext.Value) ([]byte, error) {
 	if len(raw) < 2 || raw[0] != '"' {
-		return nil, r.errorf("expected a string, found %s", kindName(raw.Kind()))
+		return nil, r.errorf("expected a string, found %s", extract.KindName(raw.Kind()))
 	}
 	if bytes.IndexByte(raw, '\\') < 0 {
 		return raw[1 : len(raw)-1], nil
@@ -250,7 +231,7 @@ func (r *reader) number(round bool) (NullDecimal, error) {
 	case '"':
 		return NullDecimal{}, r.errorf("number expected, found the string %s", clip(raw))
 	default:
-		return NullDecimal{}, r.errorf("number expected, found %s", kindName(raw.Kind()))
+		return NullDecimal{}, r.errorf("number expected, found %s", extract.KindName(raw.Kind()))
 	}
 	d, rounded, err := parseDecimal(raw, round)
 	if err != nil {
