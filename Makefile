@@ -28,7 +28,7 @@ unit:
 FUZZSCALE ?= 1
 FUZZ_TARGETS = transform:FuzzParseDecimal:200000 transform:FuzzWarpStreamBreakdowns:20000 \
   transform:FuzzWarpStreamInvoice:20000 transform:FuzzCockroachInvoice:20000 transform:FuzzSpectroInvoice:20000 \
-  extract:FuzzDecodeSmall:50000
+  transform:FuzzCockroachOrganization:20000 extract:FuzzDecodeSmall:50000
 fuzz:
 	@for t in $(FUZZ_TARGETS); do pkg=$${t%%:*}; rest=$${t#*:}; fn=$${rest%%:*}; n=$$(( $${rest##*:} * $(FUZZSCALE) )); \
 	  echo "fuzz $$pkg $$fn ($${n} inputs)"; \

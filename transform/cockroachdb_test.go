@@ -509,3 +509,20 @@ func FuzzCockroachInvoice(f *testing.F) {
 		checkVendor(t, dir, extract.CockroachDB, crdbFiles(body))
 	})
 }
+
+// The organization body (the billing account of every line) takes any
+// bytes the same way.
+func FuzzCockroachOrganization(f *testing.F) {
+	for _, s := range []string{crdbOrg, `{"id":"org-1"}`, `{"id":""}`, `{"id":"a/b","label":"x"}`, "<html>", ""} {
+		f.Add(s)
+	}
+	dir := f.TempDir()
+	f.Fuzz(func(t *testing.T, body string) {
+		if len(body) > 1<<20 {
+			return
+		}
+		files := crdbFiles(crdbInvoice)
+		files["organization.json"] = body
+		checkVendor(t, dir, extract.CockroachDB, files)
+	})
+}
