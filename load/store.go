@@ -514,12 +514,6 @@ func (s *Store) Manifest(ctx context.Context, provider string, p extract.Period)
 	return &m, nil
 }
 
-// HasManifests reports whether provider has any partition yet.
-func (s *Store) HasManifests(ctx context.Context, provider string) (bool, error) {
-	keys, err := s.Sink.List(ctx, "_manifests/provider="+provider+"/")
-	return len(keys) > 0, err
-}
-
 // SaveRaw returns a SaveFunc landing raw responses under
 // raw/<run date>/<run id>/ in the capture layout.
 func (s *Store) SaveRaw(runDate time.Time) extract.SaveFunc {
