@@ -17,7 +17,7 @@ minio:
 	@test -x $(GOBIN)/minio || { echo "building MinIO $(MINIO_VERSION) (once, a few minutes)"; $(GO) install github.com/minio/minio@$(MINIO_VERSION); }
 
 unit:
-	PATH="$(GOBIN):$$PATH" $(GO) test -count=1 -timeout 45m ./...
+	CI=$${CI:-1} PATH="$(GOBIN):$$PATH" $(GO) test -count=1 -timeout 45m ./...
 
 # Every decoder's fuzz target runs briefly; crashers found are kept in
 # <package>/testdata/fuzz as seed corpus. The budget is a count of inputs,

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/invoice-export/invoice-export/extract"
+	"github.com/invoice-export/invoice-export/internal/billing"
 	"github.com/invoice-export/invoice-export/internal/gen"
 	"github.com/invoice-export/invoice-export/internal/testkit"
 	"github.com/invoice-export/invoice-export/load"
@@ -26,7 +27,7 @@ func BenchmarkBackfill(b *testing.B) {
 	if err := gen.Months(caps, "testdata/captures", start, months); err != nil {
 		b.Fatal(err)
 	}
-	from, to := extract.PeriodOf(start), extract.PeriodOf(start.AddDate(0, months-1, 0))
+	from, to := billing.PeriodOf(start), billing.PeriodOf(start.AddDate(0, months-1, 0))
 	for b.Loop() {
 		limited := map[string]*testkit.Limited{
 			extract.WarpStream:   testkit.RateLimited(b, testkit.FakeWarpStream(b, caps, "ws-key", "POST").URL, 10, 10),

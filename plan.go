@@ -6,6 +6,7 @@ import (
 	"sync"
 
 	"github.com/invoice-export/invoice-export/extract"
+	"github.com/invoice-export/invoice-export/internal/billing"
 	"github.com/invoice-export/invoice-export/load"
 )
 
@@ -13,7 +14,7 @@ import (
 // would export and the calls it would make, found without calling anyone.
 type ProviderPlan struct {
 	Provider string
-	Periods  []extract.Period
+	Periods  []billing.Period
 	Calls    []extract.Call
 	// More: the vendor lists its invoices first, and the rest of the calls
 	// (one per invoice) follow from that answer.

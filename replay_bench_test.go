@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/invoice-export/invoice-export/extract"
+	"github.com/invoice-export/invoice-export/internal/billing"
 	"github.com/invoice-export/invoice-export/internal/gen"
 	"github.com/invoice-export/invoice-export/load"
 )
@@ -36,7 +37,7 @@ func BenchmarkReplayWarpStream(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	oct, _ := extract.ParsePeriod("2026-10")
+	oct, _ := billing.ParsePeriod("2026-10")
 	b.SetBytes(st.Size())
 	for b.Loop() {
 		rep := Run(context.Background(), Options{

@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/invoice-export/invoice-export/extract"
+	"github.com/invoice-export/invoice-export/internal/billing"
 	"github.com/invoice-export/invoice-export/load"
 	"github.com/invoice-export/invoice-export/transform"
 )
@@ -24,7 +25,7 @@ import (
 // Options is one run.
 type Options struct {
 	AsOf            time.Time      // "today", UTC: which period is open
-	From, To        extract.Period // a backfill range; both zero for the default window
+	From, To        billing.Period // a backfill range; both zero for the default window
 	Providers       []string       // the providers to run
 	Config          extract.Config // vendor settings
 	Source          extract.Source // live APIs or a capture folder
@@ -46,7 +47,7 @@ type Event struct {
 	Provider string
 	Stage    Stage
 	Periods  int            // Planned: how many periods the provider exports
-	Period   extract.Period // Written, Failed (zero: the whole provider failed)
+	Period   billing.Period // Written, Failed (zero: the whole provider failed)
 	Rows     int64          // Written
 }
 
@@ -68,7 +69,7 @@ type Report struct {
 // Partition is one written provider and period.
 type Partition struct {
 	Provider string
-	Period   extract.Period
+	Period   billing.Period
 	Manifest *load.Manifest
 	Invoices []transform.Invoice
 	// Duration is the partition's job from the start of its vendor fetch
@@ -82,7 +83,7 @@ type Partition struct {
 // was not written; its previous partition, if any, is untouched.
 type Failure struct {
 	Provider string
-	Period   extract.Period
+	Period   billing.Period
 	Err      error
 }
 
@@ -184,26 +185,26 @@ func runProvider(ctx context.Context, o *Options, store *load.Store, provider st
 			o.Progress(e)
 		}
 	}
-	fail := func(p extract.Period, err error) {
+	fail := func(p billing.Period, err error) {
 		fails = append(fails, Failure{Provider: provider, Period: p, Err: err})
 		log.Error("export failed", "period", periodAttr(p), "error", err.Error())
 		progress(Event{Stage: Failed, Period: p})
 	}
 	vendor, err := o.Config.Vendor(provider)
 	if err != nil {
-		fail(extract.Period{}, err)
+		fail(billing.Period{}, err)
 		return
 	}
 	periods, err := window(ctx, store, provider, o)
 	if err != nil {
-		fail(extract.Period{}, err)
+		fail(billing.Period{}, err)
 		return
 	}
 	log.Info("exporting", "periods", periodList(periods))
 	progress(Event{Stage: Planned, Periods: len(periods)})
 	jobs, err := vendor.Jobs(ctx, o.Source, extract.Plan{Periods: periods, AsOf: o.AsOf})
 	if err != nil {
-		fail(extract.Period{}, fmt.Errorf("listing invoices: %w", err))
+		fail(billing.Period{}, fmt.Errorf("listing invoices: %w", err))
 		return
 	}
 	defer func() {
@@ -348,14 +349,14 @@ func logPartition(log *slog.Logger, p Partition) {
 	}
 }
 
-func periodAttr(p extract.Period) string {
+func periodAttr(p billing.Period) string {
 	if p.IsZero() {
 		return "all"
 	}
 	return p.String()
 }
 
-func periodList(ps []extract.Period) string {
+func periodList(ps []billing.Period) string {
 	s := make([]string, len(ps))
 	for i, p := range ps {
 		s[i] = p.String()

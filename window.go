@@ -5,7 +5,7 @@ import (
 	"fmt"
 	"slices"
 
-	"github.com/invoice-export/invoice-export/extract"
+	"github.com/invoice-export/invoice-export/internal/billing"
 	"github.com/invoice-export/invoice-export/load"
 )
 
@@ -22,8 +22,8 @@ const maxCatchUp = 12
 //     invoice was still a draft), back to the last final one; and, up to
 //     maxCatchUp periods back, any whose manifest is a Replacing marker (a
 //     run died while replacing that partition: its files may mix two runs').
-func window(ctx context.Context, store *load.Store, provider string, o *Options) ([]extract.Period, error) {
-	open := extract.PeriodOf(o.AsOf)
+func window(ctx context.Context, store *load.Store, provider string, o *Options) ([]billing.Period, error) {
+	open := billing.PeriodOf(o.AsOf)
 	if !o.From.IsZero() || !o.To.IsZero() {
 		from, to := o.From, o.To
 		if from.IsZero() {
@@ -35,27 +35,27 @@ func window(ctx context.Context, store *load.Store, provider string, o *Options)
 		if to.Before(from) {
 			return nil, fmt.Errorf("--from %s is after --to %s (or after the open period %s)", from, to, open)
 		}
-		var ps []extract.Period
+		var ps []billing.Period
 		for p := from; !to.Before(p); p = p.Next() {
 			ps = append(ps, p)
 		}
 		return ps, nil
 	}
 
-	periods := []extract.Period{open}
+	periods := []billing.Period{open}
 	restating := o.AsOf.Day() <= o.RestatementDays
 	done, err := store.Partitions(ctx, provider)
 	if err != nil {
 		return nil, fmt.Errorf("%s: reading manifests: %w", provider, err)
 	}
-	var earliest extract.Period
+	var earliest billing.Period
 	if len(done) > 0 {
 		earliest = done[0]
 	}
 	caughtUp := false // past the last final manifest
 	for p, n := open.Prev(), 0; n < maxCatchUp; p, n = p.Prev(), n+1 {
 		if n == 0 && restating {
-			periods = append([]extract.Period{p}, periods...)
+			periods = append([]billing.Period{p}, periods...)
 			continue
 		}
 		if earliest.IsZero() || p.Before(earliest) {
@@ -76,7 +76,7 @@ func window(ctx context.Context, store *load.Store, provider string, o *Options)
 			caughtUp = true
 			continue
 		}
-		periods = append([]extract.Period{p}, periods...)
+		periods = append([]billing.Period{p}, periods...)
 	}
 	return periods, nil
 }

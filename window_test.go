@@ -9,12 +9,12 @@ import (
 	"testing"
 	"time"
 
-	"github.com/invoice-export/invoice-export/extract"
+	"github.com/invoice-export/invoice-export/internal/billing"
 	"github.com/invoice-export/invoice-export/load"
 )
 
 func TestWindow(t *testing.T) {
-	p := func(s string) extract.Period { x, _ := extract.ParsePeriod(s); return x }
+	p := func(s string) billing.Period { x, _ := billing.ParsePeriod(s); return x }
 	cases := []struct {
 		name      string
 		asOf      string
@@ -73,7 +73,7 @@ func TestWindow(t *testing.T) {
 			if s := periodList(got); s != c.want {
 				t.Errorf("window = %s, want %s", s, c.want)
 			}
-			if !slices.IsSortedFunc(got, func(a, b extract.Period) int { return a.Start().Compare(b.Start()) }) {
+			if !slices.IsSortedFunc(got, func(a, b billing.Period) int { return a.Start().Compare(b.Start()) }) {
 				t.Errorf("not ascending: %v", got)
 			}
 		})

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"net/url"
 	"time"
+
+	"github.com/invoice-export/invoice-export/internal/billing"
 )
 
 // CockroachDB Cloud (REFERENCE §3): the organization names the billing
@@ -94,7 +96,7 @@ func (c cockroachDB) jobs(list *Body, plan Plan) ([]Job, error) {
 			continue
 		}
 		seen[inv.InvoiceID] = true
-		p := PeriodOf(start)
+		p := billing.PeriodOf(start)
 		for i := range jobs {
 			if jobs[i].Period == p {
 				jobs[i].Calls = append(jobs[i].Calls,

@@ -9,6 +9,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/invoice-export/invoice-export/internal/billing"
 )
 
 // vendorFake answers calls from bodies keyed by capture path; a missing
@@ -41,7 +43,7 @@ func (f *vendorFake) paths() []string {
 func plan(asOf string, periods ...string) Plan {
 	var p Plan
 	for _, s := range periods {
-		q, _ := ParsePeriod(s)
+		q, _ := billing.ParsePeriod(s)
 		p.Periods = append(p.Periods, q)
 	}
 	p.AsOf, _ = time.Parse("2006-01-02", asOf)
@@ -139,7 +141,7 @@ func TestCockroachJobsBadLists(t *testing.T) {
 			if err == nil || !strings.Contains(err.Error(), c.want) {
 				t.Fatalf("err = %v, want %q", err, c.want)
 			}
-			var de *DataError
+			var de *billing.DataError
 			if strings.Contains(c.want, "bad data at byte") && !errors.As(err, &de) {
 				t.Errorf("not a DataError: %#v", err)
 			}

@@ -11,26 +11,8 @@ import (
 	"time"
 
 	"github.com/go-json-experiment/json/jsontext"
+	"github.com/invoice-export/invoice-export/internal/billing"
 )
-
-// DataError is bad data in a vendor's response: it names the body (vendor,
-// endpoint, capture path) and the position, so the fix can start there.
-// transform's streaming decoders report the same type (transform.DataError
-// is this one), so every bad-data message reads alike.
-type DataError struct {
-	Source  string // e.g. "cockroachdb ListInvoices (cockroachdb/invoices.json)"
-	Offset  int64  // byte offset in the body
-	Pointer string // JSON pointer of the value, e.g. /invoices/0/period_start
-	Msg     string
-}
-
-func (e *DataError) Error() string {
-	where := fmt.Sprintf("byte %d", e.Offset)
-	if e.Pointer != "" {
-		where += ", " + e.Pointer
-	}
-	return fmt.Sprintf("%s: bad data at %s: %s", e.Source, where, e.Msg)
-}
 
 // decodeSmall decodes a small response body (a list page, users/info, an
 // invoice read while listing) whole into v, a pointer to a struct whose
@@ -38,7 +20,7 @@ func (e *DataError) Error() string {
 // slices of them); other members are skipped, null leaves a field unset.
 // It reads with jsontext, the tokenizer transform's decoders use, so the
 // same inputs are refused (invalid JSON, duplicate names, invalid UTF-8,
-// data after the value), and a failure is a DataError with the byte offset
+// data after the value), and a failure is a billing.DataError with the byte offset
 // and JSON pointer of the offending value; what says what the body should
 // have been.
 func decodeSmall(b *Body, what string, v any) error {
@@ -48,7 +30,7 @@ func decodeSmall(b *Body, what string, v any) error {
 	}
 	d := &smallDecoder{data: data, dec: jsontext.NewDecoder(bytes.NewReader(data))}
 	if len(bytes.TrimSpace(data)) == 0 {
-		err = &DataError{Msg: "the body is empty (an empty response or capture)"}
+		err = &billing.DataError{Msg: "the body is empty (an empty response or capture)"}
 	} else if err = d.value(reflect.ValueOf(v).Elem(), ""); err == nil {
 		if d.dec.PeekKind() != 0 {
 			err = d.errorf("", "unexpected data after the top-level object")
@@ -56,12 +38,12 @@ func decodeSmall(b *Body, what string, v any) error {
 			return nil
 		}
 	}
-	var de *DataError
+	var de *billing.DataError
 	var se *jsontext.SyntacticError
 	switch {
 	case errors.As(err, &de):
 	case errors.As(err, &se):
-		de = &DataError{Offset: se.ByteOffset, Pointer: string(se.JSONPointer), Msg: se.Err.Error()}
+		de = &billing.DataError{Offset: se.ByteOffset, Pointer: string(se.JSONPointer), Msg: se.Err.Error()}
 		switch {
 		case errors.Is(se.Err, io.ErrUnexpectedEOF):
 			de.Msg = "the body ends in the middle of a value (truncated response or capture)"
@@ -69,7 +51,7 @@ func decodeSmall(b *Body, what string, v any) error {
 			de.Msg += " (the body is not JSON: an HTML error page?)"
 		}
 	case errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF):
-		de = &DataError{Offset: int64(len(data)), Msg: "the body ends in the middle of a value (truncated response or capture)"}
+		de = &billing.DataError{Offset: int64(len(data)), Msg: "the body ends in the middle of a value (truncated response or capture)"}
 	default:
 		return fmt.Errorf("%s: %s: %w", b.Call, what, err)
 	}
@@ -92,7 +74,7 @@ func (d *smallDecoder) errorf(ptr, format string, args ...any) error {
 	for off < int64(len(d.data)) && strings.IndexByte(" \t\r\n:,", d.data[off]) >= 0 {
 		off++ // to the value's first byte
 	}
-	return &DataError{Offset: off, Pointer: ptr, Msg: fmt.Sprintf(format, args...)}
+	return &billing.DataError{Offset: off, Pointer: ptr, Msg: fmt.Sprintf(format, args...)}
 }
 
 func (d *smallDecoder) value(v reflect.Value, ptr string) error {
@@ -118,7 +100,7 @@ func (d *smallDecoder) value(v reflect.Value, ptr string) error {
 		return err // null: unset
 	}
 	if byte(k) != want {
-		return d.errorf(ptr, "expected %s, found %s", KindName(jsontext.Kind(want)), KindName(k))
+		return d.errorf(ptr, "expected %s, found %s", billing.KindName(jsontext.Kind(want)), billing.KindName(k))
 	}
 	start := d.errorf(ptr, "") // the value's position, should it not parse
 	tok, err := d.dec.ReadToken()
@@ -129,7 +111,7 @@ func (d *smallDecoder) value(v reflect.Value, ptr string) error {
 	case v.Type() == timeType:
 		t, err := time.Parse(time.RFC3339Nano, tok.String())
 		if err != nil {
-			start.(*DataError).Msg = fmt.Sprintf("expected an RFC 3339 date-time, found %q", tok.String())
+			start.(*billing.DataError).Msg = fmt.Sprintf("expected an RFC 3339 date-time, found %q", tok.String())
 			return start
 		}
 		v.Set(reflect.ValueOf(t))
@@ -188,24 +170,4 @@ func fieldByTag(v reflect.Value, name string) (reflect.Value, bool) {
 // jsonPointerToken escapes a member name for a JSON pointer (RFC 6901).
 func jsonPointerToken(s string) string {
 	return strings.ReplaceAll(strings.ReplaceAll(s, "~", "~0"), "/", "~1")
-}
-
-// KindName is how a JSON kind reads in a message ("an object", "null"):
-// transform's decoders word their errors the same way.
-func KindName(k jsontext.Kind) string {
-	switch k {
-	case '{':
-		return "an object"
-	case '[':
-		return "an array"
-	case '"':
-		return "a string"
-	case '0':
-		return "a number"
-	case 'n':
-		return "null"
-	case 't', 'f':
-		return "a boolean"
-	}
-	return "nothing"
 }

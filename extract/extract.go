@@ -14,6 +14,8 @@ import (
 	"os"
 	"strings"
 	"time"
+
+	"github.com/invoice-export/invoice-export/internal/billing"
 )
 
 // Provider slugs, as they appear in partition paths and in --providers.
@@ -25,37 +27,6 @@ const (
 
 // Providers lists every supported provider in the order runs report them.
 var Providers = []string{WarpStream, CockroachDB, SpectroCloud}
-
-// Period is a calendar-month billing period, [Start, End) in UTC.
-type Period struct{ start time.Time }
-
-// PeriodOf returns the period that contains t.
-func PeriodOf(t time.Time) Period {
-	t = t.UTC()
-	return Period{time.Date(t.Year(), t.Month(), 1, 0, 0, 0, 0, time.UTC)}
-}
-
-// ParsePeriod parses "YYYY-MM".
-func ParsePeriod(s string) (Period, error) {
-	t, err := time.Parse("2006-01", s)
-	if err != nil {
-		return Period{}, fmt.Errorf("%q is not a month: use YYYY-MM, e.g. 2026-01", s)
-	}
-	return Period{t}, nil
-}
-
-func (p Period) Start() time.Time     { return p.start }
-func (p Period) End() time.Time       { return p.start.AddDate(0, 1, 0) }
-func (p Period) Next() Period         { return Period{p.End()} }
-func (p Period) Prev() Period         { return Period{p.start.AddDate(0, -1, 0)} }
-func (p Period) IsZero() bool         { return p.start.IsZero() }
-func (p Period) Before(q Period) bool { return p.start.Before(q.start) }
-func (p Period) String() string       { return p.start.Format("2006-01") }
-
-// Contains reports whether t falls in [Start, End).
-func (p Period) Contains(t time.Time) bool {
-	return !t.Before(p.start) && t.Before(p.End())
-}
 
 // Call is one request to a vendor and the place its response body takes in
 // the capture layout (DESIGN §5).
@@ -115,7 +86,7 @@ func spool(c Call, r io.Reader) (*Body, error) {
 
 // Plan says which billing periods a run exports, and when "now" is.
 type Plan struct {
-	Periods []Period // ascending
+	Periods []billing.Period // ascending
 	AsOf    time.Time
 }
 
@@ -124,7 +95,7 @@ type Plan struct {
 // calls still to make.
 type Job struct {
 	Provider string
-	Period   Period
+	Period   billing.Period
 	Account  string // billing account id when the vendor's responses name none
 	Shared   []*Body
 	Calls    []Call

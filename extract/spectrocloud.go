@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"net/url"
 	"time"
+
+	"github.com/invoice-export/invoice-export/internal/billing"
 )
 
 // Spectro Cloud Palette (REFERENCE §2): the tenant uid comes from
@@ -66,7 +68,7 @@ func (s spectroCloud) Jobs(ctx context.Context, src Source, plan Plan) (jobs []J
 	for i, p := range plan.Periods {
 		jobs[i] = Job{Provider: SpectroCloud, Period: p, Account: tenant}
 	}
-	job := func(p Period) *Job {
+	job := func(p billing.Period) *Job {
 		for i := range jobs {
 			if jobs[i].Period == p {
 				return &jobs[i]
@@ -142,20 +144,20 @@ type spectroListed struct {
 		} `json:"billingPeriod"`
 		Month time.Time `json:"month"`
 	} `json:"spec"`
-	p Period
+	p billing.Period
 }
 
 // period is the invoice's billing month: from spec.billingPeriod.start,
 // else spec.month (0001-01-01T00:00:00Z, Go's zero time, means unset).
-func (l *spectroListed) period(c Call) (Period, error) {
+func (l *spectroListed) period(c Call) (billing.Period, error) {
 	t := l.Spec.BillingPeriod.Start
 	if t.IsZero() {
 		t = l.Spec.Month
 	}
 	if t.IsZero() {
-		return Period{}, fmt.Errorf("%s: invoice %q has neither spec.billingPeriod.start nor spec.month", c, l.Metadata.UID)
+		return billing.Period{}, fmt.Errorf("%s: invoice %q has neither spec.billingPeriod.start nor spec.month", c, l.Metadata.UID)
 	}
-	return PeriodOf(t), nil
+	return billing.PeriodOf(t), nil
 }
 
 // list reads every page of the tenant's invoices. It returns the pages read

@@ -8,6 +8,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/invoice-export/invoice-export/internal/billing"
 )
 
 func spInv(uid, month string) string {
@@ -194,7 +196,7 @@ func TestSpectroJobsErrors(t *testing.T) {
 			if err == nil || !strings.Contains(err.Error(), c.want) {
 				t.Fatalf("err = %v, want %q", err, c.want)
 			}
-			var de *DataError
+			var de *billing.DataError
 			if strings.Contains(c.want, "bad data at byte") && !errors.As(err, &de) {
 				t.Errorf("not a DataError: %#v", err)
 			}
@@ -228,7 +230,7 @@ func FuzzDecodeSmall(f *testing.F) {
 			} `json:"listmeta"`
 		}
 		err = decodeSmall(b, "the invoice list", &page)
-		var de *DataError
+		var de *billing.DataError
 		switch {
 		case err == nil && !json.Valid(data):
 			t.Fatalf("accepted invalid JSON %q", data)

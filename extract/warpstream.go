@@ -3,6 +3,8 @@ package extract
 import (
 	"context"
 	"encoding/json"
+
+	"github.com/invoice-export/invoice-export/internal/billing"
 )
 
 // WarpStream: one invoice call per period (the pending invoice for the open
@@ -13,7 +15,7 @@ type warpStream struct{ cfg WarpStreamConfig }
 func (warpStream) Provider() string { return WarpStream }
 
 func (w warpStream) Jobs(ctx context.Context, src Source, plan Plan) ([]Job, error) {
-	open := PeriodOf(plan.AsOf)
+	open := billing.PeriodOf(plan.AsOf)
 	var jobs []Job
 	for _, p := range plan.Periods {
 		if open.Before(p) {

@@ -15,7 +15,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/invoice-export/invoice-export/extract"
+	"github.com/invoice-export/invoice-export/internal/billing"
 	"github.com/invoice-export/invoice-export/transform"
 )
 
@@ -28,11 +28,11 @@ type Store struct {
 }
 
 // Keys of a partition's files and manifest.
-func partitionDir(table, provider string, p extract.Period) string {
+func partitionDir(table, provider string, p billing.Period) string {
 	return fmt.Sprintf("%s/provider=%s/billing_period=%s/", table, provider, p)
 }
 
-func manifestKey(provider string, p extract.Period) string {
+func manifestKey(provider string, p billing.Period) string {
 	return fmt.Sprintf("_manifests/provider=%s/billing_period=%s.json", provider, p)
 }
 
@@ -103,7 +103,7 @@ type Partition struct {
 	cancel   context.CancelCauseFunc
 	stopRun  func() bool // detaches ctx from runCtx
 	provider string
-	period   extract.Period
+	period   billing.Period
 	obj      Object
 	hw       *hashWriter
 	lines    *rowWriter[chargeRow, transform.Line]
@@ -114,7 +114,7 @@ type Partition struct {
 // Begin starts writing provider's partition for period. Until Commit,
 // ending ctx drops the partition (its uploads are aborted); from Commit on,
 // see commitGrace.
-func (s *Store) Begin(ctx context.Context, provider string, period extract.Period) (*Partition, error) {
+func (s *Store) Begin(ctx context.Context, provider string, period billing.Period) (*Partition, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
@@ -498,7 +498,7 @@ func (s *Store) now() time.Time {
 }
 
 // Manifest reads the manifest of a partition; nil when there is none.
-func (s *Store) Manifest(ctx context.Context, provider string, p extract.Period) (*Manifest, error) {
+func (s *Store) Manifest(ctx context.Context, provider string, p billing.Period) (*Manifest, error) {
 	r, err := s.Sink.Open(ctx, manifestKey(provider, p))
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, nil
@@ -514,9 +514,9 @@ func (s *Store) Manifest(ctx context.Context, provider string, p extract.Period)
 	return &m, nil
 }
 
-// SaveRaw returns a SaveFunc landing raw responses under
+// SaveRaw returns a function (an extract.SaveFunc) landing raw responses under
 // raw/<run date>/<run id>/ in the capture layout.
-func (s *Store) SaveRaw(runDate time.Time) extract.SaveFunc {
+func (s *Store) SaveRaw(runDate time.Time) func(ctx context.Context, capture string, r io.Reader) error {
 	prefix := path.Join("raw", runDate.UTC().Format("2006-01-02"), s.RunID)
 	return func(ctx context.Context, capture string, r io.Reader) error {
 		obj, err := s.Sink.Create(ctx, prefix+"/"+capture)
@@ -532,21 +532,21 @@ func (s *Store) SaveRaw(runDate time.Time) extract.SaveFunc {
 }
 
 // Partitions lists the periods of provider that have a manifest, ascending.
-func (s *Store) Partitions(ctx context.Context, provider string) ([]extract.Period, error) {
+func (s *Store) Partitions(ctx context.Context, provider string) ([]billing.Period, error) {
 	keys, err := s.Sink.List(ctx, "_manifests/provider="+provider+"/")
 	if err != nil {
 		return nil, err
 	}
-	var out []extract.Period
+	var out []billing.Period
 	for _, k := range keys {
 		var y, m int
 		if _, err := fmt.Sscanf(path.Base(k), "billing_period=%04d-%02d.json", &y, &m); err == nil {
-			if p, err := extract.ParsePeriod(fmt.Sprintf("%04d-%02d", y, m)); err == nil {
+			if p, err := billing.ParsePeriod(fmt.Sprintf("%04d-%02d", y, m)); err == nil {
 				out = append(out, p)
 			}
 		}
 	}
-	slices.SortFunc(out, func(a, b extract.Period) int { return a.Start().Compare(b.Start()) })
+	slices.SortFunc(out, func(a, b billing.Period) int { return a.Start().Compare(b.Start()) })
 	return out, nil
 }
 

@@ -25,14 +25,14 @@ import (
 	"github.com/apache/arrow/go/v17/parquet/pqarrow"
 	"github.com/apache/arrow/go/v17/parquet/schema"
 
-	"github.com/invoice-export/invoice-export/extract"
+	"github.com/invoice-export/invoice-export/internal/billing"
 	"github.com/invoice-export/invoice-export/transform"
 )
 
 // Every file we write is read back here with Arrow's Parquet reader, a
 // second, independent implementation of the format.
 
-var october, _ = extract.ParsePeriod("2026-10")
+var october, _ = billing.ParsePeriod("2026-10")
 
 // edgeLines are lines at the edges of what the schema holds.
 func edgeLines() []transform.Line {

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/invoice-export/invoice-export/extract"
+	"github.com/invoice-export/invoice-export/internal/billing"
 )
 
 // CockroachDB Cloud (REFERENCE §3). Each invoice of the period gives one
@@ -123,7 +124,7 @@ func (w *crdbWriter) write(l *Line, a crdbAmount) error {
 	return w.t.Write(l)
 }
 
-func crdbExport(t *tally, org crdbOrg, inv *crdbInvoice, p extract.Period) ([]Invoice, error) {
+func crdbExport(t *tally, org crdbOrg, inv *crdbInvoice, p billing.Period) ([]Invoice, error) {
 	base := Line{
 		BillingAccountID:   org.id,
 		BillingAccountName: org.name,
@@ -413,7 +414,7 @@ func crdbDecodeOrganization(b *extract.Body) (crdbOrg, error) {
 	return org, nil
 }
 
-func crdbDecodeInvoice(b *extract.Body, p extract.Period, rounded *int64) (*crdbInvoice, error) {
+func crdbDecodeInvoice(b *extract.Body, p billing.Period, rounded *int64) (*crdbInvoice, error) {
 	r := newReader(b, rounded)
 	inv := &crdbInvoice{}
 	err := r.document(func(name []byte) (err error) {

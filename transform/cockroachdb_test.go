@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/invoice-export/invoice-export/extract"
+	"github.com/invoice-export/invoice-export/internal/billing"
 	"github.com/invoice-export/invoice-export/transform"
 )
 
@@ -41,10 +42,10 @@ func runVendorIn(t *testing.T, dir, provider string, env map[string]string, peri
 	if err != nil {
 		t.Fatal(err)
 	}
-	p, _ := extract.ParsePeriod(period)
+	p, _ := billing.ParsePeriod(period)
 	day, _ := time.Parse("2006-01-02", asOf)
 	src := extract.Dir(dir)
-	jobs, err := v.Jobs(context.Background(), src, extract.Plan{Periods: []extract.Period{p}, AsOf: day})
+	jobs, err := v.Jobs(context.Background(), src, extract.Plan{Periods: []billing.Period{p}, AsOf: day})
 	if err != nil {
 		return nil, nil, err
 	}

@@ -9,13 +9,14 @@ import (
 
 	"github.com/go-json-experiment/json/jsontext"
 	"github.com/invoice-export/invoice-export/extract"
+	"github.com/invoice-export/invoice-export/internal/billing"
 )
 
 // DataError is bad data in a vendor's response: it names the body (vendor,
 // endpoint, capture path), the byte offset and the JSON pointer, so the fix
 // can start there. It is extract's type, so that the bodies extract decodes
 // while listing report bad data exactly as these decoders do.
-type DataError = extract.DataError
+type DataError = billing.DataError
 
 // reader decodes one body as a stream of JSON tokens, so responses of any
 // size go through in constant memory. Every value is read exactly once; the
@@ -103,7 +104,7 @@ func (r *reader) object(member func(name []byte) error) error {
 		return err
 	}
 	if k != '{' {
-		return r.errorf("expected an object, found %s", extract.KindName(k))
+		return r.errorf("expected an object, found %s", billing.KindName(k))
 	}
 	if _, err := r.dec.ReadToken(); err != nil {
 		return r.fail(err)
@@ -141,7 +142,7 @@ func (r *reader) array(elem func() error) error {
 		return r.skip() // a null list is an empty one
 	}
 	if k != '[' {
-		return r.errorf("expected an array, found %s", extract.KindName(k))
+		return r.errorf("expected an array, found %s", billing.KindName(k))
 	}
 	if _, err := r.dec.ReadToken(); err != nil {
 		return r.fail(err)
@@ -174,7 +175,7 @@ func (r *reader) skip() error { return r.failIf(r.dec.SkipValue()) }
 // unless it holds escapes.
 func (r *reader) unquote(raw jsontext.Value) ([]byte, error) {
 	if len(raw) < 2 || raw[0] != '"' {
-		return nil, r.errorf("expected a string, found %s", extract.KindName(raw.Kind()))
+		return nil, r.errorf("expected a string, found %s", billing.KindName(raw.Kind()))
 	}
 	if bytes.IndexByte(raw, '\\') < 0 {
 		return raw[1 : len(raw)-1], nil
@@ -231,7 +232,7 @@ func (r *reader) number(round bool) (NullDecimal, error) {
 	case '"':
 		return NullDecimal{}, r.errorf("number expected, found the string %s", clip(raw))
 	default:
-		return NullDecimal{}, r.errorf("number expected, found %s", extract.KindName(raw.Kind()))
+		return NullDecimal{}, r.errorf("number expected, found %s", billing.KindName(raw.Kind()))
 	}
 	d, rounded, err := parseDecimal(raw, round)
 	if err != nil {

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/invoice-export/invoice-export/extract"
+	"github.com/invoice-export/invoice-export/internal/billing"
 )
 
 // Spectro Cloud Palette (REFERENCE §2). An invoice bills products ("pure":
@@ -363,7 +364,7 @@ func spDecodeUsersInfo(b *extract.Body) (string, error) {
 	return org, err
 }
 
-func spDecodeInvoice(b *extract.Body, p extract.Period, rounded *int64) (*spInvoice, error) {
+func spDecodeInvoice(b *extract.Body, p billing.Period, rounded *int64) (*spInvoice, error) {
 	r := newReader(b, rounded)
 	inv := &spInvoice{products: map[string]spProduct{}, currency: "USD"}
 	var stateAt time.Time
@@ -411,7 +412,7 @@ func spDecodeInvoice(b *extract.Body, p extract.Period, rounded *int64) (*spInvo
 // may also be printed inclusively, as the last second (or millisecond) of
 // the month.
 func spIsMonth(start, end time.Time) bool {
-	if !start.Equal(extract.PeriodOf(start).Start()) {
+	if !start.Equal(billing.PeriodOf(start).Start()) {
 		return false
 	}
 	next := start.AddDate(0, 1, 0)

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/invoice-export/invoice-export/extract"
+	"github.com/invoice-export/invoice-export/internal/billing"
 )
 
 // WarpStream (REFERENCE §1). The pending or past invoice gives the period's
@@ -298,7 +299,7 @@ func warpStream(in Input, t *tally) (*Result, error) {
 var wsOne = MustDecimal("1")
 
 // decodeWSInvoice reads a pending or past invoice (small: totals only).
-func decodeWSInvoice(b *extract.Body, p extract.Period, ledger *wsLedger, rounded *int64) (*wsInvoice, error) {
+func decodeWSInvoice(b *extract.Body, p billing.Period, ledger *wsLedger, rounded *int64) (*wsInvoice, error) {
 	r := newReader(b, rounded)
 	inv := &wsInvoice{}
 	err := r.document(func(name []byte) (err error) {
@@ -482,7 +483,7 @@ func wsReadCharge(r *reader) (wsCharge, error) {
 
 // wsDays streams the daily breakdowns into usage lines.
 type wsDays struct {
-	period  extract.Period
+	period  billing.Period
 	base    Line
 	out     *tally
 	ledger  *wsLedger

@@ -10,6 +10,7 @@ import (
 	"github.com/go-json-experiment/json/jsontext"
 
 	"github.com/invoice-export/invoice-export/extract"
+	"github.com/invoice-export/invoice-export/internal/billing"
 	"github.com/invoice-export/invoice-export/internal/gen"
 	"github.com/invoice-export/invoice-export/transform"
 )
@@ -66,9 +67,9 @@ func BenchmarkWarpStreamTransform(b *testing.B) {
 	dir, size := benchCaptures(b)
 	cfg := extract.ConfigFromEnv(func(string) string { return "" })
 	v, _ := cfg.Vendor(extract.WarpStream)
-	p, _ := extract.ParsePeriod("2026-10")
+	p, _ := billing.ParsePeriod("2026-10")
 	asOf := time.Date(2026, 11, 3, 0, 0, 0, 0, time.UTC)
-	jobs, err := v.Jobs(context.Background(), extract.Dir(dir), extract.Plan{Periods: []extract.Period{p}, AsOf: asOf})
+	jobs, err := v.Jobs(context.Background(), extract.Dir(dir), extract.Plan{Periods: []billing.Period{p}, AsOf: asOf})
 	if err != nil {
 		b.Fatal(err)
 	}

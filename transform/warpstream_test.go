@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/invoice-export/invoice-export/extract"
+	"github.com/invoice-export/invoice-export/internal/billing"
 	"github.com/invoice-export/invoice-export/transform"
 )
 
@@ -42,9 +43,9 @@ func runWarpStreamIn(t *testing.T, dir, period, asOf string, files map[string]st
 	if err != nil {
 		t.Fatal(err)
 	}
-	p, _ := extract.ParsePeriod(period)
+	p, _ := billing.ParsePeriod(period)
 	day, _ := time.Parse("2006-01-02", asOf)
-	jobs, err := v.Jobs(context.Background(), extract.Dir(dir), extract.Plan{Periods: []extract.Period{p}, AsOf: day})
+	jobs, err := v.Jobs(context.Background(), extract.Dir(dir), extract.Plan{Periods: []billing.Period{p}, AsOf: day})
 	if err != nil || len(jobs) != 1 {
 		t.Fatalf("jobs: %v %v", jobs, err)
 	}

@@ -13,12 +13,13 @@ import (
 
 	invoiceexport "github.com/invoice-export/invoice-export"
 	"github.com/invoice-export/invoice-export/extract"
+	"github.com/invoice-export/invoice-export/internal/billing"
 )
 
 // request is what an event asks for: the default window (zero From/To) or
 // a backfill.
 type request struct {
-	From, To  extract.Period
+	From, To  billing.Period
 	Providers []string
 	AsOf      time.Time // zero: today
 }
@@ -83,12 +84,12 @@ func parseEvent(raw []byte) (request, error) {
 		}
 	}
 	if b.From != "" {
-		if r.From, err = extract.ParsePeriod(b.From); err != nil {
+		if r.From, err = billing.ParsePeriod(b.From); err != nil {
 			return r, fmt.Errorf("event: from: %v", err)
 		}
 	}
 	if b.To != "" {
-		if r.To, err = extract.ParsePeriod(b.To); err != nil {
+		if r.To, err = billing.ParsePeriod(b.To); err != nil {
 			return r, fmt.Errorf("event: to: %v", err)
 		}
 	}

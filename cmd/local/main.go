@@ -18,6 +18,7 @@ import (
 
 	invoiceexport "github.com/invoice-export/invoice-export"
 	"github.com/invoice-export/invoice-export/extract"
+	"github.com/invoice-export/invoice-export/internal/billing"
 	"github.com/invoice-export/invoice-export/load"
 )
 
@@ -114,15 +115,15 @@ func run(args []string, stdout, stderr io.Writer, getenv func(string) string) in
 	o.AsOf = time.Date(day.Year(), day.Month(), day.Day(), 0, 0, 0, 0, time.UTC)
 	for _, p := range []struct {
 		flag, val string
-		dst       *extract.Period
+		dst       *billing.Period
 	}{{"--from", *from, &o.From}, {"--to", *to, &o.To}} {
 		if p.val != "" {
-			if *p.dst, err = extract.ParsePeriod(p.val); err != nil {
+			if *p.dst, err = billing.ParsePeriod(p.val); err != nil {
 				return fail("%s: %v", p.flag, err)
 			}
 		}
 	}
-	if open := extract.PeriodOf(o.AsOf); open.Before(o.From) {
+	if open := billing.PeriodOf(o.AsOf); open.Before(o.From) {
 		return fail("--from %s is after the open period %s (as of %s): nothing is billed yet", o.From, open, o.AsOf.Format("2006-01-02"))
 	}
 	if !o.From.IsZero() && !o.To.IsZero() && o.To.Before(o.From) {
