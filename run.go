@@ -311,7 +311,8 @@ func export(ctx context.Context, o *Options, store *load.Store, job extract.Job,
 		return Partition{}, err
 	}
 	in := transform.Input{Job: job, Bodies: append(slices.Clone(job.Shared), bodies...), AsOf: o.AsOf}
-	res, err := transform.Run(in, part)
+	res, err := transform.Run(in, part, map[string]transform.Func{
+		extract.WarpStream: transform.WarpStream, extract.CockroachDB: transform.CockroachDB, extract.SpectroCloud: transform.SpectroCloud}[job.Provider])
 	if err == nil {
 		err = ctx.Err() // stop cleanly before the deadline: commit nothing late
 	}

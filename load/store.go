@@ -138,13 +138,13 @@ func (s *Store) Begin(ctx context.Context, provider string, period billing.Perio
 
 // Write adds a line (transform.Output). The manifest's totals sum
 // BilledCost per billing currency and, for lines priced in a virtual
-// currency (credits), their PricingCurrencyEffectiveCost under it.
+// currency, what Line.VirtualAmount says under it.
 func (p *Partition) Write(l *transform.Line) error {
 	if err := p.total(l.BillingCurrency, l.BilledCost); err != nil {
 		return err
 	}
-	if c := l.PricingCurrency; c != "" && c != l.BillingCurrency && l.PricingCurrencyEffectiveCost.Valid {
-		if err := p.total(c, l.PricingCurrencyEffectiveCost.Decimal); err != nil {
+	if c, amount, ok := l.VirtualAmount(); ok {
+		if err := p.total(c, amount); err != nil {
 			return err
 		}
 	}

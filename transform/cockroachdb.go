@@ -75,8 +75,8 @@ type crdbInvoice struct {
 
 type crdbOrg struct{ id, name string }
 
-func cockroachDB(in Input, t *tally) (*Result, error) {
-	orgBody, err := in.body(extract.CockroachOrganization)
+func CockroachDB(in Input, t *Tally) (*Result, error) {
+	orgBody, err := in.Body(extract.CockroachOrganization)
 	if err != nil {
 		return nil, err
 	}
@@ -89,7 +89,7 @@ func cockroachDB(in Input, t *tally) (*Result, error) {
 		if b.Call.Endpoint != extract.CockroachGetInvoice {
 			continue
 		}
-		inv, err := crdbDecodeInvoice(b, in.Job.Period, &t.rounded)
+		inv, err := crdbDecodeInvoice(t.Reader(b), b, in.Job.Period)
 		if err != nil {
 			return nil, err
 		}
@@ -105,14 +105,14 @@ func cockroachDB(in Input, t *tally) (*Result, error) {
 // crdbWriter writes one invoice's lines, keeping what reconciliation needs:
 // the currencies seen and Σ|amount| per currency (the float-noise scale).
 type crdbWriter struct {
-	t        *tally
+	t        *Tally
 	national string
 	abs      map[string]Decimal
 }
 
 // write sets l's costs from a and writes it.
 func (w *crdbWriter) write(l *Line, a crdbAmount) error {
-	if isNationalCurrency(a.currency) {
+	if IsNationalCurrency(a.currency) {
 		l.BillingCurrency = a.currency
 		l.BilledCost, l.EffectiveCost, l.ListCost, l.ContractedCost = a.amount, a.amount, a.amount, a.amount
 	} else {
@@ -124,7 +124,7 @@ func (w *crdbWriter) write(l *Line, a crdbAmount) error {
 	return w.t.Write(l)
 }
 
-func crdbExport(t *tally, org crdbOrg, inv *crdbInvoice, p billing.Period) ([]Invoice, error) {
+func crdbExport(t *Tally, org crdbOrg, inv *crdbInvoice, p billing.Period) ([]Invoice, error) {
 	base := Line{
 		BillingAccountID:   org.id,
 		BillingAccountName: org.name,
@@ -232,11 +232,11 @@ func crdbExport(t *tally, org crdbOrg, inv *crdbInvoice, p billing.Period) ([]In
 		if ps := problems[cur]; len(ps) > 0 {
 			problem = strings.Join(ps, "; ")
 		}
-		err := reconcile(t, &row, crdbFloatNoise(scale), problem, func(gap Decimal) Line {
+		err := t.Reconcile(&row, crdbFloatNoise(scale), problem, func(gap Decimal) Line {
 			l := base
 			l.ChargeCategory, l.ChargeFrequency = Adjustment, OneTime
 			l.ChargeDescription = "Rounding adjustment: CockroachDB Cloud serializes amounts as float64; this closes the float noise between the lines and the invoice total"
-			if isNationalCurrency(cur) {
+			if IsNationalCurrency(cur) {
 				l.BillingCurrency = cur
 				l.BilledCost, l.EffectiveCost, l.ListCost, l.ContractedCost = gap, gap, gap, gap
 			} else {
@@ -318,7 +318,7 @@ func crdbCurrencies(totals, lines map[string]Decimal) []string {
 		out = append(out, "USD") // an empty invoice still has a row
 	}
 	slices.SortFunc(out, func(a, b string) int {
-		if na, nb := isNationalCurrency(a), isNationalCurrency(b); na != nb {
+		if na, nb := IsNationalCurrency(a), IsNationalCurrency(b); na != nb {
 			if na {
 				return -1
 			}
@@ -333,25 +333,11 @@ func crdbCurrencies(totals, lines map[string]Decimal) []string {
 // among its totals, USD when there is none.
 func crdbNational(totals []crdbAmount) string {
 	for _, a := range totals {
-		if isNationalCurrency(a.currency) {
+		if IsNationalCurrency(a.currency) {
 			return a.currency
 		}
 	}
 	return "USD"
-}
-
-// isNationalCurrency tells an ISO 4217 code (USD) from a virtual currency
-// (CRDB_CLOUD_CREDITS).
-func isNationalCurrency(c string) bool {
-	if len(c) != 3 {
-		return false
-	}
-	for i := 0; i < 3; i++ {
-		if c[i] < 'A' || c[i] > 'Z' {
-			return false
-		}
-	}
-	return true
 }
 
 // crdbUnits maps QuantityUnit.Type to FOCUS units. The vendor adds values
@@ -386,19 +372,19 @@ func crdbJSON(v any) string {
 // checked; the decoder itself rejects duplicate member names.
 
 func crdbDecodeOrganization(b *extract.Body) (crdbOrg, error) {
-	r := newReader(b, nil) // no numbers
+	r := NewReader(b, nil) // no numbers
 	var org crdbOrg
 	var label string
-	err := r.document(func(name []byte) (err error) {
+	err := r.Document(func(name []byte) (err error) {
 		switch string(name) {
 		case "id":
-			org.id, err = r.str()
+			org.id, err = r.Str()
 		case "label":
-			label, err = r.str()
+			label, err = r.Str()
 		case "name":
-			org.name, err = r.str()
+			org.name, err = r.Str()
 		default:
-			err = r.skip()
+			err = r.Skip()
 		}
 		return err
 	})
@@ -406,7 +392,7 @@ func crdbDecodeOrganization(b *extract.Body) (crdbOrg, error) {
 		return org, err
 	}
 	if org.id == "" {
-		return org, r.errorf("the organization has no id")
+		return org, r.Errorf("the organization has no id")
 	}
 	if label != "" {
 		org.name = label // the display name; name is the URL-safe one
@@ -414,43 +400,42 @@ func crdbDecodeOrganization(b *extract.Body) (crdbOrg, error) {
 	return org, nil
 }
 
-func crdbDecodeInvoice(b *extract.Body, p billing.Period, rounded *int64) (*crdbInvoice, error) {
-	r := newReader(b, rounded)
+func crdbDecodeInvoice(r *Reader, b *extract.Body, p billing.Period) (*crdbInvoice, error) {
 	inv := &crdbInvoice{}
-	err := r.document(func(name []byte) (err error) {
+	err := r.Document(func(name []byte) (err error) {
 		switch string(name) {
 		case "invoice_id":
-			inv.id, err = r.str()
+			inv.id, err = r.Str()
 		case "period_start":
-			inv.start, err = readInstant(r)
+			inv.start, err = r.Instant()
 		case "period_end":
-			inv.end, err = readInstant(r)
+			inv.end, err = r.Instant()
 		case "status":
-			inv.status, err = r.str()
+			inv.status, err = r.Str()
 		case "totals":
 			inv.totals, err = crdbReadAmounts(r, "the invoice's totals")
 		case "invoice_items":
-			err = r.array(func() error {
+			err = r.Array(func() error {
 				it, err := crdbReadItem(r)
 				if err != nil {
 					return err
 				}
 				for _, o := range inv.items {
 					if o.cluster.id == it.cluster.id {
-						return r.errorf("cluster %s has two invoice items", it.cluster.id)
+						return r.Errorf("cluster %s has two invoice items", it.cluster.id)
 					}
 				}
 				inv.items = append(inv.items, it)
 				return nil
 			})
 		case "adjustments":
-			err = r.array(func() error {
+			err = r.Array(func() error {
 				a, err := crdbReadAdjustment(r)
 				inv.adjustments = append(inv.adjustments, a)
 				return err
 			})
 		default:
-			err = r.skip() // balances, folder_resources
+			err = r.Skip() // balances, folder_resources
 		}
 		return err
 	})
@@ -460,37 +445,37 @@ func crdbDecodeInvoice(b *extract.Body, p billing.Period, rounded *int64) (*crdb
 	want := strings.TrimPrefix(b.Call.Path, "/api/v1/invoices/")
 	switch {
 	case inv.id == "":
-		return nil, r.errorf("the invoice has no invoice_id")
+		return nil, r.Errorf("the invoice has no invoice_id")
 	case inv.id != want:
-		return nil, r.errorf("the response is invoice %q, not the requested %q", inv.id, want)
+		return nil, r.Errorf("the response is invoice %q, not the requested %q", inv.id, want)
 	case inv.start.IsZero() || inv.end.IsZero():
-		return nil, r.errorf("the invoice has no period_start or period_end")
+		return nil, r.Errorf("the invoice has no period_start or period_end")
 	case !inv.start.Equal(p.Start()):
-		return nil, r.errorf("the invoice covers a period from %s, not %s (a list captured on another day? replay with the --as-of of the run that recorded it)",
+		return nil, r.Errorf("the invoice covers a period from %s, not %s (a list captured on another day? replay with the --as-of of the run that recorded it)",
 			inv.start.Format(time.RFC3339), p)
 	case !inv.end.Equal(p.End()):
-		return nil, r.errorf("the invoice's period ends at %s: only calendar-month billing periods are supported", inv.end.Format(time.RFC3339))
+		return nil, r.Errorf("the invoice's period ends at %s: only calendar-month billing periods are supported", inv.end.Format(time.RFC3339))
 	}
 	return inv, nil
 }
 
-func crdbReadItem(r *reader) (crdbItem, error) {
+func crdbReadItem(r *Reader) (crdbItem, error) {
 	var it crdbItem
 	var haveCluster bool
-	err := r.object(func(name []byte) (err error) {
+	err := r.Object(func(name []byte) (err error) {
 		switch string(name) {
 		case "cluster":
 			it.cluster, err = crdbReadCluster(r)
 			haveCluster = true
 		case "line_items":
-			err = r.array(func() error {
+			err = r.Array(func() error {
 				li, err := crdbReadLineItem(r)
 				if err != nil {
 					return err
 				}
 				for _, o := range it.lines {
 					if o.description == li.description && o.unit == li.unit && o.unitCost == li.unitCost && o.total.currency == li.total.currency {
-						return r.errorf("duplicate line item %q (%s at %s %s)", li.description, li.unit, li.unitCost, li.total.currency)
+						return r.Errorf("duplicate line item %q (%s at %s %s)", li.description, li.unit, li.unitCost, li.total.currency)
 					}
 				}
 				it.lines = append(it.lines, li)
@@ -499,35 +484,35 @@ func crdbReadItem(r *reader) (crdbItem, error) {
 		case "totals":
 			it.totals, err = crdbReadAmounts(r, "the invoice item's totals")
 		default:
-			err = r.skip()
+			err = r.Skip()
 		}
 		return err
 	})
 	if err == nil && !haveCluster {
-		err = r.errorf("an invoice item has no cluster")
+		err = r.Errorf("an invoice item has no cluster")
 	}
 	return it, err
 }
 
-func crdbReadCluster(r *reader) (crdbCluster, error) {
+func crdbReadCluster(r *Reader) (crdbCluster, error) {
 	var c crdbCluster
-	err := r.object(func(name []byte) (err error) {
+	err := r.Object(func(name []byte) (err error) {
 		switch string(name) {
 		case "id":
-			c.id, err = r.str()
+			c.id, err = r.Str()
 		case "name":
-			c.name, err = r.str()
+			c.name, err = r.Str()
 		case "plan":
-			c.plan, err = r.str()
+			c.plan, err = r.Str()
 		case "cloud_provider":
-			c.cloud, err = r.str()
+			c.cloud, err = r.Str()
 		case "regions":
-			err = r.array(func() error {
-				return r.object(func(name []byte) error {
+			err = r.Array(func() error {
+				return r.Object(func(name []byte) error {
 					if string(name) != "name" {
-						return r.skip()
+						return r.Skip()
 					}
-					s, err := r.str()
+					s, err := r.Str()
 					if s != "" {
 						c.regions = append(c.regions, s)
 					}
@@ -537,23 +522,23 @@ func crdbReadCluster(r *reader) (crdbCluster, error) {
 		case "labels":
 			c.tags, err = crdbReadLabels(r)
 		default:
-			err = r.skip() // state, deleted_at, config, ...: billed alike
+			err = r.Skip() // state, deleted_at, config, ...: billed alike
 		}
 		return err
 	})
 	if err == nil && c.id == "" {
-		err = r.errorf("an invoice item's cluster has no id")
+		err = r.Errorf("an invoice item's cluster has no id")
 	}
 	return c, err
 }
 
 // crdbReadLabels reads a map<string,string> as FOCUS Tags: JSON object text
 // with sorted keys (deterministic output); "" (NULL) when empty.
-func crdbReadLabels(r *reader) (string, error) {
+func crdbReadLabels(r *Reader) (string, error) {
 	labels := map[string]string{}
-	err := r.object(func(name []byte) error {
+	err := r.Object(func(name []byte) error {
 		k := string(name)
-		v, err := r.str()
+		v, err := r.Str()
 		labels[k] = v
 		return err
 	})
@@ -566,75 +551,75 @@ func crdbReadLabels(r *reader) (string, error) {
 // crdbReadLineItem reads a LineItem. quantity_unit is a protobuf enum:
 // protobuf JSON leaves its default, the enum's first value HOURS, out (as
 // it leaves USD out of a CurrencyAmount), so a missing unit is HOURS.
-func crdbReadLineItem(r *reader) (crdbLineItem, error) {
+func crdbReadLineItem(r *Reader) (crdbLineItem, error) {
 	li := crdbLineItem{unit: crdbDefaultUnit}
 	var haveTotal bool
-	err := r.object(func(name []byte) (err error) {
+	err := r.Object(func(name []byte) (err error) {
 		var n NullDecimal
 		switch string(name) {
 		case "description":
-			li.description, err = r.str()
+			li.description, err = r.Str()
 		case "quantity":
-			n, err = r.number(true)
+			n, err = r.Number(true)
 			li.quantity = n.Decimal
 		case "quantity_unit":
 			var u string
-			if u, err = r.str(); u != "" {
+			if u, err = r.Str(); u != "" {
 				li.unit = u
 			}
 		case "unit_cost":
-			n, err = r.number(true)
+			n, err = r.Number(true)
 			li.unitCost = n.Decimal
 		case "total":
 			li.total, err = crdbReadAmount(r)
 			haveTotal = true
 		default:
-			err = r.skip()
+			err = r.Skip()
 		}
 		return err
 	})
 	if err == nil && !haveTotal {
-		err = r.errorf("line item %q has no total", li.description)
+		err = r.Errorf("line item %q has no total", li.description)
 	}
 	return li, err
 }
 
-func crdbReadAdjustment(r *reader) (crdbAdjustment, error) {
+func crdbReadAdjustment(r *Reader) (crdbAdjustment, error) {
 	var a crdbAdjustment
 	var haveAmount bool
-	err := r.object(func(name []byte) (err error) {
+	err := r.Object(func(name []byte) (err error) {
 		switch string(name) {
 		case "name":
-			a.name, err = r.str()
+			a.name, err = r.Str()
 		case "amount":
 			a.amount, err = crdbReadAmount(r)
 			haveAmount = true
 		default:
-			err = r.skip()
+			err = r.Skip()
 		}
 		return err
 	})
 	switch {
 	case err != nil:
 	case a.name == "":
-		err = r.errorf("an adjustment has no name")
+		err = r.Errorf("an adjustment has no name")
 	case !haveAmount:
-		err = r.errorf("adjustment %q has no amount", a.name)
+		err = r.Errorf("adjustment %q has no amount", a.name)
 	}
 	return a, err
 }
 
 // crdbReadAmounts reads an array of CurrencyAmount, one per currency.
-func crdbReadAmounts(r *reader, what string) ([]crdbAmount, error) {
+func crdbReadAmounts(r *Reader, what string) ([]crdbAmount, error) {
 	var out []crdbAmount
-	err := r.array(func() error {
+	err := r.Array(func() error {
 		a, err := crdbReadAmount(r)
 		if err != nil {
 			return err
 		}
 		for _, o := range out {
 			if o.currency == a.currency {
-				return r.errorf("%s name %s twice", what, a.currency)
+				return r.Errorf("%s name %s twice", what, a.currency)
 			}
 		}
 		out = append(out, a)
@@ -645,40 +630,25 @@ func crdbReadAmounts(r *reader, what string) ([]crdbAmount, error) {
 
 // crdbReadAmount reads a CurrencyAmount; protobuf JSON omits the defaults:
 // amount 0 and currency USD.
-func crdbReadAmount(r *reader) (crdbAmount, error) {
+func crdbReadAmount(r *Reader) (crdbAmount, error) {
 	a := crdbAmount{currency: "USD"}
-	err := r.object(func(name []byte) (err error) {
+	err := r.Object(func(name []byte) (err error) {
 		switch string(name) {
 		case "amount":
 			var n NullDecimal
-			n, err = r.number(false)
+			n, err = r.Number(false)
 			a.amount = n.Decimal
 		case "currency":
 			// Upper-cased before it is classified: "usd" is USD, not a
 			// virtual currency (enum values are upper case; ISO 4217 too).
 			var c string
-			if c, err = r.str(); c != "" {
+			if c, err = r.Str(); c != "" {
 				a.currency = strings.ToUpper(c)
 			}
 		default:
-			err = r.skip()
+			err = r.Skip()
 		}
 		return err
 	})
 	return a, err
-}
-
-// readInstant reads an RFC 3339 date-time in UTC. null, and the zero time
-// that Go servers print for an unset time (0001-01-01T00:00:00Z), read as
-// the zero time: unset.
-func readInstant(r *reader) (time.Time, error) {
-	b, err := r.bytes()
-	if err != nil || b == nil {
-		return time.Time{}, err
-	}
-	t, perr := time.Parse(time.RFC3339Nano, string(b))
-	if perr != nil {
-		return time.Time{}, r.errorf("%q is not a date-time (RFC 3339)", b)
-	}
-	return t.UTC(), nil
 }

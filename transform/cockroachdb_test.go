@@ -66,7 +66,7 @@ func runVendorIn(t *testing.T, dir, provider string, env map[string]string, peri
 		}
 	}()
 	out := &lineSink{}
-	res, err := transform.Run(transform.Input{Job: jobs[0], Bodies: bodies, AsOf: day}, out)
+	res, err := transform.Run(transform.Input{Job: jobs[0], Bodies: bodies, AsOf: day}, out, map[string]transform.Func{extract.WarpStream: transform.WarpStream, extract.CockroachDB: transform.CockroachDB, extract.SpectroCloud: transform.SpectroCloud}[jobs[0].Provider])
 	return res, out.lines, err
 }
 
@@ -393,7 +393,7 @@ func TestCockroachBadData(t *testing.T) {
 			if err == nil || !strings.Contains(err.Error(), c.want) {
 				t.Fatalf("err = %v, want it to contain %q", err, c.want)
 			}
-			var de *transform.DataError
+			var de *billing.DataError
 			if !errors.As(err, &de) || !strings.Contains(err.Error(), "cockroachdb GetInvoice (cockroachdb/invoice/inv-10.json)") || !strings.Contains(err.Error(), "at byte ") {
 				t.Errorf("not a positioned data error: %v", err)
 			}
@@ -456,7 +456,7 @@ func TestCockroachSampleCaptures(t *testing.T) {
 func checkVendor(t *testing.T, dir, provider string, files map[string]string) {
 	res, lines, err := runVendorIn(t, dir, provider, nil, "2026-10", "2026-11-03", files)
 	if err != nil {
-		var de *transform.DataError
+		var de *billing.DataError
 		if !errors.As(err, &de) && !strings.Contains(err.Error(), "leaves DECIMAL(38,24)") {
 			t.Fatalf("not a DataError: %v", err)
 		}

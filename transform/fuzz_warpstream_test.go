@@ -5,6 +5,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/invoice-export/invoice-export/internal/billing"
 	"github.com/invoice-export/invoice-export/transform"
 )
 
@@ -14,7 +15,7 @@ import (
 func checkWarpStream(t *testing.T, dir, past, breakdowns string) {
 	res, lines, err := runWarpStreamIn(t, dir, "2026-10", "2026-11-03", wsFiles(past, breakdowns))
 	if err != nil {
-		var de *transform.DataError
+		var de *billing.DataError
 		if !errors.As(err, &de) {
 			t.Fatalf("not a DataError: %v", err)
 		}

@@ -2,7 +2,6 @@ package transform
 
 import (
 	"fmt"
-	"math/big"
 	"slices"
 	"strings"
 	"time"
@@ -69,20 +68,20 @@ type spInvoice struct {
 	state      string // the latest payment state; "" when none
 }
 
-func spectroCloud(in Input, t *tally) (*Result, error) {
+func SpectroCloud(in Input, t *Tally) (*Result, error) {
 	p := in.Job.Period
 	tenant := in.Job.Account
 	if tenant == "" {
 		return nil, fmt.Errorf("spectrocloud %s: the job names no tenant uid", p)
 	}
 	var orgName string
-	if b, err := in.body(extract.SpectroUsersInfo); err == nil {
+	if b, err := in.Body(extract.SpectroUsersInfo); err == nil {
 		if orgName, err = spDecodeUsersInfo(b); err != nil {
 			return nil, err
 		}
 	}
 	res := &Result{}
-	if _, err := in.body(extract.SpectroListInvoices); err != nil {
+	if _, err := in.Body(extract.SpectroListInvoices); err != nil {
 		res.Notes = append(res.Notes, "the invoice list route is not available (HTTP 404, or no capture): the invoices exported are those named by SPECTROCLOUD_INVOICE_UIDS")
 	}
 	seen := map[string]bool{}
@@ -90,7 +89,7 @@ func spectroCloud(in Input, t *tally) (*Result, error) {
 		if b.Call.Endpoint != extract.SpectroGetInvoice {
 			continue
 		}
-		inv, err := spDecodeInvoice(b, p, &t.rounded)
+		inv, err := spDecodeInvoice(t.Reader(b), b, p)
 		if err != nil {
 			return nil, err
 		}
@@ -109,7 +108,7 @@ func spectroCloud(in Input, t *tally) (*Result, error) {
 
 // spExport writes one invoice's lines and returns its invoices row; facts
 // worth a note go to res.
-func spExport(t *tally, in Input, res *Result, tenant, orgName string, inv *spInvoice) (Invoice, error) {
+func spExport(t *Tally, in Input, res *Result, tenant, orgName string, inv *spInvoice) (Invoice, error) {
 	p := in.Job.Period
 	base := Line{
 		BillingAccountID:   tenant,
@@ -171,7 +170,7 @@ func spExport(t *tally, in Input, res *Result, tenant, orgName string, inv *spIn
 		// A project's amount is the sum of its usage amounts, up to
 		// rounding to cents (half a cent per usage).
 		if pr.amount.Valid {
-			tol, _ := halfCent.MulInt(int64(max(1, len(pr.usage))))
+			tol, _ := HalfCent.MulInt(int64(max(1, len(pr.usage))))
 			if gap, _ := pr.amount.Sub(prSum); gap.Abs().Cmp(tol) > 0 {
 				problems = append(problems, fmt.Sprintf("project %s (%s): its amount %s is not the sum of its usage amounts, %s",
 					pr.uid, pr.name, pr.amount.Decimal, prSum))
@@ -195,7 +194,7 @@ func spExport(t *tally, in Input, res *Result, tenant, orgName string, inv *spIn
 				price = projectPrice[product]
 			}
 			bound, how, ok := spBound(pi, price.Decimal, attributed[product])
-			slack, _ := halfCent.MulInt(1 + projectsOf[product])
+			slack, _ := HalfCent.MulInt(1 + projectsOf[product])
 			if over, _ := rest.Neg().Sub(bound); ok && over.Cmp(slack) > 0 {
 				problems = append(problems, fmt.Sprintf("%s: its projects' amounts add up to %s but the product's amount is %s: %s less, more than its free credits and discount can explain (at most %s: %s)",
 					product, attributed[product], pi.amount, rest.Neg(), bound, how))
@@ -237,8 +236,8 @@ func spExport(t *tally, in Input, res *Result, tenant, orgName string, inv *spIn
 	}
 	// billableAmount is rounded to cents, the product amounts need not be:
 	// half a cent per product.
-	tolerance, _ := halfCent.MulInt(int64(max(1, len(inv.products))))
-	err := reconcile(t, &row, tolerance, strings.Join(problems, "; "), func(gap Decimal) Line {
+	tolerance, _ := HalfCent.MulInt(int64(max(1, len(inv.products))))
+	err := t.Reconcile(&row, tolerance, strings.Join(problems, "; "), func(gap Decimal) Line {
 		l := base
 		l.ChargeCategory, l.ChargeFrequency = Adjustment, OneTime
 		l.ChargeDescription = "Rounding adjustment: Spectro Cloud rounds the billable amount to cents, its product amounts are not rounded"
@@ -256,7 +255,7 @@ func spExport(t *tally, in Input, res *Result, tenant, orgName string, inv *spIn
 // also says how it was reached, for the message. ok is false when the
 // bound leaves DECIMAL(38,24) (then nothing is checked).
 func spBound(pi spProduct, price, gross Decimal) (bound Decimal, how string, ok bool) {
-	free, ok1 := mulDecimal(pi.freeCredits, price)
+	free, ok1 := pi.freeCredits.Mul(price)
 	disc := pi.discount
 	how = fmt.Sprintf("%s free credits × %s", pi.freeCredits, price)
 	switch pct := pi.discount; {
@@ -266,8 +265,8 @@ func spBound(pi spProduct, price, gross Decimal) (bound Decimal, how string, ok 
 		if pct.Cmp(hundred) > 0 {
 			pct = hundred
 		}
-		if share, ok := mulDecimal(gross, pct); ok {
-			if share, ok = divInt(share, 100); ok && share.Cmp(disc) > 0 {
+		if share, ok := gross.Mul(pct); ok {
+			if share, ok = share.DivInt(100); ok && share.Cmp(disc) > 0 {
 				disc = share
 				how += fmt.Sprintf(" + discount %s read as %s%% of %s, %s", pi.discount, pct, gross, share)
 				break
@@ -280,22 +279,6 @@ func spBound(pi spProduct, price, gross Decimal) (bound Decimal, how string, ok 
 }
 
 var hundred = MustDecimal("100")
-
-// mulDecimal is a × b rounded at the 24th decimal, through math/big: it is
-// used for a few bounds per invoice, never on the hot path nor for a cost.
-func mulDecimal(a, b Decimal) (Decimal, bool) {
-	x, _ := new(big.Rat).SetString(a.String())
-	y, _ := new(big.Rat).SetString(b.String())
-	d, err := ParseDecimal([]byte(x.Mul(x, y).FloatString(Scale)), true)
-	return d, err == nil
-}
-
-// divInt is d / n rounded at the 24th decimal.
-func divInt(d Decimal, n int64) (Decimal, bool) {
-	x, _ := new(big.Rat).SetString(d.String())
-	q, err := ParseDecimal([]byte(x.Quo(x, big.NewRat(n, 1)).FloatString(Scale)), true)
-	return q, err == nil
-}
 
 // spProducts lists the invoice's products, pure and alloy first, then any
 // other (the API may add products) in name order.
@@ -352,31 +335,30 @@ func spMeter(product string) string {
 // checked; the decoder itself rejects duplicate member names.
 
 func spDecodeUsersInfo(b *extract.Body) (string, error) {
-	r := newReader(b, nil) // no numbers
+	r := NewReader(b, nil) // no numbers
 	var org string
-	err := r.document(func(name []byte) (err error) {
+	err := r.Document(func(name []byte) (err error) {
 		if string(name) == "orgName" {
-			org, err = r.str()
+			org, err = r.Str()
 			return err
 		}
-		return r.skip()
+		return r.Skip()
 	})
 	return org, err
 }
 
-func spDecodeInvoice(b *extract.Body, p billing.Period, rounded *int64) (*spInvoice, error) {
-	r := newReader(b, rounded)
+func spDecodeInvoice(r *Reader, b *extract.Body, p billing.Period) (*spInvoice, error) {
 	inv := &spInvoice{products: map[string]spProduct{}, currency: "USD"}
 	var stateAt time.Time
-	err := r.document(func(name []byte) error {
+	err := r.Document(func(name []byte) error {
 		switch string(name) {
 		case "metadata":
-			return r.object(func(name []byte) (err error) {
+			return r.Object(func(name []byte) (err error) {
 				if string(name) == "uid" {
-					inv.uid, err = r.str()
+					inv.uid, err = r.Str()
 					return err
 				}
-				return r.skip()
+				return r.Skip()
 			})
 		case "spec":
 			return spReadSpec(r, inv)
@@ -384,7 +366,7 @@ func spDecodeInvoice(b *extract.Body, p billing.Period, rounded *int64) (*spInvo
 			inv.haveStatus = true
 			return spReadStatus(r, inv, &stateAt)
 		}
-		return r.skip()
+		return r.Skip()
 	})
 	if err != nil {
 		return nil, err
@@ -392,18 +374,18 @@ func spDecodeInvoice(b *extract.Body, p billing.Period, rounded *int64) (*spInvo
 	want := b.Call.Path[strings.LastIndexByte(b.Call.Path, '/')+1:]
 	switch {
 	case inv.uid == "":
-		return nil, r.errorf("the invoice has no metadata.uid")
+		return nil, r.Errorf("the invoice has no metadata.uid")
 	case inv.uid != want:
-		return nil, r.errorf("the response is invoice %q, not the requested %q", inv.uid, want)
+		return nil, r.Errorf("the response is invoice %q, not the requested %q", inv.uid, want)
 	case inv.start.IsZero() || inv.end.IsZero():
-		return nil, r.errorf("invoice %s has no spec.billingPeriod (start and end)", inv.uid)
+		return nil, r.Errorf("invoice %s has no spec.billingPeriod (start and end)", inv.uid)
 	case !spIsMonth(inv.start, inv.end):
-		return nil, r.errorf("invoice %s bills %s to %s: only calendar-month billing periods are supported",
+		return nil, r.Errorf("invoice %s bills %s to %s: only calendar-month billing periods are supported",
 			inv.uid, inv.start.Format(time.RFC3339Nano), inv.end.Format(time.RFC3339Nano))
 	case !inv.start.Equal(p.Start()):
-		return nil, r.errorf("invoice %s bills %s, not %s", inv.uid, inv.start.Format("2006-01"), p)
+		return nil, r.Errorf("invoice %s bills %s, not %s", inv.uid, inv.start.Format("2006-01"), p)
 	case !inv.haveStatus:
-		return nil, r.errorf("invoice %s has no status: it carries no amounts", inv.uid)
+		return nil, r.Errorf("invoice %s has no status: it carries no amounts", inv.uid)
 	}
 	return inv, nil
 }
@@ -419,57 +401,57 @@ func spIsMonth(start, end time.Time) bool {
 	return !end.After(next) && !end.Before(next.Add(-time.Second))
 }
 
-func spReadSpec(r *reader, inv *spInvoice) error {
-	return r.object(func(name []byte) (err error) {
+func spReadSpec(r *Reader, inv *spInvoice) error {
+	return r.Object(func(name []byte) (err error) {
 		switch string(name) {
 		case "billingPeriod":
-			err = r.object(func(name []byte) (err error) {
+			err = r.Object(func(name []byte) (err error) {
 				switch string(name) {
 				case "start":
-					inv.start, err = readInstant(r)
+					inv.start, err = r.Instant()
 				case "end":
-					inv.end, err = readInstant(r)
+					inv.end, err = r.Instant()
 				default:
-					err = r.skip()
+					err = r.Skip()
 				}
 				return err
 			})
 		case "paymentUnit":
 			var u string
-			if u, err = r.str(); err == nil && u != "" {
+			if u, err = r.Str(); err == nil && u != "" {
 				inv.currency = strings.ToUpper(u)
-				if !isNationalCurrency(inv.currency) {
-					err = r.errorf("paymentUnit %q is not an ISO 4217 currency code", u)
+				if !IsNationalCurrency(inv.currency) {
+					err = r.Errorf("paymentUnit %q is not an ISO 4217 currency code", u)
 				}
 			}
 		case "plan":
-			err = r.object(func(name []byte) (err error) {
+			err = r.Object(func(name []byte) (err error) {
 				if string(name) == "plantype" {
-					inv.planType, err = r.str()
+					inv.planType, err = r.Str()
 					return err
 				}
-				return r.skip()
+				return r.Skip()
 			})
 		default:
-			err = r.skip() // month (billingPeriod is the period), credits, address, ...
+			err = r.Skip() // month (billingPeriod is the period), credits, address, ...
 		}
 		return err
 	})
 }
 
-func spReadStatus(r *reader, inv *spInvoice, stateAt *time.Time) error {
-	return r.object(func(name []byte) (err error) {
+func spReadStatus(r *Reader, inv *spInvoice, stateAt *time.Time) error {
+	return r.Object(func(name []byte) (err error) {
 		switch string(name) {
 		case "billableAmount":
 			var n NullDecimal
-			n, err = r.number(false)
+			n, err = r.Number(false)
 			inv.billable = n.Decimal
 		case "productInvoice":
-			err = r.object(func(name []byte) error {
+			err = r.Object(func(name []byte) error {
 				product := string(name)
-				if k, err := r.peek(); err != nil || k == 'n' {
+				if k, err := r.Peek(); err != nil || k == 'n' {
 					if err == nil {
-						err = r.skip() // null: no such product
+						err = r.Skip() // null: no such product
 					}
 					return err
 				}
@@ -478,88 +460,88 @@ func spReadStatus(r *reader, inv *spInvoice, stateAt *time.Time) error {
 				return err
 			})
 		case "projects":
-			err = r.array(func() error {
+			err = r.Array(func() error {
 				pr, err := spReadProject(r)
 				if err != nil {
 					return err
 				}
 				for _, o := range inv.projects {
 					if o.uid == pr.uid {
-						return r.errorf("project %s (%s) is listed twice", pr.uid, pr.name)
+						return r.Errorf("project %s (%s) is listed twice", pr.uid, pr.name)
 					}
 				}
 				inv.projects = append(inv.projects, pr)
 				return nil
 			})
 		case "states":
-			err = r.array(func() error { return spReadState(r, inv, stateAt) })
+			err = r.Array(func() error { return spReadState(r, inv, stateAt) })
 		default:
-			err = r.skip()
+			err = r.Skip()
 		}
 		return err
 	})
 }
 
-func spReadProduct(r *reader) (spProduct, error) {
+func spReadProduct(r *Reader) (spProduct, error) {
 	var pi spProduct
-	err := r.object(func(name []byte) (err error) {
+	err := r.Object(func(name []byte) (err error) {
 		var n NullDecimal
 		switch string(name) {
 		case "amount":
-			n, err = r.number(false)
+			n, err = r.Number(false)
 			pi.amount = n.Decimal
 		case "usedCredits":
-			n, err = r.number(true)
+			n, err = r.Number(true)
 			pi.used = n.Decimal // omitted or null: 0 (omitempty)
 		case "freeCredits":
-			n, err = r.number(true)
+			n, err = r.Number(true)
 			pi.freeCredits = n.Decimal
 		case "discount":
-			n, err = r.number(false)
+			n, err = r.Number(false)
 			pi.discount = n.Decimal
 		case "tierName":
-			pi.tierName, err = r.str()
+			pi.tierName, err = r.Str()
 		case "tierPrice":
-			pi.tierPrice, err = r.number(true)
+			pi.tierPrice, err = r.Number(true)
 		default:
-			err = r.skip()
+			err = r.Skip()
 		}
 		return err
 	})
 	return pi, err
 }
 
-func spReadProject(r *reader) (spProject, error) {
+func spReadProject(r *Reader) (spProject, error) {
 	pr := spProject{usage: map[string]spUsage{}}
-	err := r.object(func(name []byte) (err error) {
+	err := r.Object(func(name []byte) (err error) {
 		switch string(name) {
 		case "projectUid":
-			pr.uid, err = r.str()
+			pr.uid, err = r.Str()
 		case "projectName":
-			pr.name, err = r.str()
+			pr.name, err = r.Str()
 		case "usage":
-			err = r.object(func(name []byte) error {
+			err = r.Object(func(name []byte) error {
 				product := string(name)
-				if k, err := r.peek(); err != nil || k == 'n' {
+				if k, err := r.Peek(); err != nil || k == 'n' {
 					if err == nil {
-						err = r.skip()
+						err = r.Skip()
 					}
 					return err
 				}
 				var u spUsage
-				err := r.object(func(name []byte) (err error) {
+				err := r.Object(func(name []byte) (err error) {
 					var n NullDecimal
 					switch string(name) {
 					case "amount":
-						n, err = r.number(false)
+						n, err = r.Number(false)
 						u.amount = n.Decimal
 					case "usedCredits":
-						n, err = r.number(true)
+						n, err = r.Number(true)
 						u.used = n.Decimal
 					case "tierPrice":
-						u.tierPrice, err = r.number(true)
+						u.tierPrice, err = r.Number(true)
 					default:
-						err = r.skip()
+						err = r.Skip()
 					}
 					return err
 				})
@@ -567,31 +549,31 @@ func spReadProject(r *reader) (spProject, error) {
 				return err
 			})
 		case "amount":
-			pr.amount, err = r.number(false) // the sum of its usage amounts (checked)
+			pr.amount, err = r.Number(false) // the sum of its usage amounts (checked)
 		default:
-			err = r.skip()
+			err = r.Skip()
 		}
 		return err
 	})
 	if err == nil && pr.uid == "" {
-		err = r.errorf("a project has no projectUid")
+		err = r.Errorf("a project has no projectUid")
 	}
 	return pr, err
 }
 
 // spReadState keeps the latest payment state by timestamp (the order of
 // states[] is undocumented); among equal timestamps, the last listed.
-func spReadState(r *reader, inv *spInvoice, latest *time.Time) error {
+func spReadState(r *Reader, inv *spInvoice, latest *time.Time) error {
 	var state string
 	var at time.Time
-	err := r.object(func(name []byte) (err error) {
+	err := r.Object(func(name []byte) (err error) {
 		switch string(name) {
 		case "state":
-			state, err = r.str()
+			state, err = r.Str()
 		case "timestamp":
-			at, err = readInstant(r)
+			at, err = r.Instant()
 		default:
-			err = r.skip()
+			err = r.Skip()
 		}
 		return err
 	})

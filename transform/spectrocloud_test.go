@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/invoice-export/invoice-export/extract"
+	"github.com/invoice-export/invoice-export/internal/billing"
 	"github.com/invoice-export/invoice-export/transform"
 )
 
@@ -352,7 +353,7 @@ func TestSpectroBadData(t *testing.T) {
 			if err == nil || !strings.Contains(err.Error(), c.want) {
 				t.Fatalf("err = %v, want it to contain %q", err, c.want)
 			}
-			var de *transform.DataError
+			var de *billing.DataError
 			if !errors.As(err, &de) || !strings.Contains(err.Error(), "spectrocloud v1InvoicesUidGet (spectrocloud/invoice/inv-10.json)") || !strings.Contains(err.Error(), "at byte ") {
 				t.Errorf("not a positioned data error: %v", err)
 			}

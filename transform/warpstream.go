@@ -141,20 +141,20 @@ func (g *wsLedger) key(cluster, product int32) wsKey {
 	return wsKey{c.tenant, c.workspace, c.cluster, g.prods[product].name}
 }
 
-func warpStream(in Input, t *tally) (*Result, error) {
+func WarpStream(in Input, t *Tally) (*Result, error) {
 	p := in.Job.Period
-	invBody, err := in.body(wsPast)
+	invBody, err := in.Body(wsPast)
 	if err != nil {
-		if invBody, err = in.body(wsPending); err != nil {
+		if invBody, err = in.Body(wsPending); err != nil {
 			return nil, err
 		}
 	}
-	brkBody, err := in.body(wsBreakdowns)
+	brkBody, err := in.Body(wsBreakdowns)
 	if err != nil {
 		return nil, err
 	}
 	ledger := newWSLedger()
-	inv, err := decodeWSInvoice(invBody, p, ledger, &t.rounded)
+	inv, err := decodeWSInvoice(t.Reader(invBody), p, ledger)
 	if err != nil {
 		return nil, err
 	}
@@ -231,7 +231,7 @@ func warpStream(in Input, t *tally) (*Result, error) {
 			l := &ledger.clusters[ci].lines[i]
 			allow, _ := wsDailyAllowance.MulInt(int64(l.n))
 			if l.invoiced {
-				allow, _ = allow.Add(halfCent)
+				allow, _ = allow.Add(HalfCent)
 			}
 			tolerance, _ = tolerance.Add(allow)
 			if gap, _ := l.invoice.Sub(l.days); gap.Abs().Cmp(allow) > 0 {
@@ -280,7 +280,7 @@ func warpStream(in Input, t *tally) (*Result, error) {
 		VendorTotal:        inv.total.Decimal,
 		SourceEndpoint:     invBody.Call.Endpoint,
 	}
-	err = reconcile(t, &invoice, tolerance, problem, func(gap Decimal) Line {
+	err = t.Reconcile(&invoice, tolerance, problem, func(gap Decimal) Line {
 		l := base
 		l.ChargeCategory, l.ChargeFrequency = Adjustment, OneTime
 		l.ChargeDescription = "Rounding adjustment: the invoice rounds each line to cents, the daily breakdowns do not"
@@ -299,27 +299,26 @@ func warpStream(in Input, t *tally) (*Result, error) {
 var wsOne = MustDecimal("1")
 
 // decodeWSInvoice reads a pending or past invoice (small: totals only).
-func decodeWSInvoice(b *extract.Body, p billing.Period, ledger *wsLedger, rounded *int64) (*wsInvoice, error) {
-	r := newReader(b, rounded)
+func decodeWSInvoice(r *Reader, p billing.Period, ledger *wsLedger) (*wsInvoice, error) {
 	inv := &wsInvoice{}
-	err := r.document(func(name []byte) (err error) {
+	err := r.Document(func(name []byte) (err error) {
 		switch string(name) {
 		case "date_from":
-			inv.from, err = r.date()
+			inv.from, err = r.Date()
 		case "date_to":
-			inv.to, err = r.date()
+			inv.to, err = r.Date()
 		case "total":
-			inv.total, err = r.number(false)
+			inv.total, err = r.Number(false)
 		case "account_charges":
-			err = r.array(func() error {
+			err = r.Array(func() error {
 				c, err := wsReadCharge(r)
 				inv.account = append(inv.account, c)
 				return err
 			})
 		case "tenants":
-			err = r.array(func() error { return wsInvoiceTenant(r, ledger, inv) })
+			err = r.Array(func() error { return wsInvoiceTenant(r, ledger, inv) })
 		default:
-			err = r.skip()
+			err = r.Skip()
 		}
 		return err
 	})
@@ -328,14 +327,14 @@ func decodeWSInvoice(b *extract.Body, p billing.Period, ledger *wsLedger, rounde
 	}
 	switch {
 	case !inv.total.Valid:
-		return nil, r.errorf("the invoice has no total")
+		return nil, r.Errorf("the invoice has no total")
 	case inv.from.IsZero():
-		return nil, r.errorf("the invoice has no date_from")
+		return nil, r.Errorf("the invoice has no date_from")
 	case inv.from != p.Start():
-		return nil, r.errorf("the invoice covers a period from %s, not %s (a capture from another day? replay with the --as-of of the run that recorded it; only calendar-month billing is supported)",
+		return nil, r.Errorf("the invoice covers a period from %s, not %s (a capture from another day? replay with the --as-of of the run that recorded it; only calendar-month billing is supported)",
 			inv.from.Format("2006-01-02"), p)
 	case !inv.to.IsZero() && inv.to != p.End() && inv.to != p.End().AddDate(0, 0, -1):
-		return nil, r.errorf("the invoice ends on %s: only calendar-month billing periods are supported", inv.to.Format("2006-01-02"))
+		return nil, r.Errorf("the invoice ends on %s: only calendar-month billing periods are supported", inv.to.Format("2006-01-02"))
 	}
 	return inv, nil
 }
@@ -345,7 +344,7 @@ func decodeWSInvoice(b *extract.Body, p billing.Period, ledger *wsLedger, rounde
 // The cluster, workspace and tenant totals, where given, must be the sums
 // of their charges exactly (all are in cents); a mismatch is recorded in
 // inv.levels for reconciliation to report.
-func wsInvoiceTenant(r *reader, ledger *wsLedger, inv *wsInvoice) error {
+func wsInvoiceTenant(r *Reader, ledger *wsLedger, inv *wsInvoice) error {
 	type line struct {
 		workspace, cluster string
 		c                  wsCharge
@@ -360,48 +359,48 @@ func wsInvoiceTenant(r *reader, ledger *wsLedger, inv *wsInvoice) error {
 			inv.levels = append(inv.levels, fmt.Sprintf("%s: total %s, its charges add up to %s", what, total.Decimal, sum))
 		}
 	}
-	err := r.object(func(name []byte) (err error) {
+	err := r.Object(func(name []byte) (err error) {
 		switch string(name) {
 		case "tenant_id":
-			tenant, err = r.str()
+			tenant, err = r.Str()
 		case "total":
-			tenantTotal, err = r.number(false)
+			tenantTotal, err = r.Number(false)
 		case "workspaces":
-			err = r.array(func() error {
+			err = r.Array(func() error {
 				var ws string
 				var wsTotal NullDecimal
 				var wsSum Decimal
 				var wl []line
-				err := r.object(func(name []byte) (err error) {
+				err := r.Object(func(name []byte) (err error) {
 					switch string(name) {
 					case "workspace_id":
-						ws, err = r.str()
+						ws, err = r.Str()
 					case "total":
-						wsTotal, err = r.number(false)
+						wsTotal, err = r.Number(false)
 					case "clusters":
-						err = r.array(func() error {
+						err = r.Array(func() error {
 							var cluster string
 							var total NullDecimal
 							var cs []wsCharge
-							err := r.object(func(name []byte) (err error) {
+							err := r.Object(func(name []byte) (err error) {
 								switch string(name) {
 								case "virtual_cluster_id":
-									cluster, err = r.str()
+									cluster, err = r.Str()
 								case "total":
-									total, err = r.number(false)
+									total, err = r.Number(false)
 								case "charges":
-									err = r.array(func() error {
+									err = r.Array(func() error {
 										c, err := wsReadCharge(r)
 										cs = append(cs, c)
 										return err
 									})
 								default:
-									err = r.skip()
+									err = r.Skip()
 								}
 								return err
 							})
 							if err == nil && cluster == "" {
-								err = r.errorf("a cluster has no virtual_cluster_id")
+								err = r.Errorf("a cluster has no virtual_cluster_id")
 							}
 							var sum Decimal
 							for _, c := range cs {
@@ -413,12 +412,12 @@ func wsInvoiceTenant(r *reader, ledger *wsLedger, inv *wsInvoice) error {
 							return err
 						})
 					default:
-						err = r.skip()
+						err = r.Skip()
 					}
 					return err
 				})
 				if err == nil && ws == "" {
-					err = r.errorf("a workspace has no workspace_id")
+					err = r.Errorf("a workspace has no workspace_id")
 				}
 				for i := range wl {
 					wl[i].workspace = ws
@@ -429,7 +428,7 @@ func wsInvoiceTenant(r *reader, ledger *wsLedger, inv *wsInvoice) error {
 				return err
 			})
 		default:
-			err = r.skip()
+			err = r.Skip()
 		}
 		return err
 	})
@@ -437,7 +436,7 @@ func wsInvoiceTenant(r *reader, ledger *wsLedger, inv *wsInvoice) error {
 		return err
 	}
 	if tenant == "" {
-		return r.errorf("a tenant has no tenant_id")
+		return r.Errorf("a tenant has no tenant_id")
 	}
 	level("tenant "+tenant, tenantTotal, tenantSum)
 	inv.charges, _ = inv.charges.Add(tenantSum)
@@ -445,7 +444,7 @@ func wsInvoiceTenant(r *reader, ledger *wsLedger, inv *wsInvoice) error {
 		ci, pi := ledger.cluster(wsCluster{tenant, l.workspace, l.cluster}), ledger.productString(l.c.product)
 		e := ledger.line(ci, pi)
 		if e.invoiced {
-			return r.errorf("duplicate invoice line for %s", ledger.key(ci, pi))
+			return r.Errorf("duplicate invoice line for %s", ledger.key(ci, pi))
 		}
 		e.invoice, e.invoiced = l.c.total.Decimal, true
 	}
@@ -453,20 +452,20 @@ func wsInvoiceTenant(r *reader, ledger *wsLedger, inv *wsInvoice) error {
 }
 
 // wsReadCharge reads {product, unit_price, quantity, total}.
-func wsReadCharge(r *reader) (wsCharge, error) {
+func wsReadCharge(r *Reader) (wsCharge, error) {
 	var c wsCharge
-	err := r.object(func(name []byte) (err error) {
+	err := r.Object(func(name []byte) (err error) {
 		switch string(name) {
 		case "product":
-			c.product, err = r.str()
+			c.product, err = r.Str()
 		case "unit_price":
-			c.unitPrice, err = r.number(true)
+			c.unitPrice, err = r.Number(true)
 		case "quantity":
-			c.quantity, err = r.number(true)
+			c.quantity, err = r.Number(true)
 		case "total":
-			c.total, err = r.number(false)
+			c.total, err = r.Number(false)
 		default:
-			err = r.skip()
+			err = r.Skip()
 		}
 		return err
 	})
@@ -474,9 +473,9 @@ func wsReadCharge(r *reader) (wsCharge, error) {
 	case err != nil:
 		return c, err
 	case c.product == "":
-		return c, r.errorf("a charge has no product")
+		return c, r.Errorf("a charge has no product")
 	case !c.total.Valid:
-		return c, r.errorf("charge %q has no total", c.product)
+		return c, r.Errorf("charge %q has no total", c.product)
 	}
 	return c, nil
 }
@@ -485,7 +484,7 @@ func wsReadCharge(r *reader) (wsCharge, error) {
 type wsDays struct {
 	period  billing.Period
 	base    Line
-	out     *tally
+	out     *Tally
 	ledger  *wsLedger
 	outside int
 	day     wsDay
@@ -503,14 +502,14 @@ type wsDay struct {
 }
 
 func (w *wsDays) decode(b *extract.Body) error {
-	r := newReader(b, &w.out.rounded)
-	return r.document(func(name []byte) error {
+	r := w.out.Reader(b)
+	return r.Document(func(name []byte) error {
 		if string(name) == "tenants" {
-			return r.array(func() error { return w.tenant(r) })
+			return r.Array(func() error { return w.tenant(r) })
 		}
 		// date_from/date_to echo the request; account_charges are taken
 		// from the invoice, which is what the period is billed.
-		return r.skip()
+		return r.Skip()
 	})
 }
 
@@ -518,23 +517,23 @@ func (w *wsDays) decode(b *extract.Body) error {
 // known, and decodes them afterwards (deferred) in the rare case they come
 // first.
 
-func (w *wsDays) tenant(r *reader) error {
+func (w *wsDays) tenant(r *Reader) error {
 	var id string
-	var later []*reader
-	err := r.object(func(name []byte) (err error) {
+	var later []*Reader
+	err := r.Object(func(name []byte) (err error) {
 		switch string(name) {
 		case "tenant_id":
-			id, err = r.str()
+			id, err = r.Str()
 		case "workspaces":
 			if id == "" {
-				var sub *reader
-				sub, err = r.deferred()
+				var sub *Reader
+				sub, err = r.Deferred()
 				later = append(later, sub)
 				return err
 			}
-			err = r.array(func() error { return w.workspace(r, id) })
+			err = r.Array(func() error { return w.workspace(r, id) })
 		default:
-			err = r.skip()
+			err = r.Skip()
 		}
 		return err
 	})
@@ -542,40 +541,40 @@ func (w *wsDays) tenant(r *reader) error {
 		return err
 	}
 	if id == "" {
-		return r.errorf("a tenant has no tenant_id")
+		return r.Errorf("a tenant has no tenant_id")
 	}
 	for _, sub := range later {
-		if err := sub.array(func() error { return w.workspace(sub, id) }); err != nil {
+		if err := sub.Array(func() error { return w.workspace(sub, id) }); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-func (w *wsDays) workspace(r *reader, tenant string) error {
+func (w *wsDays) workspace(r *Reader, tenant string) error {
 	var id, name string
 	var haveName bool
-	var later []*reader
-	each := func(r *reader) error {
-		return r.array(func() error { return w.cluster(r, tenant, id, name) })
+	var later []*Reader
+	each := func(r *Reader) error {
+		return r.Array(func() error { return w.cluster(r, tenant, id, name) })
 	}
-	err := r.object(func(n []byte) (err error) {
+	err := r.Object(func(n []byte) (err error) {
 		switch string(n) {
 		case "workspace_id":
-			id, err = r.str()
+			id, err = r.Str()
 		case "workspace_name":
-			name, err = r.str()
+			name, err = r.Str()
 			haveName = true
 		case "clusters":
 			if id == "" || !haveName {
-				var sub *reader
-				sub, err = r.deferred()
+				var sub *Reader
+				sub, err = r.Deferred()
 				later = append(later, sub)
 				return err
 			}
 			err = each(r)
 		default:
-			err = r.skip()
+			err = r.Skip()
 		}
 		return err
 	})
@@ -583,7 +582,7 @@ func (w *wsDays) workspace(r *reader, tenant string) error {
 		return err
 	}
 	if id == "" {
-		return r.errorf("a workspace of tenant %s has no workspace_id", tenant)
+		return r.Errorf("a workspace of tenant %s has no workspace_id", tenant)
 	}
 	for _, sub := range later {
 		if err := each(sub); err != nil {
@@ -593,12 +592,12 @@ func (w *wsDays) workspace(r *reader, tenant string) error {
 	return nil
 }
 
-func (w *wsDays) cluster(r *reader, tenant, workspace, workspaceName string) error {
+func (w *wsDays) cluster(r *Reader, tenant, workspace, workspaceName string) error {
 	var id, name string
 	var regions []string
 	var haveName, haveRegions bool
-	var later []*reader
-	each := func(r *reader) error {
+	var later []*Reader
+	each := func(r *Reader) error {
 		l := w.base
 		l.TenantID = tenant
 		l.SubAccountID, l.SubAccountName = workspace, workspaceName
@@ -611,28 +610,28 @@ func (w *wsDays) cluster(r *reader, tenant, workspace, workspaceName string) err
 			l.Regions = string(b)
 		}
 		ci := w.ledger.cluster(wsCluster{tenant, workspace, id})
-		return r.array(func() error { return w.charge(r, l, ci) })
+		return r.Array(func() error { return w.charge(r, l, ci) })
 	}
-	err := r.object(func(n []byte) (err error) {
+	err := r.Object(func(n []byte) (err error) {
 		switch string(n) {
 		case "virtual_cluster_id":
-			id, err = r.str()
+			id, err = r.Str()
 		case "cluster_name":
-			name, err = r.str()
+			name, err = r.Str()
 			haveName = true
 		case "cluster_regions":
-			regions, err = r.strs()
+			regions, err = r.Strs()
 			haveRegions = true
 		case "charges":
 			if id == "" || !haveName || !haveRegions {
-				var sub *reader
-				sub, err = r.deferred()
+				var sub *Reader
+				sub, err = r.Deferred()
 				later = append(later, sub)
 				return err
 			}
 			err = each(r)
 		default:
-			err = r.skip()
+			err = r.Skip()
 		}
 		return err
 	})
@@ -640,7 +639,7 @@ func (w *wsDays) cluster(r *reader, tenant, workspace, workspaceName string) err
 		return err
 	}
 	if id == "" {
-		return r.errorf("a cluster of workspace %s has no virtual_cluster_id", workspace)
+		return r.Errorf("a cluster of workspace %s has no virtual_cluster_id", workspace)
 	}
 	for _, sub := range later {
 		if err := each(sub); err != nil {
@@ -651,17 +650,17 @@ func (w *wsDays) cluster(r *reader, tenant, workspace, workspaceName string) err
 }
 
 // charge streams one product's days; l carries the cluster's fields.
-func (w *wsDays) charge(r *reader, l Line, cluster int32) error {
+func (w *wsDays) charge(r *Reader, l Line, cluster int32) error {
 	var product string
 	var pi int32
 	var unitPrice NullDecimal
 	var haveUnitPrice bool
-	var later []*reader
+	var later []*Reader
 	var seen uint32 // days of the month already read, to catch duplicates
-	each := func(r *reader) error {
+	each := func(r *Reader) error {
 		first := w.ledger.line(cluster, pi)
 		if first.seen {
-			return r.errorf("duplicate charge %s", w.ledger.key(cluster, pi))
+			return r.Errorf("duplicate charge %s", w.ledger.key(cluster, pi))
 		}
 		first.seen = true
 		p := &w.ledger.prods[pi]
@@ -671,32 +670,32 @@ func (w *wsDays) charge(r *reader, l Line, cluster int32) error {
 		l.VendorUnitPrice = unitPrice
 		l.SourceEndpoint = wsBreakdowns
 		var sum wsSum
-		err := r.array(func() error { return w.breakdown(r, &l, &seen, &sum) })
+		err := r.Array(func() error { return w.breakdown(r, &l, &seen, &sum) })
 		e := w.ledger.line(cluster, pi) // first may have moved
 		e.days, e.n = sum.total, int32(sum.days)
 		return err
 	}
-	err := r.object(func(n []byte) (err error) {
+	err := r.Object(func(n []byte) (err error) {
 		switch string(n) {
 		case "product":
 			var b []byte
-			if b, err = r.bytes(); err == nil && len(b) > 0 {
+			if b, err = r.Bytes(); err == nil && len(b) > 0 {
 				pi = w.ledger.product(b)
 				product = w.ledger.prods[pi].name
 			}
 		case "unit_price":
-			unitPrice, err = r.number(true)
+			unitPrice, err = r.Number(true)
 			haveUnitPrice = true
 		case "breakdowns":
 			if product == "" || !haveUnitPrice {
-				var sub *reader
-				sub, err = r.deferred()
+				var sub *Reader
+				sub, err = r.Deferred()
 				later = append(later, sub)
 				return err
 			}
 			err = each(r)
 		default:
-			err = r.skip()
+			err = r.Skip()
 		}
 		return err
 	})
@@ -704,7 +703,7 @@ func (w *wsDays) charge(r *reader, l Line, cluster int32) error {
 		return err
 	}
 	if product == "" {
-		return r.errorf("a charge of cluster %s has no product", l.ResourceID)
+		return r.Errorf("a charge of cluster %s has no product", l.ResourceID)
 	}
 	for _, sub := range later {
 		if err := each(sub); err != nil {
@@ -715,21 +714,21 @@ func (w *wsDays) charge(r *reader, l Line, cluster int32) error {
 }
 
 // breakdown reads one day and writes its usage line.
-func (w *wsDays) breakdown(r *reader, l *Line, seen *uint32, sum *wsSum) error {
+func (w *wsDays) breakdown(r *Reader, l *Line, seen *uint32, sum *wsSum) error {
 	d := &w.day
 	*d = wsDay{}
-	err := r.object(func(n []byte) (err error) {
+	err := r.Object(func(n []byte) (err error) {
 		switch string(n) {
 		case "date_from":
-			d.from, err = r.date()
+			d.from, err = r.Date()
 		case "date_to":
-			d.to, err = r.date()
+			d.to, err = r.Date()
 		case "quantity":
-			d.quantity, err = r.number(true)
+			d.quantity, err = r.Number(true)
 		case "total":
-			d.total, err = r.number(false)
+			d.total, err = r.Number(false)
 		default:
-			err = r.skip()
+			err = r.Skip()
 		}
 		return err
 	})
@@ -737,18 +736,18 @@ func (w *wsDays) breakdown(r *reader, l *Line, seen *uint32, sum *wsSum) error {
 	case err != nil:
 		return err
 	case d.from.IsZero() || d.to.IsZero():
-		return r.errorf("a daily breakdown has no date_from or date_to")
+		return r.Errorf("a daily breakdown has no date_from or date_to")
 	case !d.to.After(d.from):
-		return r.errorf("a daily breakdown ends (%s) before it starts (%s)", d.to.Format("2006-01-02"), d.from.Format("2006-01-02"))
+		return r.Errorf("a daily breakdown ends (%s) before it starts (%s)", d.to.Format("2006-01-02"), d.from.Format("2006-01-02"))
 	case !d.to.Equal(d.from.AddDate(0, 0, 1)):
 		// A daily line is [d, d+1): a longer one could reach past the
 		// billing period and would not be a day.
-		return r.errorf("a daily breakdown covers %s to %s: each must cover exactly one day, date_to = date_from + 1",
+		return r.Errorf("a daily breakdown covers %s to %s: each must cover exactly one day, date_to = date_from + 1",
 			d.from.Format("2006-01-02"), d.to.Format("2006-01-02"))
 	case !d.total.Valid:
-		return r.errorf("a daily breakdown has no total")
+		return r.Errorf("a daily breakdown has no total")
 	case !d.quantity.Valid:
-		return r.errorf("a daily breakdown has no quantity")
+		return r.Errorf("a daily breakdown has no quantity")
 	}
 	if !w.period.Contains(d.from) {
 		w.outside++
@@ -756,7 +755,7 @@ func (w *wsDays) breakdown(r *reader, l *Line, seen *uint32, sum *wsSum) error {
 	}
 	bit := uint32(1) << d.from.Day()
 	if *seen&bit != 0 {
-		return r.errorf("duplicate breakdown for %s of %s", d.from.Format("2006-01-02"), l.SkuID)
+		return r.Errorf("duplicate breakdown for %s of %s", d.from.Format("2006-01-02"), l.SkuID)
 	}
 	*seen |= bit
 	sum.total, _ = sum.total.Add(d.total.Decimal)

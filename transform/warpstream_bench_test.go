@@ -85,7 +85,7 @@ func BenchmarkWarpStreamTransform(b *testing.B) {
 	b.SetBytes(size)
 	for b.Loop() {
 		out := &discard{}
-		res, err := transform.Run(transform.Input{Job: jobs[0], Bodies: bodies, AsOf: asOf}, out)
+		res, err := transform.Run(transform.Input{Job: jobs[0], Bodies: bodies, AsOf: asOf}, out, transform.WarpStream)
 		if err != nil {
 			b.Fatal(err)
 		}

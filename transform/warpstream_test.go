@@ -59,7 +59,7 @@ func runWarpStreamIn(t *testing.T, dir, period, asOf string, files map[string]st
 		bodies = append(bodies, b)
 	}
 	out := &collect{}
-	res, err := transform.Run(transform.Input{Job: jobs[0], Bodies: bodies, AsOf: day}, out)
+	res, err := transform.Run(transform.Input{Job: jobs[0], Bodies: bodies, AsOf: day}, out, map[string]transform.Func{extract.WarpStream: transform.WarpStream, extract.CockroachDB: transform.CockroachDB, extract.SpectroCloud: transform.SpectroCloud}[jobs[0].Provider])
 	return res, out.lines, err
 }
 
@@ -278,7 +278,7 @@ func TestWarpStreamBadData(t *testing.T) {
 				t.Fatalf("err = %v, want it to contain %q", err, c.want)
 			}
 			// Every data error names the vendor call, its capture file and a byte position.
-			var de *transform.DataError
+			var de *billing.DataError
 			if !errors.As(err, &de) || !strings.Contains(err.Error(), "warpstream get_") || !strings.Contains(err.Error(), ".json)") || !strings.Contains(err.Error(), "at byte ") {
 				t.Errorf("not a positioned data error: %v", err)
 			}
@@ -369,7 +369,7 @@ func TestWarpStreamBreakdownIsOneDay(t *testing.T) {
 		b := strings.Replace(wsBreakdowns, `{"date_from": "2026-10-02", "date_to": "2026-10-03", "quantity": 1440, "total": 3.33331}`,
 			`{"date_from": "`+c.from+`", "date_to": "`+c.to+`", "quantity": 1440, "total": 3.33331}`, 1)
 		_, lines, err := runWarpStream(t, "2026-10", "2026-11-03", wsFiles(wsPast, b))
-		var de *transform.DataError
+		var de *billing.DataError
 		want := "a daily breakdown covers " + c.from + " to " + c.to + ": each must cover exactly one day"
 		if !errors.As(err, &de) || !strings.Contains(err.Error(), want) ||
 			!strings.Contains(err.Error(), "warpstream get_invoice_breakdowns (warpstream/invoice_breakdowns/2026-10.json): bad data at byte ") ||

@@ -123,3 +123,16 @@ func KindName(k jsontext.Kind) string {
 	}
 	return "nothing"
 }
+
+// End checks that nothing but white space follows the top-level value dec
+// has read.
+func (d Document) End(dec *jsontext.Decoder) error {
+	switch v, err := dec.ReadValue(); err {
+	case io.EOF:
+		return nil
+	case nil:
+		return d.Errorf(dec.InputOffset()-int64(len(v)), "", "unexpected data after the top-level object")
+	default:
+		return d.Error(err, dec.InputOffset(), "")
+	}
+}
