@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"time"
 
 	"github.com/invoice-export/invoice-export/internal/billing"
 	"github.com/invoice-export/invoice-export/load"
@@ -13,7 +14,8 @@ import (
 // unfinished; beyond it, a backfill (--from/--to) is the tool.
 const maxCatchUp = 12
 
-// window returns the periods a run exports for provider (DESIGN §7):
+// window returns the periods a run exports for provider (README: "Run it
+// once now", docs/storage.md):
 //   - with From/To: that range, up to the open period;
 //   - otherwise the open period; the previous one during the first
 //     RestatementDays days of the month; and, once the provider has been
@@ -25,15 +27,15 @@ const maxCatchUp = 12
 func window(ctx context.Context, store *load.Store, provider string, o *Options) ([]billing.Period, error) {
 	open := billing.PeriodOf(o.AsOf)
 	if !o.From.IsZero() || !o.To.IsZero() {
+		if err := CheckRange(o.AsOf, o.From, o.To); err != nil {
+			return nil, err
+		}
 		from, to := o.From, o.To
 		if from.IsZero() {
 			from = to
 		}
 		if to.IsZero() || open.Before(to) {
 			to = open
-		}
-		if to.Before(from) {
-			return nil, fmt.Errorf("--from %s is after --to %s (or after the open period %s)", from, to, open)
 		}
 		var ps []billing.Period
 		for p := from; !to.Before(p); p = p.Next() {
@@ -79,4 +81,21 @@ func window(ctx context.Context, store *load.Store, provider string, o *Options)
 		periods = append([]billing.Period{p}, periods...)
 	}
 	return periods, nil
+}
+
+// CheckRange says what is wrong with a backfill's range of periods as of
+// asOf (either end may be zero: from alone is from..the open period, to
+// alone is that one period). Both commands call it before anything runs.
+func CheckRange(asOf time.Time, from, to billing.Period) error {
+	open, first := billing.PeriodOf(asOf), from
+	if first.IsZero() {
+		first = to
+	}
+	switch {
+	case open.Before(first):
+		return fmt.Errorf("the range starts at %s, after the open period %s (as of %s): nothing is billed yet", first, open, asOf.Format("2006-01-02"))
+	case !from.IsZero() && !to.IsZero() && to.Before(from):
+		return fmt.Errorf("the range starts at %s, after its end %s: give the earlier month first", from, to)
+	}
+	return nil
 }

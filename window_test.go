@@ -37,7 +37,7 @@ func TestWindow(t *testing.T) {
 		{name: "backfill from a month to now", asOf: "2026-11-20", from: "2026-09", want: "2026-09,2026-10,2026-11"},
 		{name: "one month", asOf: "2026-11-20", to: "2026-03", want: "2026-03"},
 		{name: "never the future", asOf: "2026-11-20", from: "2026-10", to: "2027-05", want: "2026-10,2026-11"},
-		{name: "reversed", asOf: "2026-11-20", from: "2026-10", to: "2026-09", err: "--from 2026-10 is after --to 2026-09"},
+		{name: "reversed", asOf: "2026-11-20", from: "2026-10", to: "2026-09", err: "the range starts at 2026-10, after its end 2026-09"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

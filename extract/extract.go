@@ -68,6 +68,10 @@ type Source interface {
 // capture folder (no such file) cannot answer.
 var ErrNotFound = errors.New("not found")
 
+// NewBody spools r into a Body for c: what a Source returns, for sources
+// outside this package (a test's bodies kept in memory).
+func NewBody(c Call, r io.Reader) (*Body, error) { return spool(c, r) }
+
 // spool copies r into an unlinked temporary file: the disk space goes back
 // to the system when the Body is closed or the process dies, whatever happens.
 func spool(c Call, r io.Reader) (*Body, error) {

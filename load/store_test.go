@@ -184,8 +184,8 @@ func TestPartitionRoundTripsThroughArrow(t *testing.T) {
 	m := writePartition(t, sink, lines, []transform.Invoice{sampleInvoice})
 
 	got := readArrow(t, filepath.Join(dir, "charge_lines/provider=warpstream/billing_period=2026-10/part-00000.parquet"))
-	if len(got) != len(ChargeLines.Columns()) || len(expected) != len(got) {
-		t.Fatalf("%d columns read, %d in the schema, %d expected", len(got), len(ChargeLines.Columns()), len(expected))
+	if len(got) != len(ChargeLines.Schema().Fields()) || len(expected) != len(got) {
+		t.Fatalf("%d columns read, %d in the schema, %d expected", len(got), len(ChargeLines.Schema().Fields()), len(expected))
 	}
 	for name, vals := range got {
 		want := expected[name]

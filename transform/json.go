@@ -43,7 +43,7 @@ func (r *Reader) Peek() (jsontext.Kind, error) {
 		return k, nil
 	}
 	_, err := r.dec.ReadToken()
-	if err == nil || err == io.EOF {
+	if err == nil {
 		err = io.ErrUnexpectedEOF
 	}
 	return 0, r.fail(err)

@@ -12,6 +12,7 @@ import (
 	"testing"
 
 	"github.com/invoice-export/invoice-export/internal/testkit"
+	"github.com/invoice-export/invoice-export/internal/testkit/duck"
 )
 
 func init() { oracles["cockroachdb"] = cockroachTotals }
@@ -141,9 +142,9 @@ func TestSampleCockroachDBWithDuckDB(t *testing.T) {
 	if code, _, stderr := runLocal(t, nil, "--providers", "cockroachdb", "--out", out); code != 0 {
 		t.Fatalf("exit %d: %s", code, stderr)
 	}
-	db := testkit.DuckDB(t)
-	lines, invoices := testkit.Table(out, "charge_lines"), testkit.Table(out, "invoices")
-	got := testkit.Rows(t, db, `SELECT billing_period, BillingCurrency, InvoiceStatus, IsFinal, Reconciled, InvoiceTotal::VARCHAR, LineCount FROM `+invoices+` ORDER BY ALL`)
+	db := duck.Open(t)
+	lines, invoices := duck.Table(out, "charge_lines"), duck.Table(out, "invoices")
+	got := duck.Rows(t, db, `SELECT billing_period, BillingCurrency, InvoiceStatus, IsFinal, Reconciled, InvoiceTotal::VARCHAR, LineCount FROM `+invoices+` ORDER BY ALL`)
 	want := [][]string{
 		{"2026-10", "CRDB_CLOUD_CREDITS", "FINALIZED", "true", "true", "4203.600000000000000000000000", "2"},
 		{"2026-10", "USD", "FINALIZED", "true", "true", "988.570000000000200000000000", "12"},
@@ -155,7 +156,7 @@ func TestSampleCockroachDBWithDuckDB(t *testing.T) {
 	}
 	assertNoEmptyStrings(t, db, lines)
 	// Lines priced in credits bill nothing in USD.
-	if n := testkit.Value(t, db, `SELECT count(*) FROM `+lines+` WHERE PricingCurrency = 'CRDB_CLOUD_CREDITS' AND (BillingCurrency <> 'USD' OR BilledCost <> 0 OR EffectiveCost <> 0 OR PricingCurrencyEffectiveCost IS NULL)`); n != "0" {
+	if n := duck.Value(t, db, `SELECT count(*) FROM `+lines+` WHERE PricingCurrency = 'CRDB_CLOUD_CREDITS' AND (BillingCurrency <> 'USD' OR BilledCost <> 0 OR EffectiveCost <> 0 OR PricingCurrencyEffectiveCost IS NULL)`); n != "0" {
 		t.Errorf("%s credits lines bill in USD", n)
 	}
 	for _, c := range []struct{ query, want string }{
@@ -166,7 +167,7 @@ func TestSampleCockroachDBWithDuckDB(t *testing.T) {
 		{`SELECT BilledCost::VARCHAR FROM ` + lines + ` WHERE ChargeCategory = 'Credit'`, "-10.500000000000000000000000"},
 		{`SELECT count(*) FROM ` + lines + ` WHERE InvoiceId IS NULL OR BillingAccountName <> 'Acme Logistik GmbH – Zürich'`, "0"},
 	} {
-		if got := testkit.Value(t, db, c.query); got != c.want {
+		if got := duck.Value(t, db, c.query); got != c.want {
 			t.Errorf("%s = %s, want %s", c.query, got, c.want)
 		}
 	}
@@ -176,8 +177,8 @@ func TestSampleCockroachDBWithDuckDB(t *testing.T) {
 // where a value is unknown, never an empty string).
 func assertNoEmptyStrings(t *testing.T, db *sql.DB, lines string) {
 	t.Helper()
-	for _, r := range testkit.Rows(t, db, `SELECT column_name FROM (DESCRIBE SELECT * FROM `+lines+`) WHERE column_type = 'VARCHAR'`) {
-		if n := testkit.Value(t, db, `SELECT count(*) FROM `+lines+` WHERE "`+r[0]+`" = ''`); n != "0" {
+	for _, r := range duck.Rows(t, db, `SELECT column_name FROM (DESCRIBE SELECT * FROM `+lines+`) WHERE column_type = 'VARCHAR'`) {
+		if n := duck.Value(t, db, `SELECT count(*) FROM `+lines+` WHERE "`+r[0]+`" = ''`); n != "0" {
 			t.Errorf("%s holds %s empty strings instead of NULL", r[0], n)
 		}
 	}

@@ -4,7 +4,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/invoice-export/invoice-export/internal/testkit"
+	"github.com/invoice-export/invoice-export/internal/testkit/duck"
 )
 
 // focusRules are the FOCUS 1.2 requirements that can be checked on the
@@ -92,15 +92,15 @@ func TestFocusConformance(t *testing.T) {
 	if code, _, stderr := runLocal(t, nil, "--out", out); code != 0 {
 		t.Fatalf("exit %d: %s", code, stderr)
 	}
-	db := testkit.DuckDB(t)
+	db := duck.Open(t)
 	mustExec := func(q string) {
 		t.Helper()
 		if _, err := db.Exec(q); err != nil {
 			t.Fatalf("%s: %v", q, err)
 		}
 	}
-	mustExec(`CREATE TABLE lines AS SELECT * FROM ` + testkit.Table(out, "charge_lines"))
-	mustExec(`CREATE TABLE invoices AS SELECT * FROM ` + testkit.Table(out, "invoices"))
+	mustExec(`CREATE TABLE lines AS SELECT * FROM ` + duck.Table(out, "charge_lines"))
+	mustExec(`CREATE TABLE invoices AS SELECT * FROM ` + duck.Table(out, "invoices"))
 	var pairs []string
 	for cat, subs := range allowedServices {
 		for _, s := range subs {
@@ -110,18 +110,18 @@ func TestFocusConformance(t *testing.T) {
 	mustExec(`CREATE TABLE allowed_services (category VARCHAR, subcategory VARCHAR)`)
 	mustExec(`INSERT INTO allowed_services VALUES ` + strings.Join(pairs, ", "))
 
-	if n := testkit.Value(t, db, `SELECT count(*) FROM lines`); n == "0" {
+	if n := duck.Value(t, db, `SELECT count(*) FROM lines`); n == "0" {
 		t.Fatal("no lines to check")
 	}
 	for _, r := range focusRules {
-		if n := testkit.Value(t, db, r.violations); n != "0" {
+		if n := duck.Value(t, db, r.violations); n != "0" {
 			t.Errorf("FOCUS %s (%s): %s violating rows", r.id, r.rule, n)
 		}
 	}
 
 	// Custom columns carry the x_ prefix; FOCUS columns come first.
 	seenCustom := false
-	for _, r := range testkit.Rows(t, db, `SELECT column_name FROM (DESCRIBE lines) WHERE column_name NOT IN ('provider', 'billing_period')`) {
+	for _, r := range duck.Rows(t, db, `SELECT column_name FROM (DESCRIBE lines) WHERE column_name NOT IN ('provider', 'billing_period')`) {
 		custom := strings.HasPrefix(r[0], "x_")
 		if seenCustom && !custom {
 			t.Errorf("FOCUS column %s comes after a custom column", r[0])
@@ -158,7 +158,7 @@ func TestFocusConformance(t *testing.T) {
 			mustExec(`UPDATE one SET ` + set)
 			mustExec(`DELETE FROM lines WHERE rowid IN (SELECT rowid FROM lines WHERE ChargeCategory = 'Usage' LIMIT 1)`)
 			mustExec(`INSERT INTO lines SELECT * FROM one`)
-			if n := testkit.Value(t, db, r.violations); n == "0" {
+			if n := duck.Value(t, db, r.violations); n == "0" {
 				t.Errorf("FOCUS %s did not catch its planted violation (%s)", r.id, set)
 			}
 			mustExec(`CREATE OR REPLACE TABLE lines AS SELECT * FROM saved`)
@@ -166,7 +166,7 @@ func TestFocusConformance(t *testing.T) {
 	}
 
 	// Purchases are there to be checked: PQ-1 does not pass for want of them.
-	if n := testkit.Value(t, db, `SELECT count(*) FROM lines WHERE ChargeCategory = 'Purchase'`); n == "0" {
+	if n := duck.Value(t, db, `SELECT count(*) FROM lines WHERE ChargeCategory = 'Purchase'`); n == "0" {
 		t.Error("the sample has no Purchase line to check PQ-1 on")
 	}
 }

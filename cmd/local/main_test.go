@@ -16,6 +16,7 @@ import (
 	"testing"
 
 	"github.com/invoice-export/invoice-export/internal/testkit"
+	"github.com/invoice-export/invoice-export/internal/testkit/duck"
 )
 
 // The sample run is the product's front door: these tests run it as the
@@ -90,14 +91,14 @@ func TestSampleRunMatchesVendorTotals(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("exit %d\nstdout:\n%s\nstderr:\n%s", code, stdout, stderr)
 	}
-	db := testkit.DuckDB(t)
-	lines, invoices := testkit.Table(out, "charge_lines"), testkit.Table(out, "invoices")
+	db := duck.Open(t)
+	lines, invoices := duck.Table(out, "charge_lines"), duck.Table(out, "invoices")
 
 	// Σ BilledCost per provider, period and currency equals the vendor's
 	// total to the last digit. A virtual currency (credits) is summed from
 	// PricingCurrencyEffectiveCost, never into the national currency.
 	got := map[string]*big.Rat{}
-	for _, r := range testkit.Rows(t, db, `
+	for _, r := range duck.Rows(t, db, `
 		SELECT provider, billing_period, BillingCurrency, sum(BilledCost)::VARCHAR FROM `+lines+` GROUP BY ALL
 		UNION ALL
 		SELECT provider, billing_period, PricingCurrency, sum(PricingCurrencyEffectiveCost)::VARCHAR FROM `+lines+`
@@ -126,7 +127,7 @@ func TestSampleRunMatchesVendorTotals(t *testing.T) {
 	}
 
 	// Every final invoice reconciles exactly; none is off by a digit.
-	for _, r := range testkit.Rows(t, db, `SELECT provider, billing_period, coalesce(InvoiceId, '-'), BillingCurrency, Reconciled, Difference::VARCHAR, coalesce(Problem, '') FROM `+invoices+` WHERE IsFinal`) {
+	for _, r := range duck.Rows(t, db, `SELECT provider, billing_period, coalesce(InvoiceId, '-'), BillingCurrency, Reconciled, Difference::VARCHAR, coalesce(Problem, '') FROM `+invoices+` WHERE IsFinal`) {
 		if r[4] != "true" || rat(t, r[5]).Sign() != 0 {
 			t.Errorf("invoice %v does not reconcile", r)
 		}
@@ -135,18 +136,18 @@ func TestSampleRunMatchesVendorTotals(t *testing.T) {
 	// Row counts of the WarpStream sample: 13 products × days in the
 	// period, plus account charges and one rounding adjustment.
 	for _, c := range []struct{ period, rows string }{{"2026-10", "368"}, {"2026-11", "28"}} {
-		n := testkit.Value(t, db, `SELECT count(*) FROM `+lines+` WHERE provider = 'warpstream' AND billing_period = ?`, c.period)
+		n := duck.Value(t, db, `SELECT count(*) FROM `+lines+` WHERE provider = 'warpstream' AND billing_period = ?`, c.period)
 		if n != c.rows {
 			t.Errorf("warpstream %s: %s rows, want %s", c.period, n, c.rows)
 		}
 	}
-	if n := testkit.Value(t, db, `SELECT count(*) FROM `+lines+` WHERE provider = 'warpstream' AND ChargeCategory = 'Adjustment'`); n != "2" {
+	if n := duck.Value(t, db, `SELECT count(*) FROM `+lines+` WHERE provider = 'warpstream' AND ChargeCategory = 'Adjustment'`); n != "2" {
 		t.Errorf("%s rounding adjustment lines, want one per period", n)
 	}
 
 	// Types as every reader should see them.
 	types := map[string]string{}
-	for _, r := range testkit.Rows(t, db, `SELECT column_name, column_type FROM (DESCRIBE SELECT * FROM `+lines+`)`) {
+	for _, r := range duck.Rows(t, db, `SELECT column_name, column_type FROM (DESCRIBE SELECT * FROM `+lines+`)`) {
 		types[r[0]] = r[1]
 	}
 	for col, typ := range map[string]string{
@@ -173,12 +174,12 @@ func TestSampleRunMatchesVendorTotals(t *testing.T) {
 		if typ != "VARCHAR" {
 			continue
 		}
-		if n := testkit.Value(t, db, `SELECT count(*) FROM `+lines+` WHERE "`+col+`" = ''`); n != "0" {
+		if n := duck.Value(t, db, `SELECT count(*) FROM `+lines+` WHERE "`+col+`" = ''`); n != "0" {
 			t.Errorf("%s has %s empty strings", col, n)
 		}
 	}
 	// Daily lines cover [day, day+1) in UTC.
-	if n := testkit.Value(t, db, `SELECT count(*) FROM `+lines+` WHERE ChargeCategory = 'Usage' AND provider = 'warpstream'
+	if n := duck.Value(t, db, `SELECT count(*) FROM `+lines+` WHERE ChargeCategory = 'Usage' AND provider = 'warpstream'
 		AND (ChargePeriodEnd - ChargePeriodStart <> INTERVAL 1 DAY OR ChargePeriodStart < BillingPeriodStart OR ChargePeriodEnd > BillingPeriodEnd)`); n != "0" {
 		t.Errorf("%s daily lines are not one day within their billing period", n)
 	}
@@ -204,9 +205,9 @@ func TestReadmeQuery(t *testing.T) {
 		t.Fatal("README.md has no ```sql block after <!-- readme-query -->")
 	}
 	query := strings.ReplaceAll(string(m[1]), "out/", filepath.ToSlash(out)+"/")
-	db := testkit.DuckDB(t)
+	db := duck.Open(t)
 	got := map[string]*big.Rat{}
-	for _, r := range testkit.Rows(t, db, query) {
+	for _, r := range duck.Rows(t, db, query) {
 		// provider, billing_period, currency, billed, ...
 		got[r[0]+" "+r[1]+" "+r[2]] = rat(t, r[3])
 	}
@@ -346,8 +347,8 @@ func TestBadInvocations(t *testing.T) {
 		{[]string{"--live", "--in", "x"}, 2, "--live and --in exclude each other"},
 		{[]string{"--record", "x"}, 2, "use it with --live"},
 		{[]string{"--in", "no/such/dir"}, 2, "--in no/such/dir: not a folder of captures"},
-		{[]string{"--from", "2026-11", "--to", "2026-10"}, 2, "--from 2026-11 is after --to 2026-10: give the earlier month first"},
-		{[]string{"--from", "2026-12"}, 2, "--from 2026-12 is after the open period 2026-11 (as of 2026-11-03)"},
+		{[]string{"--from", "2026-11", "--to", "2026-10"}, 2, "--from/--to: the range starts at 2026-11, after its end 2026-10: give the earlier month first"},
+		{[]string{"--from", "2026-12"}, 2, "--from/--to: the range starts at 2026-12, after the open period 2026-11 (as of 2026-11-03)"},
 		{[]string{"--bogus"}, 2, "invoice-export: flag provided but not defined: -bogus (see --help)"},
 		{[]string{"--live", "--providers", "warpstream"}, 2, "warpstream: skipped, no API key (WARPSTREAM_API_KEY is not set)"},
 		{[]string{"stray"}, 2, `unexpected argument "stray"`},

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/invoice-export/invoice-export/internal/testkit"
+	"github.com/invoice-export/invoice-export/internal/testkit/duck"
 )
 
 // The sample run into a real MinIO through the S3 sink gives the folder
@@ -51,10 +52,10 @@ func TestSampleToMinIO(t *testing.T) {
 	if s3, f := dataFiles(t, got), dataFiles(t, folder); len(s3) != 12 || !mapsEqual(s3, f) {
 		t.Fatalf("MinIO and folder files differ:\n%v\n%v", s3, f)
 	}
-	db := testkit.DuckDB(t)
+	db := duck.Open(t)
 	totals := func(dest string) [][]string {
-		return testkit.Rows(t, db, `SELECT provider, billing_period, BillingCurrency, count(*), sum(BilledCost)::VARCHAR FROM `+
-			testkit.Table(dest, "charge_lines")+` GROUP BY ALL ORDER BY ALL`)
+		return duck.Rows(t, db, `SELECT provider, billing_period, BillingCurrency, count(*), sum(BilledCost)::VARCHAR FROM `+
+			duck.Table(dest, "charge_lines")+` GROUP BY ALL ORDER BY ALL`)
 	}
 	if a, b := totals(got), totals(folder); len(a) < 6 || !slices.EqualFunc(a, b, slices.Equal) {
 		t.Errorf("DuckDB reads from MinIO %v\nfrom the folder %v", a, b)

@@ -9,7 +9,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/invoice-export/invoice-export/internal/testkit"
+	"github.com/invoice-export/invoice-export/internal/testkit/duck"
 )
 
 // The example queries in queries/ are written in the SQL that Athena
@@ -24,9 +24,9 @@ func sampleViews(t *testing.T) *sql.DB {
 	if code, _, stderr := runLocal(t, nil, "--out", out); code != 0 {
 		t.Fatalf("exit %d: %s", code, stderr)
 	}
-	db := testkit.DuckDB(t)
+	db := duck.Open(t)
 	for _, table := range []string{"charge_lines", "invoices"} {
-		if _, err := db.Exec(`CREATE VIEW ` + table + ` AS SELECT * FROM ` + testkit.Table(out, table)); err != nil {
+		if _, err := db.Exec(`CREATE VIEW ` + table + ` AS SELECT * FROM ` + duck.Table(out, table)); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -56,7 +56,7 @@ func TestExampleQueries(t *testing.T) {
 		if strings.Contains(regexp.MustCompile(`--[^\n]*`).ReplaceAllString(q, ""), ";") {
 			t.Errorf("%s: no semicolons (Athena named queries take one statement)", name)
 		}
-		results[name] = testkit.Rows(t, db, q)
+		results[name] = duck.Rows(t, db, q)
 	}
 
 	// cost_by_vendor_month: the vendors' own totals, to the last digit.
@@ -87,11 +87,11 @@ func TestExampleQueries(t *testing.T) {
 			dailySum.Add(&dailySum, rat(t, r[5]))
 		}
 	}
-	usage := rat(t, testkit.Value(t, db, `SELECT sum(BilledCost)::VARCHAR FROM charge_lines WHERE provider = 'warpstream' AND ChargeCategory = 'Usage'`))
+	usage := rat(t, duck.Value(t, db, `SELECT sum(BilledCost)::VARCHAR FROM charge_lines WHERE provider = 'warpstream' AND ChargeCategory = 'Usage'`))
 	if dailySum.Cmp(usage) != 0 {
 		t.Errorf("daily trend adds up to %s, usage lines to %s", dailySum.FloatString(8), usage.FloatString(8))
 	}
-	if n := testkit.Value(t, db, `SELECT count(*) FROM (SELECT ResourceId, CAST(ChargePeriodStart AS DATE) FROM charge_lines WHERE provider = 'warpstream' AND ChargeCategory = 'Usage' GROUP BY 1, 2)`); n != itoa(countProvider(results["daily_trend_per_cluster"], "warpstream")) {
+	if n := duck.Value(t, db, `SELECT count(*) FROM (SELECT ResourceId, CAST(ChargePeriodStart AS DATE) FROM charge_lines WHERE provider = 'warpstream' AND ChargeCategory = 'Usage' GROUP BY 1, 2)`); n != itoa(countProvider(results["daily_trend_per_cluster"], "warpstream")) {
 		t.Errorf("daily trend has %d WarpStream rows, want %s (one per cluster and day)", countProvider(results["daily_trend_per_cluster"], "warpstream"), n)
 	}
 
@@ -164,15 +164,15 @@ func TestUnreconciledQuery(t *testing.T) {
 	if code != 0 || !strings.Contains(stdout, "✗ warpstream 2026-10") {
 		t.Fatalf("exit %d (an unreconciled invoice is written and reported, not a failure)\n%s\n%s", code, stdout, stderr)
 	}
-	db := testkit.DuckDB(t)
-	if _, err := db.Exec(`CREATE VIEW invoices AS SELECT * FROM ` + testkit.Table(out, "invoices")); err != nil {
+	db := duck.Open(t)
+	if _, err := db.Exec(`CREATE VIEW invoices AS SELECT * FROM ` + duck.Table(out, "invoices")); err != nil {
 		t.Fatal(err)
 	}
 	q, err := os.ReadFile(filepath.Join(repoRoot, "queries", "unreconciled_invoices.sql"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	rows := testkit.Rows(t, db, string(q))
+	rows := duck.Rows(t, db, string(q))
 	if len(rows) != 1 || rows[0][0] != "warpstream" || rows[0][1] != "2026-10" || rows[0][4] != "true" || rows[0][6] != "2801.79" || rows[0][9] == "" {
 		t.Errorf("unreconciled_invoices = %v, want the one WarpStream October invoice, final, total 2801.79, with its problem", rows)
 	}

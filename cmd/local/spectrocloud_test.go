@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/invoice-export/invoice-export/internal/testkit"
+	"github.com/invoice-export/invoice-export/internal/testkit/duck"
 )
 
 func init() { oracles["spectrocloud"] = spectroTotals }
@@ -164,10 +165,10 @@ func TestSampleSpectroCloudWithDuckDB(t *testing.T) {
 	if code, _, stderr := runLocal(t, nil, "--providers", "spectrocloud", "--out", out); code != 0 {
 		t.Fatalf("exit %d: %s", code, stderr)
 	}
-	db := testkit.DuckDB(t)
-	lines, invoices := testkit.Table(out, "charge_lines"), testkit.Table(out, "invoices")
+	db := duck.Open(t)
+	lines, invoices := duck.Table(out, "charge_lines"), duck.Table(out, "invoices")
 	assertNoEmptyStrings(t, db, lines)
-	got := testkit.Rows(t, db, `SELECT billing_period, InvoiceId, BillingAccountName, coalesce(InvoiceStatus, 'NULL'), IsFinal, Reconciled, RoundingAdjustment::VARCHAR, LineCount FROM `+invoices+` ORDER BY ALL`)
+	got := duck.Rows(t, db, `SELECT billing_period, InvoiceId, BillingAccountName, coalesce(InvoiceStatus, 'NULL'), IsFinal, Reconciled, RoundingAdjustment::VARCHAR, LineCount FROM `+invoices+` ORDER BY ALL`)
 	want := [][]string{
 		{"2026-10", spectroOct, "Müller & Söhne Logistik AG", "Paid", "true", "true", "0.000000000000000000000000", "5"},
 		{"2026-11", spectroNov, "Müller & Söhne Logistik AG", "NULL", "false", "true", "0.003333333333332000000000", "4"},
@@ -175,7 +176,7 @@ func TestSampleSpectroCloudWithDuckDB(t *testing.T) {
 	if !slices.EqualFunc(got, want, slices.Equal) {
 		t.Errorf("invoices:\n got %q\nwant %q", got, want)
 	}
-	got = testkit.Rows(t, db, `SELECT billing_period, ChargeCategory, coalesce(ResourceName, '-'), SkuId, BilledCost::VARCHAR, coalesce(ConsumedQuantity::VARCHAR, '-') FROM `+lines+` ORDER BY ALL`)
+	got = duck.Rows(t, db, `SELECT billing_period, ChargeCategory, coalesce(ResourceName, '-'), SkuId, BilledCost::VARCHAR, coalesce(ConsumedQuantity::VARCHAR, '-') FROM `+lines+` ORDER BY ALL`)
 	want = [][]string{
 		{"2026-10", "Credit", "-", "pure", "-1000.000000000000000000000000", "-"},
 		{"2026-10", "Usage", "-", "alloy", "60.000000000000000000000000", "3.000000000000000000000000"},

@@ -73,6 +73,9 @@ func (d Document) Error(err error, at int64, pointer string) error {
 		return d.Errorf(syn.ByteOffset, string(syn.JSONPointer), "%s", msg)
 	case errors.As(err, &se):
 		return d.Errorf(se.ByteOffset, string(se.JSONPointer), "%s", semanticMessage(se))
+	case errors.Is(err, io.EOF) && d.Base == 0 && pointer == "":
+		// Not one value began: a decoder says io.EOF only between values.
+		return d.Errorf(at, pointer, "the body is empty (an empty response or capture)")
 	case errors.Is(err, io.ErrUnexpectedEOF), errors.Is(err, io.EOF):
 		return d.Errorf(at, pointer, truncated)
 	}
@@ -85,11 +88,12 @@ var timeType = reflect.TypeFor[time.Time]()
 // have been, in the words of KindName.
 func semanticMessage(se *json.SemanticError) string {
 	found := KindName(se.JSONKind)
+	var pe *time.ParseError
 	switch {
 	case errors.Is(se.Err, json.ErrUnknownName):
 		return fmt.Sprintf("unknown member %q", se.JSONPointer.LastToken())
-	case se.GoType == timeType && se.JSONKind == '"':
-		return fmt.Sprintf("expected an RFC 3339 date-time, found %s", se.JSONValue)
+	case se.GoType == timeType && errors.As(se.Err, &pe):
+		return fmt.Sprintf("expected an RFC 3339 date-time, found %q", pe.Value)
 	case se.GoType == timeType:
 		return "expected an RFC 3339 date-time, found " + found
 	case se.GoType != nil && se.JSONKind != 0:

@@ -1,67 +1,28 @@
-package transform_test
+package warpstream_test
 
 import (
-	"context"
 	"errors"
 	"fmt"
-	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/invoice-export/invoice-export/extract"
 	"github.com/invoice-export/invoice-export/internal/billing"
+	"github.com/invoice-export/invoice-export/internal/testkit"
 	"github.com/invoice-export/invoice-export/transform"
+	"github.com/invoice-export/invoice-export/transform/warpstream"
 )
 
-// collect keeps copies of the lines a transform writes.
-type collect struct{ lines []transform.Line }
-
-func (c *collect) Write(l *transform.Line) error { c.lines = append(c.lines, *l); return nil }
-
-// runWarpStream writes files into a capture folder and runs the real
-// extract and transform over it for one period, as of asOf.
-func runWarpStream(t *testing.T, period, asOf string, files map[string]string) (*transform.Result, []transform.Line, error) {
+// run writes files into a capture folder and runs the real jobs and
+// transform over them for one period, as of asOf.
+func run(t *testing.T, period, asOf string, files map[string]string) (*transform.Result, []transform.Line, error) {
 	t.Helper()
-	return runWarpStreamIn(t, t.TempDir(), period, asOf, files)
+	return testkit.RunProvider(t, warpstream.Provider, env, period, asOf, files)
 }
 
-// runWarpStreamIn is runWarpStream in a given folder (fuzzing reuses one).
-func runWarpStreamIn(t *testing.T, dir, period, asOf string, files map[string]string) (*transform.Result, []transform.Line, error) {
-	t.Helper()
-	for name, body := range files {
-		p := filepath.Join(dir, "warpstream", filepath.FromSlash(name))
-		os.MkdirAll(filepath.Dir(p), 0o755)
-		if err := os.WriteFile(p, []byte(body), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	cfg := extract.ConfigFromEnv(func(k string) string { return map[string]string{"WARPSTREAM_ACCOUNT_ID": "acct-1"}[k] })
-	v, err := cfg.Vendor(extract.WarpStream)
-	if err != nil {
-		t.Fatal(err)
-	}
-	p, _ := billing.ParsePeriod(period)
-	day, _ := time.Parse("2006-01-02", asOf)
-	jobs, err := v.Jobs(context.Background(), extract.Dir(dir), extract.Plan{Periods: []billing.Period{p}, AsOf: day})
-	if err != nil || len(jobs) != 1 {
-		t.Fatalf("jobs: %v %v", jobs, err)
-	}
-	var bodies []*extract.Body
-	for _, c := range jobs[0].Calls {
-		b, err := extract.Dir(dir).Fetch(context.Background(), c)
-		if err != nil {
-			return nil, nil, err
-		}
-		defer b.Close()
-		bodies = append(bodies, b)
-	}
-	out := &collect{}
-	res, err := transform.Run(transform.Input{Job: jobs[0], Bodies: bodies, AsOf: day}, out, map[string]transform.Func{extract.WarpStream: transform.WarpStream, extract.CockroachDB: transform.CockroachDB, extract.SpectroCloud: transform.SpectroCloud}[jobs[0].Provider])
-	return res, out.lines, err
-}
+// env names the billing account: WarpStream's responses name none.
+var env = map[string]string{"WARPSTREAM_ACCOUNT_ID": "acct-1"}
 
 // A small October: two clusters, tiered and zero-priced products, days
 // with 8 decimals, credits and support; invoice lines rounded to cents.
@@ -110,8 +71,8 @@ func sum(lines []transform.Line) transform.Decimal {
 	return s
 }
 
-func TestWarpStreamMapsAndReconcilesExactly(t *testing.T) {
-	res, lines, err := runWarpStream(t, "2026-10", "2026-11-03", wsFiles(wsPast, wsBreakdowns))
+func TestMapsAndReconcilesExactly(t *testing.T) {
+	res, lines, err := run(t, "2026-10", "2026-11-03", wsFiles(wsPast, wsBreakdowns))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -186,14 +147,14 @@ func date(s string) time.Time { t, _ := time.Parse("2006-01-02", s); return t }
 
 // Days and invoice lines that differ beyond rounding are reported, never
 // adjusted, even when the differences cancel out in the total.
-func TestWarpStreamGapsAreReportedNotPapered(t *testing.T) {
+func TestGapsAreReportedNotPapered(t *testing.T) {
 	for name, past := range map[string]string{
 		"total off by a dollar": strings.Replace(wsPast, `"total": 529.77`, `"total": 530.77`, 1),
 		"lines off, total fine": strings.Replace(strings.Replace(wsPast, `"quantity": 2880, "total": 6.67`, `"quantity": 2880, "total": 7.67`, 1),
 			`"total": 33.10}], "total": 33.10}`, `"total": 32.10}], "total": 32.10}`, 1),
 	} {
 		t.Run(name, func(t *testing.T) {
-			res, lines, err := runWarpStream(t, "2026-10", "2026-11-03", wsFiles(past, wsBreakdowns))
+			res, lines, err := run(t, "2026-10", "2026-11-03", wsFiles(past, wsBreakdowns))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -214,8 +175,8 @@ func TestWarpStreamGapsAreReportedNotPapered(t *testing.T) {
 }
 
 // The same data in another field order gives the same lines.
-func TestWarpStreamFieldOrderDoesNotMatter(t *testing.T) {
-	_, want, err := runWarpStream(t, "2026-10", "2026-11-03", wsFiles(wsPast, wsBreakdowns))
+func TestFieldOrderDoesNotMatter(t *testing.T) {
+	_, want, err := run(t, "2026-10", "2026-11-03", wsFiles(wsPast, wsBreakdowns))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -233,7 +194,7 @@ func TestWarpStreamFieldOrderDoesNotMatter(t *testing.T) {
 	      {"date_from": "2026-11-01", "date_to": "2026-11-02", "quantity": 1, "total": 0.02}]}],
 	   "virtual_cluster_id": "vci_dl_2", "cluster_name": "vcn_dl_lake", "cluster_regions": ["eu-central-1", "eu-west-1"]}],
 	  "workspace_name": "Zürich prod", "workspace_id": "wi_a"}], "tenant_id": "ti_a"}], "date_to": "2026-11-01", "date_from": "2026-10-01"}`
-	_, got, err := runWarpStream(t, "2026-10", "2026-11-03", wsFiles(wsPast, reordered))
+	_, got, err := run(t, "2026-10", "2026-11-03", wsFiles(wsPast, reordered))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -248,7 +209,7 @@ func TestWarpStreamFieldOrderDoesNotMatter(t *testing.T) {
 }
 
 // Bad data: one clear error naming the body and the position; never a panic.
-func TestWarpStreamBadData(t *testing.T) {
+func TestBadData(t *testing.T) {
 	cases := []struct {
 		name, past, breakdowns, want string
 	}{
@@ -273,7 +234,7 @@ func TestWarpStreamBadData(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			_, _, err := runWarpStream(t, "2026-10", "2026-11-03", wsFiles(c.past, c.breakdowns))
+			_, _, err := run(t, "2026-10", "2026-11-03", wsFiles(c.past, c.breakdowns))
 			if err == nil || !strings.Contains(err.Error(), c.want) {
 				t.Fatalf("err = %v, want it to contain %q", err, c.want)
 			}
@@ -287,10 +248,10 @@ func TestWarpStreamBadData(t *testing.T) {
 }
 
 // The open month comes from the pending invoice.
-func TestWarpStreamPendingInvoice(t *testing.T) {
+func TestPendingInvoice(t *testing.T) {
 	pending := strings.ReplaceAll(strings.ReplaceAll(wsPast, "2026-10-01", "2026-11-01"), "2026-10-31", "2026-11-30")
 	brk := strings.ReplaceAll(strings.ReplaceAll(strings.ReplaceAll(wsBreakdowns, "2026-10-0", "2026-11-0"), `"2026-11-01", "date_to": "2026-11-02", "quantity": 1, "total": 0.02`, `"2026-12-01", "date_to": "2026-12-02", "quantity": 1, "total": 0.02`), `"date_to": "2026-11-01"`, `"date_to": "2026-12-01"`)
-	res, lines, err := runWarpStream(t, "2026-11", "2026-11-03", map[string]string{"pending_invoice.json": pending, "invoice_breakdowns/2026-11.json": brk})
+	res, lines, err := run(t, "2026-11", "2026-11-03", map[string]string{"pending_invoice.json": pending, "invoice_breakdowns/2026-11.json": brk})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -305,7 +266,7 @@ func TestWarpStreamPendingInvoice(t *testing.T) {
 // tenant total it states. Otherwise the invoice is reported and no rounding
 // adjustment closes the gap, however many lines could have "explained" it:
 // rounding is only what separates an invoice line from its days.
-func TestWarpStreamInvoiceTotalIsItsOwnLines(t *testing.T) {
+func TestInvoiceTotalIsItsOwnLines(t *testing.T) {
 	// 20 clusters, each invoice line 2.00 exactly its days 1.00 + 1.00;
 	// the invoice says 40.09, 9 cents more than its own lines.
 	var inv, brk []string
@@ -334,7 +295,7 @@ func TestWarpStreamInvoiceTotalIsItsOwnLines(t *testing.T) {
 			if c.past == wsPast {
 				t.Fatal("the fixture did not change")
 			}
-			res, lines, err := runWarpStream(t, "2026-10", "2026-11-03", wsFiles(c.past, c.breakdowns))
+			res, lines, err := run(t, "2026-10", "2026-11-03", wsFiles(c.past, c.breakdowns))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -353,7 +314,7 @@ func TestWarpStreamInvoiceTotalIsItsOwnLines(t *testing.T) {
 	// Totals that are their lines' sums reconcile, the adjustment being
 	// exactly Σ (invoice line − its days).
 	ok := strings.Replace(past, `"total": 40.09`, `"total": 40`, 1)
-	res, lines, err := runWarpStream(t, "2026-10", "2026-11-03", wsFiles(ok, b))
+	res, lines, err := run(t, "2026-10", "2026-11-03", wsFiles(ok, b))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -364,11 +325,11 @@ func TestWarpStreamInvoiceTotalIsItsOwnLines(t *testing.T) {
 
 // A breakdown is one day [d, d+1): a longer one is bad data, never a line
 // reaching past the billing period.
-func TestWarpStreamBreakdownIsOneDay(t *testing.T) {
+func TestBreakdownIsOneDay(t *testing.T) {
 	for _, c := range []struct{ from, to string }{{"2026-10-31", "2026-11-05"}, {"2026-10-02", "2026-10-04"}} {
 		b := strings.Replace(wsBreakdowns, `{"date_from": "2026-10-02", "date_to": "2026-10-03", "quantity": 1440, "total": 3.33331}`,
 			`{"date_from": "`+c.from+`", "date_to": "`+c.to+`", "quantity": 1440, "total": 3.33331}`, 1)
-		_, lines, err := runWarpStream(t, "2026-10", "2026-11-03", wsFiles(wsPast, b))
+		_, lines, err := run(t, "2026-10", "2026-11-03", wsFiles(wsPast, b))
 		var de *billing.DataError
 		want := "a daily breakdown covers " + c.from + " to " + c.to + ": each must cover exactly one day"
 		if !errors.As(err, &de) || !strings.Contains(err.Error(), want) ||
@@ -383,14 +344,14 @@ func TestWarpStreamBreakdownIsOneDay(t *testing.T) {
 // line: a purchase without a quantity is one of it, in Units (as
 // CockroachDB's support adjustments are); a product whose name tells no
 // unit is counted in Units.
-func TestWarpStreamPurchaseAndUsageHaveQuantityAndUnit(t *testing.T) {
+func TestPurchaseAndUsageHaveQuantityAndUnit(t *testing.T) {
 	past := strings.Replace(wsPast, `{"product": "Premium Support", "unit_price": 500, "quantity": 1, "total": 500}`, `{"product": "Premium Support", "total": 500}`, 1)
 	if past == wsPast {
 		t.Fatal("the fixture did not change")
 	}
 	past = strings.Replace(past, `"product": "GiB minutes", "unit_price": 0.00000463, "quantity": 1343.727466603741`, `"product": "Schema registry requests", "unit_price": 0.00000463, "quantity": 1343.727466603741`, 1)
 	brk := strings.Replace(wsBreakdowns, `"product": "GiB minutes"`, `"product": "Schema registry requests"`, 1)
-	res, lines, err := runWarpStream(t, "2026-10", "2026-11-03", wsFiles(past, brk))
+	res, lines, err := run(t, "2026-10", "2026-11-03", wsFiles(past, brk))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -419,10 +380,10 @@ func TestWarpStreamPurchaseAndUsageHaveQuantityAndUnit(t *testing.T) {
 
 // Quantities keep 24 decimals; more are rounded half to even, and the run
 // says how many were (money beyond 24 decimals fails instead: BadData).
-func TestWarpStreamRoundedQuantitiesAreNoted(t *testing.T) {
+func TestRoundedQuantitiesAreNoted(t *testing.T) {
 	brk := strings.Replace(wsBreakdowns, `"quantity": 829.0839424058795`, `"quantity": 829.08394240587950000000000051`, 1)
 	brk = strings.Replace(brk, `"quantity": 825.6732089938596`, `"quantity": 8.256732089938596e-23`, 1)
-	res, lines, err := runWarpStream(t, "2026-10", "2026-11-03", wsFiles(wsPast, brk))
+	res, lines, err := run(t, "2026-10", "2026-11-03", wsFiles(wsPast, brk))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -434,7 +395,7 @@ func TestWarpStreamRoundedQuantitiesAreNoted(t *testing.T) {
 		t.Errorf("notes = %q, want %q", res.Notes, want)
 	}
 	// Exact quantities give no such note.
-	if res, _, err = runWarpStream(t, "2026-10", "2026-11-03", wsFiles(wsPast, wsBreakdowns)); err != nil || slices.ContainsFunc(res.Notes, func(n string) bool { return strings.Contains(n, "rounded") }) {
+	if res, _, err = run(t, "2026-10", "2026-11-03", wsFiles(wsPast, wsBreakdowns)); err != nil || slices.ContainsFunc(res.Notes, func(n string) bool { return strings.Contains(n, "rounded") }) {
 		t.Errorf("exact quantities: %v, notes %q", err, res.Notes)
 	}
 }

@@ -1,29 +1,31 @@
-package extract
+package invoiceexport_test
 
 import (
-	"slices"
 	"strings"
 	"testing"
+
+	invoiceexport "github.com/invoice-export/invoice-export"
 )
 
 func envOf(m map[string]string) func(string) string { return func(k string) string { return m[k] } }
 
 func TestReadConfigDefaults(t *testing.T) {
-	c, err := ReadConfig(envOf(nil))
+	c, err := invoiceexport.ReadConfigs(envOf(nil))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if c.WarpStream.URL != DefaultWarpStreamURL || c.CockroachDB.URL != DefaultCockroachDBURL || c.SpectroCloud.URL != DefaultSpectroCloudURL || c.WarpStream.Method != "POST" {
+	if c["warpstream"].Value("API_URL") != "https://api.warpstream.com" || c["cockroachdb"].Value("API_URL") != "https://cockroachlabs.cloud" ||
+		c["spectrocloud"].Value("API_URL") != "https://api.spectrocloud.com" || c["warpstream"].Value("HTTP_METHOD") != "POST" {
 		t.Errorf("defaults: %+v", c)
 	}
-	c, err = ReadConfig(envOf(map[string]string{
+	c, err = invoiceexport.ReadConfigs(envOf(map[string]string{
 		"WARPSTREAM_API_URL": "http://127.0.0.1:8080/", "WARPSTREAM_HTTP_METHOD": " get ",
 		"COCKROACH_API_URL": "HTTPS://cockroachlabs.cloud", "SPECTROCLOUD_API_URL": "https://proxy.example.com/spectro/",
 	}))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if c.WarpStream.URL != "http://127.0.0.1:8080" || c.WarpStream.Method != "GET" || c.SpectroCloud.URL != "https://proxy.example.com/spectro" {
+	if c["warpstream"].Value("API_URL") != "http://127.0.0.1:8080" || c["warpstream"].Value("HTTP_METHOD") != "GET" || c["spectrocloud"].Value("API_URL") != "https://proxy.example.com/spectro" {
 		t.Errorf("read: %+v", c)
 	}
 }
@@ -47,7 +49,7 @@ func TestReadConfigRefusesWhatCannotWork(t *testing.T) {
 		"WARPSTREAM_API_URL=api.warpstream.com\x00extra": `WARPSTREAM_API_URL=`,
 	} {
 		k, v, _ := strings.Cut(env, "=")
-		_, err := ReadConfig(envOf(map[string]string{k: v}))
+		_, err := invoiceexport.ReadConfigs(envOf(map[string]string{k: v}))
 		if err == nil || !strings.Contains(err.Error(), want) {
 			t.Errorf("%s: error %v, want %q", env, err, want)
 			continue
@@ -57,27 +59,16 @@ func TestReadConfigRefusesWhatCannotWork(t *testing.T) {
 		}
 	}
 	// Every problem is named, still on one line.
-	_, err := ReadConfig(envOf(map[string]string{"WARPSTREAM_API_URL": "x", "COCKROACH_API_URL": "y", "WARPSTREAM_HTTP_METHOD": "gett"}))
+	_, err := invoiceexport.ReadConfigs(envOf(map[string]string{"WARPSTREAM_API_URL": "x", "COCKROACH_API_URL": "y", "WARPSTREAM_HTTP_METHOD": "gett"}))
 	if err == nil || strings.Count(err.Error(), "; ") != 2 || strings.Contains(err.Error(), "\n") {
 		t.Errorf("three problems: %v", err)
 	}
 }
 
-// A uid listed twice is exported once: the transform would otherwise fail
-// the whole period with "appears twice".
-func TestInvoiceUIDsAreDeduplicated(t *testing.T) {
-	c, err := ReadConfig(envOf(map[string]string{"SPECTROCLOUD_INVOICE_UIDS": " inv-b, inv-a ,inv-b,,inv-a,inv-c "}))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if want := []string{"inv-b", "inv-a", "inv-c"}; !slices.Equal(c.SpectroCloud.InvoiceUIDs, want) {
-		t.Errorf("uids %q, want %q", c.SpectroCloud.InvoiceUIDs, want)
-	}
-}
-
 // The error never carries a key, whatever is wrong.
 func TestConfigErrorNeverShowsAKey(t *testing.T) {
-	_, err := ReadConfig(envOf(map[string]string{"WARPSTREAM_API_KEY": testKey, "WARPSTREAM_API_URL": "nope", "WARPSTREAM_HTTP_METHOD": "gett"}))
+	const testKey = "aks_feedfacefeedfacefeedfacefeedfacefeedfacefeedfacefeedfacefeedface"
+	_, err := invoiceexport.ReadConfigs(envOf(map[string]string{"WARPSTREAM_API_KEY": testKey, "WARPSTREAM_API_URL": "nope", "WARPSTREAM_HTTP_METHOD": "gett"}))
 	if err == nil || strings.Contains(err.Error(), testKey) {
 		t.Errorf("error %v", err)
 	}

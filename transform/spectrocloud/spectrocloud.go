@@ -1,16 +1,5 @@
-package transform
-
-import (
-	"fmt"
-	"slices"
-	"strings"
-	"time"
-
-	"github.com/invoice-export/invoice-export/extract"
-	"github.com/invoice-export/invoice-export/internal/billing"
-)
-
-// Spectro Cloud Palette (REFERENCE §2). An invoice bills products ("pure":
+// Package spectrocloud maps Spectro Cloud Palette's invoices to FOCUS
+// charge lines (docs/vendors.md). An invoice bills products ("pure":
 // managed clusters, "alloy": imported clusters) in credits (kilo CPU core
 // hours) at a tier price. Lines:
 //   - one Usage line per project × product, from status.projects[].usage;
@@ -26,70 +15,87 @@ import (
 // reconciliation (the lines are still written): each project's amount must
 // be the sum of its usage amounts, and a product may cost less than its
 // projects' usage only by what the invoice says can reduce it: its free
-// credits at the tier price plus its discount (spBound).
+// credits at the tier price plus its discount (discountBound).
 //
 // Money is float64 with Go's omitempty: a missing amount or credit count is
 // 0. An unset time is printed as 0001-01-01T00:00:00Z and read as unset.
 // An invoice is final once its billing period is over (as of the run) and
 // it has been issued (it has a payment state): its amounts no longer move;
 // later payment states do not change them.
+package spectrocloud
 
-const spectroName = "Spectro Cloud"
+import (
+	"fmt"
+	"slices"
+	"strings"
+	"time"
 
-type spProduct struct {
-	amount      Decimal
-	used        Decimal // usedCredits; omitted (omitempty) = 0
-	freeCredits Decimal
-	discount    Decimal
+	"github.com/invoice-export/invoice-export/extract"
+	source "github.com/invoice-export/invoice-export/extract/spectrocloud"
+	"github.com/invoice-export/invoice-export/internal/billing"
+	"github.com/invoice-export/invoice-export/transform"
+)
+
+// serviceCategory is the FOCUS category of its services.
+const serviceCategory = "Compute"
+
+const companyName = "Spectro Cloud"
+
+type productInvoice struct {
+	amount      transform.Decimal
+	used        transform.Decimal // usedCredits; omitted (omitempty) = 0
+	freeCredits transform.Decimal
+	discount    transform.Decimal
 	tierName    string
-	tierPrice   NullDecimal
+	tierPrice   transform.NullDecimal
 }
 
-type spUsage struct {
-	amount, used Decimal
-	tierPrice    NullDecimal
+type usage struct {
+	amount, used transform.Decimal
+	tierPrice    transform.NullDecimal
 }
 
-type spProject struct {
+type project struct {
 	uid, name string
-	amount    NullDecimal // the project's total, checked against its usage
-	usage     map[string]spUsage
+	amount    transform.NullDecimal // the project's total, checked against its usage
+	usage     map[string]usage
 }
 
-type spInvoice struct {
+type invoice struct {
 	uid        string
 	start, end time.Time
 	currency   string
 	planType   string
 	haveStatus bool
-	billable   Decimal
-	products   map[string]spProduct
-	projects   []spProject
+	billable   transform.Decimal
+	products   map[string]productInvoice
+	projects   []project
 	state      string // the latest payment state; "" when none
 }
 
-func SpectroCloud(in Input, t *Tally) (*Result, error) {
+// Transform maps the period's invoices.
+func Transform(in transform.Input, t *transform.Tally) (*transform.Result, error) {
 	p := in.Job.Period
 	tenant := in.Job.Account
 	if tenant == "" {
 		return nil, fmt.Errorf("spectrocloud %s: the job names no tenant uid", p)
 	}
 	var orgName string
-	if b, err := in.Body(extract.SpectroUsersInfo); err == nil {
-		if orgName, err = spDecodeUsersInfo(b); err != nil {
+	if b, err := in.Body(source.UsersInfo); err == nil {
+		if orgName, err = decodeUsersInfo(b); err != nil {
 			return nil, err
 		}
 	}
-	res := &Result{}
-	if _, err := in.Body(extract.SpectroListInvoices); err != nil {
+	res := &transform.Result{}
+	if _, err := in.Body(source.ListInvoices); err != nil {
 		res.Notes = append(res.Notes, "the invoice list route is not available (HTTP 404, or no capture): the invoices exported are those named by SPECTROCLOUD_INVOICE_UIDS")
 	}
 	seen := map[string]bool{}
 	for _, b := range in.Bodies {
-		if b.Call.Endpoint != extract.SpectroGetInvoice {
+		if b.Call.Endpoint != source.GetInvoice {
 			continue
 		}
-		inv, err := spDecodeInvoice(t.Reader(b), b, p)
+		inv, err := decodeInvoice(t.Reader(b), b, p)
 		if err != nil {
 			return nil, err
 		}
@@ -97,7 +103,7 @@ func SpectroCloud(in Input, t *Tally) (*Result, error) {
 			return nil, fmt.Errorf("%s: invoice %s appears twice in the period", b.Call, inv.uid)
 		}
 		seen[inv.uid] = true
-		row, err := spExport(t, in, res, tenant, orgName, inv)
+		row, err := export(t, in, res, tenant, orgName, inv)
 		if err != nil {
 			return nil, err
 		}
@@ -106,11 +112,11 @@ func SpectroCloud(in Input, t *Tally) (*Result, error) {
 	return res, nil
 }
 
-// spExport writes one invoice's lines and returns its invoices row; facts
+// export writes one invoice's lines and returns its invoices row; facts
 // worth a note go to res.
-func spExport(t *Tally, in Input, res *Result, tenant, orgName string, inv *spInvoice) (Invoice, error) {
+func export(t *transform.Tally, in transform.Input, res *transform.Result, tenant, orgName string, inv *invoice) (transform.Invoice, error) {
 	p := in.Job.Period
-	base := Line{
+	base := transform.Line{
 		BillingAccountID:   tenant,
 		BillingAccountName: orgName,
 		BillingCurrency:    inv.currency,
@@ -119,45 +125,45 @@ func spExport(t *Tally, in Input, res *Result, tenant, orgName string, inv *spIn
 		ChargePeriodStart:  p.Start(),
 		ChargePeriodEnd:    p.End(),
 		InvoiceID:          inv.uid,
-		InvoiceIssuerName:  spectroName,
-		ProviderName:       spectroName,
-		PublisherName:      spectroName,
+		InvoiceIssuerName:  companyName,
+		ProviderName:       companyName,
+		PublisherName:      companyName,
 		ServiceName:        "Palette",
-		ServiceCategory:    "Compute",
+		ServiceCategory:    serviceCategory,
 		ServiceSubcategory: "Containers",
-		Provider:           extract.SpectroCloud,
+		Provider:           source.Slug,
 		TenantID:           tenant,
 		Plan:               inv.planType,
-		SourceEndpoint:     extract.SpectroGetInvoice,
+		SourceEndpoint:     source.GetInvoice,
 	}
-	cost := func(l *Line, d Decimal) {
+	cost := func(l *transform.Line, d transform.Decimal) {
 		l.BilledCost, l.EffectiveCost, l.ListCost, l.ContractedCost = d, d, d, d
 	}
 	var problems []string
-	products := spProducts(inv)
-	attributed := map[string]Decimal{}
-	usedByProjects := map[string]Decimal{}
-	projectsOf := map[string]int64{}         // projects carrying the product
-	projectPrice := map[string]NullDecimal{} // the highest project tier price
+	products := productsOf(inv)
+	attributed := map[string]transform.Decimal{}
+	usedByProjects := map[string]transform.Decimal{}
+	projectsOf := map[string]int64{}                   // projects carrying the product
+	projectPrice := map[string]transform.NullDecimal{} // the highest project tier price
 	for _, pr := range inv.projects {
-		var prSum Decimal
+		var prSum transform.Decimal
 		for _, product := range products {
 			u, ok := pr.usage[product]
 			if !ok {
 				continue
 			}
 			l := base
-			l.ChargeCategory, l.ChargeFrequency = Usage, UsageBased
-			l.ChargeDescription = spDescription(product, inv.products[product].tierName)
-			l.SkuID, l.SkuMeter = product, spMeter(product)
-			l.ConsumedQuantity, l.PricingQuantity = Some(u.used), Some(u.used)
+			l.ChargeCategory, l.ChargeFrequency = transform.Usage, transform.UsageBased
+			l.ChargeDescription = description(product, inv.products[product].tierName)
+			l.SkuID, l.SkuMeter = product, meterOf(product)
+			l.ConsumedQuantity, l.PricingQuantity = transform.Some(u.used), transform.Some(u.used)
 			l.ConsumedUnit, l.PricingUnit = "Credits", "Credits"
 			l.VendorUnitPrice = u.tierPrice
 			l.ResourceID, l.ResourceName, l.ResourceType = pr.uid, pr.name, "Project"
 			l.SubAccountID, l.SubAccountName = pr.uid, pr.name
 			cost(&l, u.amount)
 			if err := t.Write(&l); err != nil {
-				return Invoice{}, err
+				return transform.Invoice{}, err
 			}
 			attributed[product], _ = attributed[product].Add(u.amount)
 			usedByProjects[product], _ = usedByProjects[product].Add(u.used)
@@ -170,7 +176,7 @@ func spExport(t *Tally, in Input, res *Result, tenant, orgName string, inv *spIn
 		// A project's amount is the sum of its usage amounts, up to
 		// rounding to cents (half a cent per usage).
 		if pr.amount.Valid {
-			tol, _ := HalfCent.MulInt(int64(max(1, len(pr.usage))))
+			tol, _ := transform.HalfCent.MulInt(int64(max(1, len(pr.usage))))
 			if gap, _ := pr.amount.Sub(prSum); gap.Abs().Cmp(tol) > 0 {
 				problems = append(problems, fmt.Sprintf("project %s (%s): its amount %s is not the sum of its usage amounts, %s",
 					pr.uid, pr.name, pr.amount.Decimal, prSum))
@@ -184,24 +190,24 @@ func spExport(t *Tally, in Input, res *Result, tenant, orgName string, inv *spIn
 			continue
 		}
 		l := base
-		l.SkuID, l.SkuMeter = product, spMeter(product)
+		l.SkuID, l.SkuMeter = product, meterOf(product)
 		cost(&l, rest)
 		if rest.Sign() < 0 {
-			l.ChargeCategory, l.ChargeFrequency = Credit, OneTime
-			l.ChargeDescription = spDescription(product, "") + ": not attributed to a project (free credits, discounts)"
+			l.ChargeCategory, l.ChargeFrequency = transform.Credit, transform.OneTime
+			l.ChargeDescription = description(product, "") + ": not attributed to a project (free credits, discounts)"
 			price := pi.tierPrice
 			if !price.Valid {
 				price = projectPrice[product]
 			}
-			bound, how, ok := spBound(pi, price.Decimal, attributed[product])
-			slack, _ := HalfCent.MulInt(1 + projectsOf[product])
+			bound, how, ok := discountBound(pi, price.Decimal, attributed[product])
+			slack, _ := transform.HalfCent.MulInt(1 + projectsOf[product])
 			if over, _ := rest.Neg().Sub(bound); ok && over.Cmp(slack) > 0 {
 				problems = append(problems, fmt.Sprintf("%s: its projects' amounts add up to %s but the product's amount is %s: %s less, more than its free credits and discount can explain (at most %s: %s)",
 					product, attributed[product], pi.amount, rest.Neg(), bound, how))
 			}
 		} else {
-			l.ChargeCategory, l.ChargeFrequency = Usage, UsageBased
-			l.ChargeDescription = spDescription(product, pi.tierName) + ": usage not attributed to a project (tenant-scope clusters)"
+			l.ChargeCategory, l.ChargeFrequency = transform.Usage, transform.UsageBased
+			l.ChargeDescription = description(product, pi.tierName) + ": usage not attributed to a project (tenant-scope clusters)"
 			l.ConsumedUnit, l.PricingUnit = "Credits", "Credits"
 			l.VendorUnitPrice = pi.tierPrice
 			// The credits no project carries. FOCUS wants a quantity on
@@ -212,17 +218,17 @@ func spExport(t *Tally, in Input, res *Result, tenant, orgName string, inv *spIn
 			if q.Sign() < 0 {
 				res.Notes = append(res.Notes, fmt.Sprintf("invoice %s, %s: the projects' usedCredits add up to %s, more than the product's %s: its usage not attributed to a project (%s %s) has quantity 0",
 					inv.uid, product, usedByProjects[product], pi.used, rest, inv.currency))
-				q = Decimal{}
+				q = transform.Decimal{}
 			}
-			l.ConsumedQuantity, l.PricingQuantity = Some(q), Some(q)
+			l.ConsumedQuantity, l.PricingQuantity = transform.Some(q), transform.Some(q)
 		}
 		if err := t.Write(&l); err != nil {
-			return Invoice{}, err
+			return transform.Invoice{}, err
 		}
 	}
 
-	row := Invoice{
-		Provider:           extract.SpectroCloud,
+	row := transform.Invoice{
+		Provider:           source.Slug,
 		InvoiceID:          inv.uid,
 		BillingAccountID:   tenant,
 		BillingAccountName: orgName,
@@ -232,14 +238,14 @@ func spExport(t *Tally, in Input, res *Result, tenant, orgName string, inv *spIn
 		Final:              inv.state != "" && !in.AsOf.Before(p.End()),
 		Currency:           inv.currency,
 		VendorTotal:        inv.billable,
-		SourceEndpoint:     extract.SpectroGetInvoice,
+		SourceEndpoint:     source.GetInvoice,
 	}
 	// billableAmount is rounded to cents, the product amounts need not be:
 	// half a cent per product.
-	tolerance, _ := HalfCent.MulInt(int64(max(1, len(inv.products))))
-	err := t.Reconcile(&row, tolerance, strings.Join(problems, "; "), func(gap Decimal) Line {
+	tolerance, _ := transform.HalfCent.MulInt(int64(max(1, len(inv.products))))
+	err := t.Reconcile(&row, tolerance, strings.Join(problems, "; "), func(gap transform.Decimal) transform.Line {
 		l := base
-		l.ChargeCategory, l.ChargeFrequency = Adjustment, OneTime
+		l.ChargeCategory, l.ChargeFrequency = transform.Adjustment, transform.OneTime
 		l.ChargeDescription = "Rounding adjustment: Spectro Cloud rounds the billable amount to cents, its product amounts are not rounded"
 		cost(&l, gap)
 		return l
@@ -247,14 +253,14 @@ func spExport(t *Tally, in Input, res *Result, tenant, orgName string, inv *spIn
 	return row, err
 }
 
-// spBound is how much an invoice says a product's amount may fall below
+// discountBound is how much an invoice says a product's amount may fall below
 // its projects' usage (gross): its free credits at the tier price, plus its
 // discount. The discount's unit is undocumented (an integer: a percentage
 // or an amount in the payment unit), so the bound takes the larger reading:
 // the discount as an amount, or as a percentage (at most 100) of gross. It
 // also says how it was reached, for the message. ok is false when the
 // bound leaves DECIMAL(38,24) (then nothing is checked).
-func spBound(pi spProduct, price, gross Decimal) (bound Decimal, how string, ok bool) {
+func discountBound(pi productInvoice, price, gross transform.Decimal) (bound transform.Decimal, how string, ok bool) {
 	free, ok1 := pi.freeCredits.Mul(price)
 	disc := pi.discount
 	how = fmt.Sprintf("%s free credits × %s", pi.freeCredits, price)
@@ -278,11 +284,11 @@ func spBound(pi spProduct, price, gross Decimal) (bound Decimal, how string, ok 
 	return bound, how, ok1 && ok2
 }
 
-var hundred = MustDecimal("100")
+var hundred = transform.MustDecimal("100")
 
-// spProducts lists the invoice's products, pure and alloy first, then any
+// productsOf lists the invoice's products, pure and alloy first, then any
 // other (the API may add products) in name order.
-func spProducts(inv *spInvoice) []string {
+func productsOf(inv *invoice) []string {
 	set := map[string]bool{}
 	for p := range inv.products {
 		set[p] = true
@@ -307,7 +313,7 @@ func spProducts(inv *spInvoice) []string {
 	return append(out, rest...)
 }
 
-func spDescription(product, tier string) string {
+func description(product, tier string) string {
 	d := "Palette " + product
 	switch product {
 	case "pure":
@@ -321,7 +327,7 @@ func spDescription(product, tier string) string {
 	return d
 }
 
-func spMeter(product string) string {
+func meterOf(product string) string {
 	switch product {
 	case "pure":
 		return "Managed clusters"
@@ -334,8 +340,8 @@ func spMeter(product string) string {
 // Decoding. Every object is read whole whatever its field order, then
 // checked; the decoder itself rejects duplicate member names.
 
-func spDecodeUsersInfo(b *extract.Body) (string, error) {
-	r := NewReader(b, nil) // no numbers
+func decodeUsersInfo(b *extract.Body) (string, error) {
+	r := transform.NewReader(b, nil) // no numbers
 	var org string
 	err := r.Document(func(name []byte) (err error) {
 		if string(name) == "orgName" {
@@ -347,8 +353,8 @@ func spDecodeUsersInfo(b *extract.Body) (string, error) {
 	return org, err
 }
 
-func spDecodeInvoice(r *Reader, b *extract.Body, p billing.Period) (*spInvoice, error) {
-	inv := &spInvoice{products: map[string]spProduct{}, currency: "USD"}
+func decodeInvoice(r *transform.Reader, b *extract.Body, p billing.Period) (*invoice, error) {
+	inv := &invoice{products: map[string]productInvoice{}, currency: "USD"}
 	var stateAt time.Time
 	err := r.Document(func(name []byte) error {
 		switch string(name) {
@@ -361,10 +367,10 @@ func spDecodeInvoice(r *Reader, b *extract.Body, p billing.Period) (*spInvoice, 
 				return r.Skip()
 			})
 		case "spec":
-			return spReadSpec(r, inv)
+			return readSpec(r, inv)
 		case "status":
 			inv.haveStatus = true
-			return spReadStatus(r, inv, &stateAt)
+			return readStatus(r, inv, &stateAt)
 		}
 		return r.Skip()
 	})
@@ -379,7 +385,7 @@ func spDecodeInvoice(r *Reader, b *extract.Body, p billing.Period) (*spInvoice, 
 		return nil, r.Errorf("the response is invoice %q, not the requested %q", inv.uid, want)
 	case inv.start.IsZero() || inv.end.IsZero():
 		return nil, r.Errorf("invoice %s has no spec.billingPeriod (start and end)", inv.uid)
-	case !spIsMonth(inv.start, inv.end):
+	case !isMonth(inv.start, inv.end):
 		return nil, r.Errorf("invoice %s bills %s to %s: only calendar-month billing periods are supported",
 			inv.uid, inv.start.Format(time.RFC3339Nano), inv.end.Format(time.RFC3339Nano))
 	case !inv.start.Equal(p.Start()):
@@ -390,10 +396,10 @@ func spDecodeInvoice(r *Reader, b *extract.Body, p billing.Period) (*spInvoice, 
 	return inv, nil
 }
 
-// spIsMonth accepts [first of a month, first of the next) in UTC; the end
+// isMonth accepts [first of a month, first of the next) in UTC; the end
 // may also be printed inclusively, as the last second (or millisecond) of
 // the month.
-func spIsMonth(start, end time.Time) bool {
+func isMonth(start, end time.Time) bool {
 	if !start.Equal(billing.PeriodOf(start).Start()) {
 		return false
 	}
@@ -401,7 +407,7 @@ func spIsMonth(start, end time.Time) bool {
 	return !end.After(next) && !end.Before(next.Add(-time.Second))
 }
 
-func spReadSpec(r *Reader, inv *spInvoice) error {
+func readSpec(r *transform.Reader, inv *invoice) error {
 	return r.Object(func(name []byte) (err error) {
 		switch string(name) {
 		case "billingPeriod":
@@ -420,7 +426,7 @@ func spReadSpec(r *Reader, inv *spInvoice) error {
 			var u string
 			if u, err = r.Str(); err == nil && u != "" {
 				inv.currency = strings.ToUpper(u)
-				if !IsNationalCurrency(inv.currency) {
+				if !transform.IsNationalCurrency(inv.currency) {
 					err = r.Errorf("paymentUnit %q is not an ISO 4217 currency code", u)
 				}
 			}
@@ -439,11 +445,11 @@ func spReadSpec(r *Reader, inv *spInvoice) error {
 	})
 }
 
-func spReadStatus(r *Reader, inv *spInvoice, stateAt *time.Time) error {
+func readStatus(r *transform.Reader, inv *invoice, stateAt *time.Time) error {
 	return r.Object(func(name []byte) (err error) {
 		switch string(name) {
 		case "billableAmount":
-			var n NullDecimal
+			var n transform.NullDecimal
 			n, err = r.Number(false)
 			inv.billable = n.Decimal
 		case "productInvoice":
@@ -455,13 +461,13 @@ func spReadStatus(r *Reader, inv *spInvoice, stateAt *time.Time) error {
 					}
 					return err
 				}
-				pi, err := spReadProduct(r)
+				pi, err := readProduct(r)
 				inv.products[product] = pi
 				return err
 			})
 		case "projects":
 			err = r.Array(func() error {
-				pr, err := spReadProject(r)
+				pr, err := readProject(r)
 				if err != nil {
 					return err
 				}
@@ -474,7 +480,7 @@ func spReadStatus(r *Reader, inv *spInvoice, stateAt *time.Time) error {
 				return nil
 			})
 		case "states":
-			err = r.Array(func() error { return spReadState(r, inv, stateAt) })
+			err = r.Array(func() error { return readState(r, inv, stateAt) })
 		default:
 			err = r.Skip()
 		}
@@ -482,10 +488,10 @@ func spReadStatus(r *Reader, inv *spInvoice, stateAt *time.Time) error {
 	})
 }
 
-func spReadProduct(r *Reader) (spProduct, error) {
-	var pi spProduct
+func readProduct(r *transform.Reader) (productInvoice, error) {
+	var pi productInvoice
 	err := r.Object(func(name []byte) (err error) {
-		var n NullDecimal
+		var n transform.NullDecimal
 		switch string(name) {
 		case "amount":
 			n, err = r.Number(false)
@@ -511,8 +517,8 @@ func spReadProduct(r *Reader) (spProduct, error) {
 	return pi, err
 }
 
-func spReadProject(r *Reader) (spProject, error) {
-	pr := spProject{usage: map[string]spUsage{}}
+func readProject(r *transform.Reader) (project, error) {
+	pr := project{usage: map[string]usage{}}
 	err := r.Object(func(name []byte) (err error) {
 		switch string(name) {
 		case "projectUid":
@@ -528,9 +534,9 @@ func spReadProject(r *Reader) (spProject, error) {
 					}
 					return err
 				}
-				var u spUsage
+				var u usage
 				err := r.Object(func(name []byte) (err error) {
-					var n NullDecimal
+					var n transform.NullDecimal
 					switch string(name) {
 					case "amount":
 						n, err = r.Number(false)
@@ -561,9 +567,9 @@ func spReadProject(r *Reader) (spProject, error) {
 	return pr, err
 }
 
-// spReadState keeps the latest payment state by timestamp (the order of
+// readState keeps the latest payment state by timestamp (the order of
 // states[] is undocumented); among equal timestamps, the last listed.
-func spReadState(r *Reader, inv *spInvoice, latest *time.Time) error {
+func readState(r *transform.Reader, inv *invoice, latest *time.Time) error {
 	var state string
 	var at time.Time
 	err := r.Object(func(name []byte) (err error) {

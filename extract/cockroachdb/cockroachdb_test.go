@@ -1,66 +1,16 @@
-package extract
+package cockroachdb
 
 import (
 	"context"
 	"errors"
-	"fmt"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
-	"time"
 
+	"github.com/invoice-export/invoice-export/extract"
 	"github.com/invoice-export/invoice-export/internal/billing"
+	"github.com/invoice-export/invoice-export/internal/testkit"
 )
-
-// vendorFake answers calls from bodies keyed by capture path; a missing
-// one is a 404. It records the calls it was asked.
-type vendorFake struct {
-	mu     sync.Mutex
-	bodies map[string]string
-	calls  []Call
-}
-
-func (f *vendorFake) Fetch(ctx context.Context, c Call) (*Body, error) {
-	f.mu.Lock()
-	f.calls = append(f.calls, c)
-	body, ok := f.bodies[c.Capture]
-	f.mu.Unlock()
-	if !ok {
-		return nil, fmt.Errorf("%s: HTTP 404 Not Found: %w", c, ErrNotFound)
-	}
-	return spool(c, strings.NewReader(body))
-}
-
-func (f *vendorFake) paths() []string {
-	var out []string
-	for _, c := range f.calls {
-		out = append(out, c.Method+" "+c.Path)
-	}
-	return out
-}
-
-func plan(asOf string, periods ...string) Plan {
-	var p Plan
-	for _, s := range periods {
-		q, _ := billing.ParsePeriod(s)
-		p.Periods = append(p.Periods, q)
-	}
-	p.AsOf, _ = time.Parse("2006-01-02", asOf)
-	return p
-}
-
-func closeJobs(jobs []Job) {
-	seen := map[*Body]bool{}
-	for _, j := range jobs {
-		for _, b := range j.Shared {
-			if !seen[b] {
-				seen[b] = true
-				b.Close()
-			}
-		}
-	}
-}
 
 const crdbList = `{"invoices": [
   {"invoice_id": "inv-09", "period_start": "2026-09-01T00:00:00Z", "period_end": "2026-10-01T00:00:00Z", "totals": [{"amount": 1}]},
@@ -68,27 +18,27 @@ const crdbList = `{"invoices": [
   {"invoice_id": "inv-10", "period_start": "2026-10-01T00:00:00Z", "period_end": "2026-11-01T00:00:00Z"},
   {"invoice_id": "inv-11", "period_start": "2026-11-01T00:00:00Z", "period_end": "2026-12-01T00:00:00Z", "status": "DRAFT"}]}`
 
-func crdbVendor(t *testing.T) Vendor {
-	v, err := ConfigFromEnv(func(string) string { return "" }).Vendor(CockroachDB)
+func config(t *testing.T) extract.Config {
+	c, err := extract.ReadConfig(Slug, "COCKROACH", Settings, func(string) string { return "" })
 	if err != nil {
 		t.Fatal(err)
 	}
-	return v
+	return c
 }
 
 func TestCockroachJobsListOnceAndFilterByPeriod(t *testing.T) {
-	f := &vendorFake{bodies: map[string]string{
+	f := &testkit.Bodies{Bodies: map[string]string{
 		"cockroachdb/organization.json": `{"id": "org-1"}`,
 		"cockroachdb/invoices.json":     crdbList,
 	}}
-	jobs, err := crdbVendor(t).Jobs(context.Background(), f, plan("2026-11-03", "2026-07", "2026-10", "2026-11"))
+	jobs, err := Jobs(context.Background(), config(t), f, testkit.Plan("2026-11-03", "2026-07", "2026-10", "2026-11"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer closeJobs(jobs)
+	defer testkit.CloseJobs(jobs)
 	// One organization and one list call, whatever the number of periods.
 	want := []string{"GET /api/v1/organization", "GET /api/v1/invoices?end_time=2026-12-02T00%3A00%3A00Z&start_time=2026-07-01T00%3A00%3A00Z"}
-	if got := f.paths(); !slices.Equal(got, want) {
+	if got := f.Paths(); !slices.Equal(got, want) {
 		t.Errorf("listing calls = %q, want %q", got, want)
 	}
 	if len(jobs) != 3 {
@@ -109,10 +59,10 @@ func TestCockroachJobsListOnceAndFilterByPeriod(t *testing.T) {
 		for _, c := range j.Calls {
 			calls = append(calls, c.Endpoint+" "+c.Method+" "+c.Path+" "+c.Capture)
 		}
-		if j.Period.String() != w.period || j.Provider != CockroachDB || !slices.Equal(calls, w.calls) {
+		if j.Period.String() != w.period || j.Provider != Slug || !slices.Equal(calls, w.calls) {
 			t.Errorf("job %d = %s %s %q, want %s %q", i, j.Provider, j.Period, calls, w.period, w.calls)
 		}
-		if len(j.Shared) != 2 || j.Shared[0].Call.Endpoint != CockroachOrganization || j.Shared[1].Call.Endpoint != CockroachListInvoices {
+		if len(j.Shared) != 2 || j.Shared[0].Call.Endpoint != Organization || j.Shared[1].Call.Endpoint != ListInvoices {
 			t.Errorf("job %d shares %v, want the organization and the list", i, j.Shared)
 		}
 	}
@@ -136,8 +86,8 @@ func TestCockroachJobsBadLists(t *testing.T) {
 		{"trailing data", `{"invoices": []} {}`, "bad data at byte 17: the invoice list is not what the API documents: unexpected data after the top-level object"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			f := &vendorFake{bodies: map[string]string{"cockroachdb/organization.json": `{"id": "org-1"}`, "cockroachdb/invoices.json": c.list}}
-			jobs, err := crdbVendor(t).Jobs(context.Background(), f, plan("2026-11-03", "2026-10"))
+			f := &testkit.Bodies{Bodies: map[string]string{"cockroachdb/organization.json": `{"id": "org-1"}`, "cockroachdb/invoices.json": c.list}}
+			jobs, err := Jobs(context.Background(), config(t), f, testkit.Plan("2026-11-03", "2026-10"))
 			if err == nil || !strings.Contains(err.Error(), c.want) {
 				t.Fatalf("err = %v, want %q", err, c.want)
 			}
@@ -151,40 +101,40 @@ func TestCockroachJobsBadLists(t *testing.T) {
 		})
 	}
 	// An empty list (protobuf leaves out an empty array) is no invoice.
-	f := &vendorFake{bodies: map[string]string{"cockroachdb/organization.json": `{"id": "org-1"}`, "cockroachdb/invoices.json": `{}`}}
-	jobs, err := crdbVendor(t).Jobs(context.Background(), f, plan("2026-11-03", "2026-10"))
+	f := &testkit.Bodies{Bodies: map[string]string{"cockroachdb/organization.json": `{"id": "org-1"}`, "cockroachdb/invoices.json": `{}`}}
+	jobs, err := Jobs(context.Background(), config(t), f, testkit.Plan("2026-11-03", "2026-10"))
 	if err != nil || len(jobs) != 1 || len(jobs[0].Calls) != 0 {
 		t.Errorf("empty list: %v %v", jobs, err)
 	}
-	closeJobs(jobs)
+	testkit.CloseJobs(jobs)
 }
 
 func TestCockroachJobsMissingResponses(t *testing.T) {
-	f := &vendorFake{bodies: map[string]string{"cockroachdb/invoices.json": crdbList}}
-	if _, err := crdbVendor(t).Jobs(context.Background(), f, plan("2026-11-03", "2026-10")); !errors.Is(err, ErrNotFound) {
+	f := &testkit.Bodies{Bodies: map[string]string{"cockroachdb/invoices.json": crdbList}}
+	if _, err := Jobs(context.Background(), config(t), f, testkit.Plan("2026-11-03", "2026-10")); !errors.Is(err, extract.ErrNotFound) {
 		t.Errorf("no organization: %v", err)
 	}
-	f = &vendorFake{bodies: map[string]string{"cockroachdb/organization.json": `{"id": "org-1"}`}}
-	if _, err := crdbVendor(t).Jobs(context.Background(), f, plan("2026-11-03", "2026-10")); !errors.Is(err, ErrNotFound) {
+	f = &testkit.Bodies{Bodies: map[string]string{"cockroachdb/organization.json": `{"id": "org-1"}`}}
+	if _, err := Jobs(context.Background(), config(t), f, testkit.Plan("2026-11-03", "2026-10")); !errors.Is(err, extract.ErrNotFound) {
 		t.Errorf("no list: %v", err)
 	}
-	if jobs, err := crdbVendor(t).Jobs(context.Background(), f, Plan{}); jobs != nil || err != nil {
+	if jobs, err := Jobs(context.Background(), config(t), f, extract.Plan{}); jobs != nil || err != nil {
 		t.Errorf("no period: %v %v", jobs, err)
 	}
 }
 
 // The bundled sample replays through the capture folder as planned.
 func TestCockroachJobsFromSampleCaptures(t *testing.T) {
-	jobs, err := crdbVendor(t).Jobs(context.Background(), Dir("../testdata/captures"), plan("2026-11-03", "2026-10", "2026-11"))
+	jobs, err := Jobs(context.Background(), config(t), extract.Dir("../../testdata/captures"), testkit.Plan("2026-11-03", "2026-10", "2026-11"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer closeJobs(jobs)
+	defer testkit.CloseJobs(jobs)
 	for _, j := range jobs {
 		if len(j.Calls) != 1 {
 			t.Fatalf("%s: calls %v, want the period's one invoice", j.Period, j.Calls)
 		}
-		b, err := Dir("../testdata/captures").Fetch(context.Background(), j.Calls[0])
+		b, err := extract.Dir("../../testdata/captures").Fetch(context.Background(), j.Calls[0])
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -1,19 +1,5 @@
-package transform
-
-import (
-	"bytes"
-	"encoding/json"
-	"fmt"
-	"maps"
-	"slices"
-	"strings"
-	"time"
-
-	"github.com/invoice-export/invoice-export/extract"
-	"github.com/invoice-export/invoice-export/internal/billing"
-)
-
-// CockroachDB Cloud (REFERENCE §3). Each invoice of the period gives one
+// Package cockroachdb maps CockroachDB Cloud's invoices to FOCUS charge
+// lines (docs/vendors.md). Each invoice of the period gives one
 // Usage line per cluster × line item and one invoice-level line per
 // adjustment (credits, support). Invoices are small, so each is decoded
 // whole, then mapped.
@@ -34,66 +20,86 @@ import (
 // Rounding: amounts are float64 serializations of the vendor's decimals,
 // so lines and totals may differ by float noise (e.g. 2e-13); only that much
 // is closed by an Adjustment line. Anything larger is reported.
+package cockroachdb
 
-const cockroachName = "Cockroach Labs"
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"maps"
+	"slices"
+	"strings"
+	"time"
 
-type crdbAmount struct {
-	amount   Decimal
+	"github.com/invoice-export/invoice-export/extract"
+	source "github.com/invoice-export/invoice-export/extract/cockroachdb"
+	"github.com/invoice-export/invoice-export/internal/billing"
+	"github.com/invoice-export/invoice-export/transform"
+)
+
+// serviceCategory is the FOCUS category of its services (support aside, which is Management and Governance).
+const serviceCategory = "Databases"
+
+const companyName = "Cockroach Labs"
+
+type currencyAmount struct {
+	amount   transform.Decimal
 	currency string
 }
 
-type crdbCluster struct {
+type cluster struct {
 	id, name, plan, cloud string
 	regions               []string
 	tags                  string // JSON object text; "" when there are no labels
 }
 
-type crdbLineItem struct {
+type lineItem struct {
 	description, unit  string
-	quantity, unitCost Decimal
-	total              crdbAmount
+	quantity, unitCost transform.Decimal
+	total              currencyAmount
 }
 
-type crdbItem struct {
-	cluster crdbCluster
-	lines   []crdbLineItem
-	totals  []crdbAmount
+type invoiceItem struct {
+	cluster cluster
+	lines   []lineItem
+	totals  []currencyAmount
 }
 
-type crdbAdjustment struct {
+type adjustment struct {
 	name   string
-	amount crdbAmount
+	amount currencyAmount
 }
 
-type crdbInvoice struct {
+type invoice struct {
 	id, status  string
 	start, end  time.Time
-	totals      []crdbAmount
-	items       []crdbItem
-	adjustments []crdbAdjustment
+	totals      []currencyAmount
+	items       []invoiceItem
+	adjustments []adjustment
 }
 
-type crdbOrg struct{ id, name string }
+type organization struct{ id, name string }
 
-func CockroachDB(in Input, t *Tally) (*Result, error) {
-	orgBody, err := in.Body(extract.CockroachOrganization)
+// Transform maps the period's invoices.
+func Transform(in transform.Input, t *transform.Tally) (*transform.Result, error) {
+	orgBody, err := in.Body(source.Organization)
 	if err != nil {
 		return nil, err
 	}
-	org, err := crdbDecodeOrganization(orgBody)
+	org, err := decodeOrganization(orgBody)
 	if err != nil {
 		return nil, err
 	}
-	res := &Result{}
+	res := &transform.Result{}
 	for _, b := range in.Bodies {
-		if b.Call.Endpoint != extract.CockroachGetInvoice {
+		if b.Call.Endpoint != source.GetInvoice {
 			continue
 		}
-		inv, err := crdbDecodeInvoice(t.Reader(b), b, in.Job.Period)
+		inv, err := decodeInvoice(t.Reader(b), b, in.Job.Period)
 		if err != nil {
 			return nil, err
 		}
-		rows, err := crdbExport(t, org, inv, in.Job.Period)
+		rows, err := export(t, org, inv, in.Job.Period)
 		if err != nil {
 			return nil, err
 		}
@@ -102,30 +108,30 @@ func CockroachDB(in Input, t *Tally) (*Result, error) {
 	return res, nil
 }
 
-// crdbWriter writes one invoice's lines, keeping what reconciliation needs:
+// writer writes one invoice's lines, keeping what reconciliation needs:
 // the currencies seen and Σ|amount| per currency (the float-noise scale).
-type crdbWriter struct {
-	t        *Tally
+type writer struct {
+	t        *transform.Tally
 	national string
-	abs      map[string]Decimal
+	abs      map[string]transform.Decimal
 }
 
 // write sets l's costs from a and writes it.
-func (w *crdbWriter) write(l *Line, a crdbAmount) error {
-	if IsNationalCurrency(a.currency) {
+func (w *writer) write(l *transform.Line, a currencyAmount) error {
+	if transform.IsNationalCurrency(a.currency) {
 		l.BillingCurrency = a.currency
 		l.BilledCost, l.EffectiveCost, l.ListCost, l.ContractedCost = a.amount, a.amount, a.amount, a.amount
 	} else {
 		l.BillingCurrency = w.national
 		l.PricingCurrency = a.currency
-		l.PricingCurrencyEffectiveCost = Some(a.amount)
+		l.PricingCurrencyEffectiveCost = transform.Some(a.amount)
 	}
 	w.abs[a.currency], _ = w.abs[a.currency].Add(a.amount.Abs())
 	return w.t.Write(l)
 }
 
-func crdbExport(t *Tally, org crdbOrg, inv *crdbInvoice, p billing.Period) ([]Invoice, error) {
-	base := Line{
+func export(t *transform.Tally, org organization, inv *invoice, p billing.Period) ([]transform.Invoice, error) {
+	base := transform.Line{
 		BillingAccountID:   org.id,
 		BillingAccountName: org.name,
 		BillingPeriodStart: p.Start(),
@@ -133,16 +139,16 @@ func crdbExport(t *Tally, org crdbOrg, inv *crdbInvoice, p billing.Period) ([]In
 		ChargePeriodStart:  inv.start,
 		ChargePeriodEnd:    inv.end,
 		InvoiceID:          inv.id,
-		InvoiceIssuerName:  cockroachName,
-		ProviderName:       cockroachName,
-		PublisherName:      cockroachName,
+		InvoiceIssuerName:  companyName,
+		ProviderName:       companyName,
+		PublisherName:      companyName,
 		ServiceName:        "CockroachDB Cloud",
-		ServiceCategory:    "Databases",
+		ServiceCategory:    serviceCategory,
 		ServiceSubcategory: "Relational",
-		Provider:           extract.CockroachDB,
-		SourceEndpoint:     extract.CockroachGetInvoice,
+		Provider:           source.Slug,
+		SourceEndpoint:     source.GetInvoice,
 	}
-	w := &crdbWriter{t: t, national: crdbNational(inv.totals), abs: map[string]Decimal{}}
+	w := &writer{t: t, national: nationalOf(inv.totals), abs: map[string]transform.Decimal{}}
 	problems := map[string][]string{} // per currency
 	for _, it := range inv.items {
 		c := it.cluster
@@ -152,21 +158,21 @@ func crdbExport(t *Tally, org crdbOrg, inv *crdbInvoice, p billing.Period) ([]In
 			cl.RegionID, cl.RegionName = c.regions[0], c.regions[0]
 		}
 		if len(c.regions) > 0 {
-			cl.Regions = crdbJSON(c.regions)
+			cl.Regions = compactJSON(c.regions)
 		}
 		cl.Tags, cl.Plan, cl.CloudProvider = c.tags, c.plan, c.cloud
-		cl.ChargeCategory, cl.ChargeFrequency = Usage, UsageBased
+		cl.ChargeCategory, cl.ChargeFrequency = transform.Usage, transform.UsageBased
 		for _, li := range it.lines {
 			l := cl
 			l.ChargeDescription, l.SkuID, l.SkuMeter = li.description, li.description, li.description
-			l.ConsumedQuantity, l.PricingQuantity = Some(li.quantity), Some(li.quantity)
-			l.ConsumedUnit, l.PricingUnit = crdbUnit(li.unit), crdbUnit(li.unit)
-			l.VendorUnitPrice = Some(li.unitCost)
+			l.ConsumedQuantity, l.PricingQuantity = transform.Some(li.quantity), transform.Some(li.quantity)
+			l.ConsumedUnit, l.PricingUnit = unitOf(li.unit), unitOf(li.unit)
+			l.VendorUnitPrice = transform.Some(li.unitCost)
 			if err := w.write(&l, li.total); err != nil {
 				return nil, err
 			}
 		}
-		for cur, msg := range crdbCheckItem(it) {
+		for cur, msg := range checkItem(it) {
 			problems[cur] = append(problems[cur], msg)
 		}
 	}
@@ -179,16 +185,16 @@ func crdbExport(t *Tally, org crdbOrg, inv *crdbInvoice, p billing.Period) ([]In
 			// The sign of credits is undocumented: a credit lowers the
 			// invoice whatever sign the API gives it.
 			amount.amount = amount.amount.Abs().Neg()
-			l.ChargeCategory, l.ChargeFrequency = Credit, OneTime
+			l.ChargeCategory, l.ChargeFrequency = transform.Credit, transform.OneTime
 		case amount.amount.Sign() < 0:
-			l.ChargeCategory, l.ChargeFrequency = Credit, OneTime
+			l.ChargeCategory, l.ChargeFrequency = transform.Credit, transform.OneTime
 		default:
 			// A Purchase needs a quantity (FOCUS): one of it, for the period.
-			l.ChargeCategory, l.ChargeFrequency = Purchase, OneTime
+			l.ChargeCategory, l.ChargeFrequency = transform.Purchase, transform.OneTime
 			l.SkuID = a.name
-			l.PricingQuantity, l.PricingUnit = Some(crdbOne), "Units"
+			l.PricingQuantity, l.PricingUnit = transform.Some(one), "Units"
 			if strings.Contains(strings.ToLower(a.name), "support") {
-				l.ChargeFrequency = Recurring
+				l.ChargeFrequency = transform.Recurring
 				l.ServiceCategory, l.ServiceSubcategory = "Management and Governance", "Support"
 			}
 		}
@@ -197,11 +203,11 @@ func crdbExport(t *Tally, org crdbOrg, inv *crdbInvoice, p billing.Period) ([]In
 		}
 	}
 
-	totals := map[string]Decimal{}
+	totals := map[string]transform.Decimal{}
 	for _, a := range inv.totals {
 		totals[a.currency] = a.amount
 	}
-	var rows []Invoice
+	var rows []transform.Invoice
 	// Every currency that has a line, an invoice total or a cluster total
 	// gets a row: a cluster's finding in a currency the invoice totals do
 	// not name is reported on that currency's row, not dropped.
@@ -209,13 +215,13 @@ func crdbExport(t *Tally, org crdbOrg, inv *crdbInvoice, p billing.Period) ([]In
 	for _, it := range inv.items {
 		for _, a := range it.totals {
 			if _, ok := seen[a.currency]; !ok {
-				seen[a.currency] = Decimal{}
+				seen[a.currency] = transform.Decimal{}
 			}
 		}
 	}
-	for _, cur := range crdbCurrencies(totals, seen) {
-		row := Invoice{
-			Provider:           extract.CockroachDB,
+	for _, cur := range currencies(totals, seen) {
+		row := transform.Invoice{
+			Provider:           source.Slug,
 			InvoiceID:          inv.id,
 			BillingAccountID:   org.id,
 			BillingAccountName: org.name,
@@ -225,22 +231,22 @@ func crdbExport(t *Tally, org crdbOrg, inv *crdbInvoice, p billing.Period) ([]In
 			Final:              inv.status == "FINALIZED",
 			Currency:           cur,
 			VendorTotal:        totals[cur],
-			SourceEndpoint:     extract.CockroachGetInvoice,
+			SourceEndpoint:     source.GetInvoice,
 		}
 		scale, _ := w.abs[cur].Add(row.VendorTotal.Abs())
 		problem := ""
 		if ps := problems[cur]; len(ps) > 0 {
 			problem = strings.Join(ps, "; ")
 		}
-		err := t.Reconcile(&row, crdbFloatNoise(scale), problem, func(gap Decimal) Line {
+		err := t.Reconcile(&row, floatNoise(scale), problem, func(gap transform.Decimal) transform.Line {
 			l := base
-			l.ChargeCategory, l.ChargeFrequency = Adjustment, OneTime
+			l.ChargeCategory, l.ChargeFrequency = transform.Adjustment, transform.OneTime
 			l.ChargeDescription = "Rounding adjustment: CockroachDB Cloud serializes amounts as float64; this closes the float noise between the lines and the invoice total"
-			if IsNationalCurrency(cur) {
+			if transform.IsNationalCurrency(cur) {
 				l.BillingCurrency = cur
 				l.BilledCost, l.EffectiveCost, l.ListCost, l.ContractedCost = gap, gap, gap, gap
 			} else {
-				l.BillingCurrency, l.PricingCurrency, l.PricingCurrencyEffectiveCost = w.national, cur, Some(gap)
+				l.BillingCurrency, l.PricingCurrency, l.PricingCurrencyEffectiveCost = w.national, cur, transform.Some(gap)
 			}
 			return l
 		})
@@ -252,22 +258,22 @@ func crdbExport(t *Tally, org crdbOrg, inv *crdbInvoice, p billing.Period) ([]In
 	return rows, nil
 }
 
-var crdbOne = MustDecimal("1")
+var one = transform.MustDecimal("1")
 
-// crdbDefaultUnit is QuantityUnit.Type's first value: what an omitted
+// defaultUnit is QuantityUnit.Type's first value: what an omitted
 // quantity_unit means in protobuf JSON.
-const crdbDefaultUnit = "HOURS"
+const defaultUnit = "HOURS"
 
-// crdbCheckItem compares a cluster's line items with the cluster's own
+// checkItem compares a cluster's line items with the cluster's own
 // totals, per currency: a difference beyond float noise is a finding even
 // when the invoice total agrees. An item without totals is not checked.
-func crdbCheckItem(it crdbItem) map[string]string {
+func checkItem(it invoiceItem) map[string]string {
 	if len(it.totals) == 0 {
 		return nil
 	}
-	sums, scale := map[string]Decimal{}, map[string]Decimal{}
+	sums, scale := map[string]transform.Decimal{}, map[string]transform.Decimal{}
 	for _, a := range it.totals {
-		sums[a.currency] = Decimal{}
+		sums[a.currency] = transform.Decimal{}
 		scale[a.currency] = a.amount.Abs()
 	}
 	for _, li := range it.lines {
@@ -276,35 +282,35 @@ func crdbCheckItem(it crdbItem) map[string]string {
 	}
 	out := map[string]string{}
 	for cur, sum := range sums {
-		var want Decimal
+		var want transform.Decimal
 		for _, a := range it.totals {
 			if a.currency == cur {
 				want = a.amount
 			}
 		}
-		if gap, _ := want.Sub(sum); gap.Abs().Cmp(crdbFloatNoise(scale[cur])) > 0 {
+		if gap, _ := want.Sub(sum); gap.Abs().Cmp(floatNoise(scale[cur])) > 0 {
 			out[cur] = fmt.Sprintf("cluster %s (%s): its line items add up to %s %s but its totals say %s", it.cluster.name, it.cluster.id, sum, cur, want)
 		}
 	}
 	return out
 }
 
-// crdbFloatNoise is how far float64 serialization can move values whose
+// floatNoise is how far float64 serialization can move values whose
 // magnitudes add up to scale: each printed value is within 2^-53 (1.1e-16)
 // of the decimal it stands for, relatively; 1e-15 leaves a wide margin and
 // stays far below a cent for any invoice.
-func crdbFloatNoise(scale Decimal) Decimal {
-	d, err := ParseDecimal([]byte(scale.String()+"e-15"), true)
+func floatNoise(scale transform.Decimal) transform.Decimal {
+	d, err := transform.ParseDecimal([]byte(scale.String()+"e-15"), true)
 	if err != nil {
-		return Decimal{}
+		return transform.Decimal{}
 	}
 	return d
 }
 
-// crdbCurrencies lists an invoice's currencies: those of its totals and
+// currencies lists an invoice's currencies: those of its totals and
 // of the others map (its lines and its clusters' totals); national ones
 // first.
-func crdbCurrencies(totals, lines map[string]Decimal) []string {
+func currencies(totals, lines map[string]transform.Decimal) []string {
 	var out []string
 	for c := range totals {
 		out = append(out, c)
@@ -318,7 +324,7 @@ func crdbCurrencies(totals, lines map[string]Decimal) []string {
 		out = append(out, "USD") // an empty invoice still has a row
 	}
 	slices.SortFunc(out, func(a, b string) int {
-		if na, nb := IsNationalCurrency(a), IsNationalCurrency(b); na != nb {
+		if na, nb := transform.IsNationalCurrency(a), transform.IsNationalCurrency(b); na != nb {
 			if na {
 				return -1
 			}
@@ -329,20 +335,20 @@ func crdbCurrencies(totals, lines map[string]Decimal) []string {
 	return out
 }
 
-// crdbNational is the invoice's national currency: the first ISO 4217 code
+// nationalOf is the invoice's national currency: the first ISO 4217 code
 // among its totals, USD when there is none.
-func crdbNational(totals []crdbAmount) string {
+func nationalOf(totals []currencyAmount) string {
 	for _, a := range totals {
-		if IsNationalCurrency(a.currency) {
+		if transform.IsNationalCurrency(a.currency) {
 			return a.currency
 		}
 	}
 	return "USD"
 }
 
-// crdbUnits maps QuantityUnit.Type to FOCUS units. The vendor adds values
+// units maps QuantityUnit.Type to FOCUS units. The vendor adds values
 // over time: an unknown one passes through verbatim.
-var crdbUnits = map[string]string{
+var units = map[string]string{
 	"HOURS":         "Hours",
 	"REQUEST_UNITS": "Request Units",
 	"GIB":           "GiB",
@@ -350,15 +356,15 @@ var crdbUnits = map[string]string{
 	"VCPU_HOURS":    "vCPU-Hours",
 }
 
-func crdbUnit(u string) string {
-	if f, ok := crdbUnits[u]; ok {
+func unitOf(u string) string {
+	if f, ok := units[u]; ok {
 		return f
 	}
 	return u
 }
 
-// crdbJSON is v as compact JSON, map keys sorted, without HTML escapes.
-func crdbJSON(v any) string {
+// compactJSON is v as compact JSON, map keys sorted, without HTML escapes.
+func compactJSON(v any) string {
 	var b bytes.Buffer
 	enc := json.NewEncoder(&b)
 	enc.SetEscapeHTML(false)
@@ -371,9 +377,9 @@ func crdbJSON(v any) string {
 // Decoding. Every object is read whole whatever its field order, then
 // checked; the decoder itself rejects duplicate member names.
 
-func crdbDecodeOrganization(b *extract.Body) (crdbOrg, error) {
-	r := NewReader(b, nil) // no numbers
-	var org crdbOrg
+func decodeOrganization(b *extract.Body) (organization, error) {
+	r := transform.NewReader(b, nil) // no numbers
+	var org organization
 	var label string
 	err := r.Document(func(name []byte) (err error) {
 		switch string(name) {
@@ -400,8 +406,8 @@ func crdbDecodeOrganization(b *extract.Body) (crdbOrg, error) {
 	return org, nil
 }
 
-func crdbDecodeInvoice(r *Reader, b *extract.Body, p billing.Period) (*crdbInvoice, error) {
-	inv := &crdbInvoice{}
+func decodeInvoice(r *transform.Reader, b *extract.Body, p billing.Period) (*invoice, error) {
+	inv := &invoice{}
 	err := r.Document(func(name []byte) (err error) {
 		switch string(name) {
 		case "invoice_id":
@@ -413,10 +419,10 @@ func crdbDecodeInvoice(r *Reader, b *extract.Body, p billing.Period) (*crdbInvoi
 		case "status":
 			inv.status, err = r.Str()
 		case "totals":
-			inv.totals, err = crdbReadAmounts(r, "the invoice's totals")
+			inv.totals, err = readAmounts(r, "the invoice's totals")
 		case "invoice_items":
 			err = r.Array(func() error {
-				it, err := crdbReadItem(r)
+				it, err := readItem(r)
 				if err != nil {
 					return err
 				}
@@ -430,7 +436,7 @@ func crdbDecodeInvoice(r *Reader, b *extract.Body, p billing.Period) (*crdbInvoi
 			})
 		case "adjustments":
 			err = r.Array(func() error {
-				a, err := crdbReadAdjustment(r)
+				a, err := readAdjustment(r)
 				inv.adjustments = append(inv.adjustments, a)
 				return err
 			})
@@ -459,17 +465,17 @@ func crdbDecodeInvoice(r *Reader, b *extract.Body, p billing.Period) (*crdbInvoi
 	return inv, nil
 }
 
-func crdbReadItem(r *Reader) (crdbItem, error) {
-	var it crdbItem
+func readItem(r *transform.Reader) (invoiceItem, error) {
+	var it invoiceItem
 	var haveCluster bool
 	err := r.Object(func(name []byte) (err error) {
 		switch string(name) {
 		case "cluster":
-			it.cluster, err = crdbReadCluster(r)
+			it.cluster, err = readCluster(r)
 			haveCluster = true
 		case "line_items":
 			err = r.Array(func() error {
-				li, err := crdbReadLineItem(r)
+				li, err := readLineItem(r)
 				if err != nil {
 					return err
 				}
@@ -482,7 +488,7 @@ func crdbReadItem(r *Reader) (crdbItem, error) {
 				return nil
 			})
 		case "totals":
-			it.totals, err = crdbReadAmounts(r, "the invoice item's totals")
+			it.totals, err = readAmounts(r, "the invoice item's totals")
 		default:
 			err = r.Skip()
 		}
@@ -494,8 +500,8 @@ func crdbReadItem(r *Reader) (crdbItem, error) {
 	return it, err
 }
 
-func crdbReadCluster(r *Reader) (crdbCluster, error) {
-	var c crdbCluster
+func readCluster(r *transform.Reader) (cluster, error) {
+	var c cluster
 	err := r.Object(func(name []byte) (err error) {
 		switch string(name) {
 		case "id":
@@ -520,7 +526,7 @@ func crdbReadCluster(r *Reader) (crdbCluster, error) {
 				})
 			})
 		case "labels":
-			c.tags, err = crdbReadLabels(r)
+			c.tags, err = readLabels(r)
 		default:
 			err = r.Skip() // state, deleted_at, config, ...: billed alike
 		}
@@ -532,9 +538,9 @@ func crdbReadCluster(r *Reader) (crdbCluster, error) {
 	return c, err
 }
 
-// crdbReadLabels reads a map<string,string> as FOCUS Tags: JSON object text
+// readLabels reads a map<string,string> as FOCUS Tags: JSON object text
 // with sorted keys (deterministic output); "" (NULL) when empty.
-func crdbReadLabels(r *Reader) (string, error) {
+func readLabels(r *transform.Reader) (string, error) {
 	labels := map[string]string{}
 	err := r.Object(func(name []byte) error {
 		k := string(name)
@@ -545,17 +551,17 @@ func crdbReadLabels(r *Reader) (string, error) {
 	if err != nil || len(labels) == 0 {
 		return "", err
 	}
-	return crdbJSON(labels), nil
+	return compactJSON(labels), nil
 }
 
-// crdbReadLineItem reads a LineItem. quantity_unit is a protobuf enum:
+// readLineItem reads a LineItem. quantity_unit is a protobuf enum:
 // protobuf JSON leaves its default, the enum's first value HOURS, out (as
 // it leaves USD out of a CurrencyAmount), so a missing unit is HOURS.
-func crdbReadLineItem(r *Reader) (crdbLineItem, error) {
-	li := crdbLineItem{unit: crdbDefaultUnit}
+func readLineItem(r *transform.Reader) (lineItem, error) {
+	li := lineItem{unit: defaultUnit}
 	var haveTotal bool
 	err := r.Object(func(name []byte) (err error) {
-		var n NullDecimal
+		var n transform.NullDecimal
 		switch string(name) {
 		case "description":
 			li.description, err = r.Str()
@@ -571,7 +577,7 @@ func crdbReadLineItem(r *Reader) (crdbLineItem, error) {
 			n, err = r.Number(true)
 			li.unitCost = n.Decimal
 		case "total":
-			li.total, err = crdbReadAmount(r)
+			li.total, err = readAmount(r)
 			haveTotal = true
 		default:
 			err = r.Skip()
@@ -584,15 +590,15 @@ func crdbReadLineItem(r *Reader) (crdbLineItem, error) {
 	return li, err
 }
 
-func crdbReadAdjustment(r *Reader) (crdbAdjustment, error) {
-	var a crdbAdjustment
+func readAdjustment(r *transform.Reader) (adjustment, error) {
+	var a adjustment
 	var haveAmount bool
 	err := r.Object(func(name []byte) (err error) {
 		switch string(name) {
 		case "name":
 			a.name, err = r.Str()
 		case "amount":
-			a.amount, err = crdbReadAmount(r)
+			a.amount, err = readAmount(r)
 			haveAmount = true
 		default:
 			err = r.Skip()
@@ -609,11 +615,11 @@ func crdbReadAdjustment(r *Reader) (crdbAdjustment, error) {
 	return a, err
 }
 
-// crdbReadAmounts reads an array of CurrencyAmount, one per currency.
-func crdbReadAmounts(r *Reader, what string) ([]crdbAmount, error) {
-	var out []crdbAmount
+// readAmounts reads an array of CurrencyAmount, one per currency.
+func readAmounts(r *transform.Reader, what string) ([]currencyAmount, error) {
+	var out []currencyAmount
 	err := r.Array(func() error {
-		a, err := crdbReadAmount(r)
+		a, err := readAmount(r)
 		if err != nil {
 			return err
 		}
@@ -628,14 +634,14 @@ func crdbReadAmounts(r *Reader, what string) ([]crdbAmount, error) {
 	return out, err
 }
 
-// crdbReadAmount reads a CurrencyAmount; protobuf JSON omits the defaults:
+// readAmount reads a CurrencyAmount; protobuf JSON omits the defaults:
 // amount 0 and currency USD.
-func crdbReadAmount(r *Reader) (crdbAmount, error) {
-	a := crdbAmount{currency: "USD"}
+func readAmount(r *transform.Reader) (currencyAmount, error) {
+	a := currencyAmount{currency: "USD"}
 	err := r.Object(func(name []byte) (err error) {
 		switch string(name) {
 		case "amount":
-			var n NullDecimal
+			var n transform.NullDecimal
 			n, err = r.Number(false)
 			a.amount = n.Decimal
 		case "currency":

@@ -1,4 +1,4 @@
-package extract
+package spectrocloud
 
 import (
 	"bytes"
@@ -9,7 +9,9 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/invoice-export/invoice-export/extract"
 	"github.com/invoice-export/invoice-export/internal/billing"
+	"github.com/invoice-export/invoice-export/internal/testkit"
 )
 
 func spInv(uid, month string) string {
@@ -32,15 +34,15 @@ func spBodies() map[string]string {
 	}
 }
 
-func spVendor(t *testing.T, env map[string]string) Vendor {
-	v, err := ConfigFromEnv(func(k string) string { return env[k] }).Vendor(SpectroCloud)
+func config(t *testing.T, env map[string]string) extract.Config {
+	c, err := extract.ReadConfig(Slug, "SPECTROCLOUD", Settings, func(k string) string { return env[k] })
 	if err != nil {
 		t.Fatal(err)
 	}
-	return v
+	return c
 }
 
-func jobCalls(j Job) []string {
+func jobCalls(j extract.Job) []string {
 	var out []string
 	for _, c := range j.Calls {
 		out = append(out, c.Endpoint+" "+c.Path+" "+c.Capture)
@@ -48,7 +50,7 @@ func jobCalls(j Job) []string {
 	return out
 }
 
-func sharedEndpoints(j Job) []string {
+func sharedEndpoints(j extract.Job) []string {
 	var out []string
 	for _, b := range j.Shared {
 		out = append(out, b.Call.Endpoint+" "+b.Call.Capture)
@@ -57,18 +59,18 @@ func sharedEndpoints(j Job) []string {
 }
 
 func TestSpectroJobsFollowPagination(t *testing.T) {
-	f := &vendorFake{bodies: spBodies()}
-	jobs, err := spVendor(t, nil).Jobs(context.Background(), f, plan("2026-11-03", "2026-10", "2026-11"))
+	f := &testkit.Bodies{Bodies: spBodies()}
+	jobs, err := Jobs(context.Background(), config(t, nil), f, testkit.Plan("2026-11-03", "2026-10", "2026-11"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer closeJobs(jobs)
+	defer testkit.CloseJobs(jobs)
 	want := []string{
 		"GET /v1/users/info",
 		"GET /v1/tenants/t-1/invoices",
 		"GET /v1/tenants/t-1/invoices?continue=eyJvZmZzZXQiOjF9%2B%2F%3D", // the token, escaped
 	}
-	if got := f.paths(); !slices.Equal(got, want) {
+	if got := f.Paths(); !slices.Equal(got, want) {
 		t.Errorf("listing calls = %q, want %q", got, want)
 	}
 	if len(jobs) != 2 {
@@ -97,13 +99,13 @@ func TestSpectroJobsTenantFromConfig(t *testing.T) {
 			bodies[k] = strings.ReplaceAll(v, "t-1", "t-env")
 		}
 	}
-	f := &vendorFake{bodies: bodies}
-	jobs, err := spVendor(t, map[string]string{"SPECTROCLOUD_TENANT_UID": "t-env"}).Jobs(context.Background(), f, plan("2026-08-03", "2026-08"))
+	f := &testkit.Bodies{Bodies: bodies}
+	jobs, err := Jobs(context.Background(), config(t, map[string]string{"SPECTROCLOUD_TENANT_UID": "t-env"}), f, testkit.Plan("2026-08-03", "2026-08"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer closeJobs(jobs)
-	if got := f.paths(); len(got) != 2 || got[0] != "GET /v1/tenants/t-env/invoices" {
+	defer testkit.CloseJobs(jobs)
+	if got := f.Paths(); len(got) != 2 || got[0] != "GET /v1/tenants/t-env/invoices" {
 		t.Errorf("calls = %q, want no users/info", got)
 	}
 	if len(jobs) != 1 || len(jobs[0].Calls) != 0 || jobs[0].Account != "t-env" {
@@ -118,16 +120,16 @@ func TestSpectroJobsFallBackToConfiguredUIDs(t *testing.T) {
 	bodies := spBodies()
 	delete(bodies, "spectrocloud/invoices/0001.json")
 	delete(bodies, "spectrocloud/invoices/0002.json")
-	f := &vendorFake{bodies: bodies}
+	f := &testkit.Bodies{Bodies: bodies}
 	env := map[string]string{"SPECTROCLOUD_INVOICE_UIDS": " inv-09, inv-11 ,inv-10,"}
-	jobs, err := spVendor(t, env).Jobs(context.Background(), f, plan("2026-11-03", "2026-10", "2026-11"))
+	jobs, err := Jobs(context.Background(), config(t, env), f, testkit.Plan("2026-11-03", "2026-10", "2026-11"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer closeJobs(jobs)
+	defer testkit.CloseJobs(jobs)
 	want := []string{"GET /v1/users/info", "GET /v1/tenants/t-1/invoices",
 		"GET /v1/tenants/t-1/invoices/inv-09", "GET /v1/tenants/t-1/invoices/inv-11", "GET /v1/tenants/t-1/invoices/inv-10"}
-	if got := f.paths(); !slices.Equal(got, want) {
+	if got := f.Paths(); !slices.Equal(got, want) {
 		t.Errorf("calls = %q, want %q", got, want)
 	}
 	for i, w := range [][]string{
@@ -184,7 +186,6 @@ func TestSpectroJobsErrors(t *testing.T) {
 		{"tenant with a slash", map[string]string{"SPECTROCLOUD_TENANT_UID": "t/../x"}, nil, `tenant uid "t/../x" is not a safe identifier`, false},
 		{"users/info without tenant", nil, func(b map[string]string) { b["spectrocloud/users_info.json"] = `{"orgName": "x"}` }, "has no tenantUid: set SPECTROCLOUD_TENANT_UID", false},
 		{"users/info missing", nil, func(b map[string]string) { delete(b, "spectrocloud/users_info.json") }, "set SPECTROCLOUD_TENANT_UID to skip this call", true},
-		{"configured uid with dot-dot", map[string]string{"SPECTROCLOUD_INVOICE_UIDS": "ok,a..b"}, noList, `invoice uid in SPECTROCLOUD_INVOICE_UIDS "a..b" is not a safe identifier`, false},
 		{"configured uid unknown", map[string]string{"SPECTROCLOUD_INVOICE_UIDS": "nope"}, noList, "invoice nope of SPECTROCLOUD_INVOICE_UIDS", true},
 	} {
 		t.Run(c.name, func(t *testing.T) {
@@ -192,7 +193,7 @@ func TestSpectroJobsErrors(t *testing.T) {
 			if c.edit != nil {
 				c.edit(b)
 			}
-			jobs, err := spVendor(t, c.env).Jobs(context.Background(), &vendorFake{bodies: b}, plan("2026-11-03", "2026-10", "2026-11"))
+			jobs, err := Jobs(context.Background(), config(t, c.env), &testkit.Bodies{Bodies: b}, testkit.Plan("2026-11-03", "2026-10", "2026-11"))
 			if err == nil || !strings.Contains(err.Error(), c.want) {
 				t.Fatalf("err = %v, want %q", err, c.want)
 			}
@@ -200,8 +201,8 @@ func TestSpectroJobsErrors(t *testing.T) {
 			if strings.Contains(c.want, "bad data at byte") && !errors.As(err, &de) {
 				t.Errorf("not a DataError: %#v", err)
 			}
-			if errors.Is(err, ErrNotFound) != c.is404 {
-				t.Errorf("errors.Is(err, ErrNotFound) = %v: %v", !c.is404, err)
+			if errors.Is(err, extract.ErrNotFound) != c.is404 {
+				t.Errorf("errors.Is(err, extract.ErrNotFound) = %v: %v", !c.is404, err)
 			}
 			if jobs != nil {
 				t.Errorf("jobs on error: %v", jobs)
@@ -218,18 +219,18 @@ func FuzzDecodeSmall(f *testing.F) {
 		f.Add([]byte(s))
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
-		b, err := spool(Call{Provider: SpectroCloud, Endpoint: SpectroListInvoices, Capture: "spectrocloud/invoices/0001.json"}, bytes.NewReader(data))
+		b, err := extract.NewBody(extract.Call{Provider: Slug, Endpoint: ListInvoices, Capture: "spectrocloud/invoices/0001.json"}, bytes.NewReader(data))
 		if err != nil {
 			t.Fatal(err)
 		}
 		defer b.Close()
 		var page struct {
-			Invoices []spectroListed `json:"invoices"`
+			Invoices []listed `json:"invoices"`
 			ListMeta struct {
 				Continue string `json:"continue"`
 			} `json:"listmeta"`
 		}
-		err = decodeSmall(b, "the invoice list", &page)
+		err = extract.DecodeSmall(b, "the invoice list", &page)
 		var de *billing.DataError
 		switch {
 		case err == nil && !json.Valid(data):
@@ -240,4 +241,20 @@ func FuzzDecodeSmall(f *testing.F) {
 			t.Fatalf("offset %d outside the body (%d bytes): %v", de.Offset, len(data), err)
 		}
 	})
+}
+
+// SPECTROCLOUD_INVOICE_UIDS: a uid listed twice is exported once (the
+// transform would otherwise fail the whole period with "appears twice"),
+// and a uid that is not a safe file name is refused before any request.
+func TestInvoiceUIDsSetting(t *testing.T) {
+	c := config(t, map[string]string{"SPECTROCLOUD_INVOICE_UIDS": " inv-b, inv-a ,inv-b,,inv-a,inv-c "})
+	if got, want := invoiceUIDs(c), []string{"inv-b", "inv-a", "inv-c"}; !slices.Equal(got, want) {
+		t.Errorf("uids %q, want %q", got, want)
+	}
+	_, err := extract.ReadConfig(Slug, "SPECTROCLOUD", Settings, func(k string) string {
+		return map[string]string{"SPECTROCLOUD_INVOICE_UIDS": "ok,a..b"}[k]
+	})
+	if want := `invoice uid in SPECTROCLOUD_INVOICE_UIDS "a..b" is not a safe identifier`; err == nil || !strings.Contains(err.Error(), want) {
+		t.Errorf("err = %v, want %q", err, want)
+	}
 }

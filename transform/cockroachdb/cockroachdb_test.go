@@ -1,7 +1,6 @@
-package transform_test
+package cockroachdb_test
 
 import (
-	"context"
 	"errors"
 	"os"
 	"path/filepath"
@@ -10,65 +9,11 @@ import (
 	"testing"
 	"time"
 
-	"github.com/invoice-export/invoice-export/extract"
 	"github.com/invoice-export/invoice-export/internal/billing"
+	"github.com/invoice-export/invoice-export/internal/testkit"
 	"github.com/invoice-export/invoice-export/transform"
+	"github.com/invoice-export/invoice-export/transform/cockroachdb"
 )
-
-// lineSink keeps copies of the lines a transform writes.
-type lineSink struct{ lines []transform.Line }
-
-func (s *lineSink) Write(l *transform.Line) error { s.lines = append(s.lines, *l); return nil }
-
-// runVendor writes files (paths under the provider's capture folder) into
-// a temporary capture folder and runs the real extract and transform over
-// it for one period, as of asOf.
-func runVendor(t *testing.T, provider string, env map[string]string, period, asOf string, files map[string]string) (*transform.Result, []transform.Line, error) {
-	t.Helper()
-	return runVendorIn(t, t.TempDir(), provider, env, period, asOf, files)
-}
-
-// runVendorIn is runVendor in a given folder (fuzzing reuses one).
-func runVendorIn(t *testing.T, dir, provider string, env map[string]string, period, asOf string, files map[string]string) (*transform.Result, []transform.Line, error) {
-	t.Helper()
-	for name, body := range files {
-		p := filepath.Join(dir, provider, filepath.FromSlash(name))
-		os.MkdirAll(filepath.Dir(p), 0o755)
-		if err := os.WriteFile(p, []byte(body), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	v, err := extract.ConfigFromEnv(func(k string) string { return env[k] }).Vendor(provider)
-	if err != nil {
-		t.Fatal(err)
-	}
-	p, _ := billing.ParsePeriod(period)
-	day, _ := time.Parse("2006-01-02", asOf)
-	src := extract.Dir(dir)
-	jobs, err := v.Jobs(context.Background(), src, extract.Plan{Periods: []billing.Period{p}, AsOf: day})
-	if err != nil {
-		return nil, nil, err
-	}
-	if len(jobs) != 1 {
-		t.Fatalf("%d jobs for one period", len(jobs))
-	}
-	bodies := append([]*extract.Body(nil), jobs[0].Shared...)
-	for _, c := range jobs[0].Calls {
-		b, err := src.Fetch(context.Background(), c)
-		if err != nil {
-			return nil, nil, err
-		}
-		bodies = append(bodies, b)
-	}
-	defer func() {
-		for _, b := range bodies {
-			b.Close()
-		}
-	}()
-	out := &lineSink{}
-	res, err := transform.Run(transform.Input{Job: jobs[0], Bodies: bodies, AsOf: day}, out, map[string]transform.Func{extract.WarpStream: transform.WarpStream, extract.CockroachDB: transform.CockroachDB, extract.SpectroCloud: transform.SpectroCloud}[jobs[0].Provider])
-	return res, out.lines, err
-}
 
 func dec(s string) transform.Decimal      { return transform.MustDecimal(s) }
 func some(s string) transform.NullDecimal { return transform.Some(transform.MustDecimal(s)) }
@@ -117,10 +62,10 @@ func crdbFiles(invoice string) map[string]string {
 
 func runCockroach(t *testing.T, asOf string, files map[string]string) (*transform.Result, []transform.Line, error) {
 	t.Helper()
-	return runVendor(t, extract.CockroachDB, nil, "2026-10", asOf, files)
+	return testkit.RunProvider(t, cockroachdb.Provider, nil, "2026-10", asOf, files)
 }
 
-func TestCockroachMapsAndReconcilesExactly(t *testing.T) {
+func TestMapsAndReconcilesExactly(t *testing.T) {
 	res, lines, err := runCockroach(t, "2026-11-03", crdbFiles(crdbInvoice))
 	if err != nil {
 		t.Fatal(err)
@@ -202,7 +147,7 @@ func TestCockroachMapsAndReconcilesExactly(t *testing.T) {
 
 // The sign of credit adjustments is undocumented: either sign lowers the
 // invoice. Status DRAFT, or none, is not final.
-func TestCockroachCreditSignAndStatus(t *testing.T) {
+func TestCreditSignAndStatus(t *testing.T) {
 	for _, c := range []struct {
 		name, old, new, status string
 		final                  bool
@@ -230,7 +175,7 @@ func TestCockroachCreditSignAndStatus(t *testing.T) {
 
 // Gaps beyond float noise are reported, never adjusted: in the total, and
 // in one cluster's totals even when the invoice total agrees.
-func TestCockroachGapsAreReportedNotPapered(t *testing.T) {
+func TestGapsAreReportedNotPapered(t *testing.T) {
 	for _, c := range []struct{ name, old, new, currency, want string }{
 		{"total off by a cent", `"amount": 60.30000000000001`, `"amount": 60.31`, "USD", "a gap of 0.01"},
 		{"credits off", `"amount": 120, "currency": "CRDB_CLOUD_CREDITS"}],
@@ -273,7 +218,7 @@ func TestCockroachGapsAreReportedNotPapered(t *testing.T) {
 
 // quantity_unit is a protobuf enum: left out, it is its first value HOURS,
 // so a quantity always has a unit (FOCUS); as for an omitted currency.
-func TestCockroachOmittedUnitIsHours(t *testing.T) {
+func TestOmittedUnitIsHours(t *testing.T) {
 	for name, unit := range map[string]string{"omitted": ``, "empty": `"quantity_unit": "", `} {
 		old := `"quantity": 744, "quantity_unit": "VCPU_HOURS", `
 		if !strings.Contains(crdbInvoice, old) {
@@ -291,7 +236,7 @@ func TestCockroachOmittedUnitIsHours(t *testing.T) {
 
 // Currency codes are upper-cased before they are classified: "usd" is the
 // national currency USD, not a virtual one.
-func TestCockroachCurrencyIsUpperCased(t *testing.T) {
+func TestCurrencyIsUpperCased(t *testing.T) {
 	inv := strings.Replace(crdbInvoice, `{"amount": 37.2, "currency": "USD"}`, `{"amount": 37.2, "currency": "usd"}`, 1)
 	inv = strings.Replace(inv, `{"amount": 120, "currency": "CRDB_CLOUD_CREDITS"}],
  "balances"`, `{"amount": 120, "currency": "crdb_cloud_credits"}],
@@ -310,7 +255,7 @@ func TestCockroachCurrencyIsUpperCased(t *testing.T) {
 }
 
 // The same invoice in another field order gives the same lines.
-func TestCockroachFieldOrderDoesNotMatter(t *testing.T) {
+func TestFieldOrderDoesNotMatter(t *testing.T) {
 	_, want, err := runCockroach(t, "2026-11-03", crdbFiles(crdbInvoice))
 	if err != nil {
 		t.Fatal(err)
@@ -347,7 +292,7 @@ func TestCockroachFieldOrderDoesNotMatter(t *testing.T) {
 }
 
 // A period with nothing billed gives no line and no invoice.
-func TestCockroachEmptyPeriod(t *testing.T) {
+func TestEmptyPeriod(t *testing.T) {
 	files := crdbFiles(crdbInvoice)
 	files["invoices.json"] = `{"invoices": []}`
 	res, lines, err := runCockroach(t, "2026-11-03", files)
@@ -358,7 +303,7 @@ func TestCockroachEmptyPeriod(t *testing.T) {
 
 // Bad data: one clear error naming the call, its capture file and the
 // position; never a panic.
-func TestCockroachBadData(t *testing.T) {
+func TestBadData(t *testing.T) {
 	r := func(old, new string) string { return strings.Replace(crdbInvoice, old, new, 1) }
 	cases := []struct{ name, invoice, want string }{
 		{"not json", "<html><body>502 Bad Gateway</body></html>", "not JSON"},
@@ -410,9 +355,9 @@ func TestCockroachBadData(t *testing.T) {
 
 // The bundled sample: October final (credits, float noise, omitted
 // defaults), November a draft.
-func TestCockroachSampleCaptures(t *testing.T) {
+func TestSampleCaptures(t *testing.T) {
 	read := func(name string) string {
-		b, err := os.ReadFile(filepath.Join("../testdata/captures/cockroachdb", name))
+		b, err := os.ReadFile(filepath.Join("../../testdata/captures/cockroachdb", name))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -450,54 +395,7 @@ func TestCockroachSampleCaptures(t *testing.T) {
 	}
 }
 
-// checkVendor runs a vendor on fuzzed input: no panic; a rejection is a
-// positioned DataError (or a sum beyond DECIMAL(38,24)); what is accepted
-// reconciles exactly per invoice and currency, or says why not.
-func checkVendor(t *testing.T, dir, provider string, files map[string]string) {
-	res, lines, err := runVendorIn(t, dir, provider, nil, "2026-10", "2026-11-03", files)
-	if err != nil {
-		var de *billing.DataError
-		if !errors.As(err, &de) && !strings.Contains(err.Error(), "leaves DECIMAL(38,24)") {
-			t.Fatalf("not a DataError: %v", err)
-		}
-		return
-	}
-	for _, inv := range res.Invoices {
-		var s transform.Decimal
-		for _, l := range lines {
-			switch {
-			case l.InvoiceID != inv.InvoiceID:
-			case l.PricingCurrency == inv.Currency && l.PricingCurrencyEffectiveCost.Valid:
-				s, _ = s.Add(l.PricingCurrencyEffectiveCost.Decimal)
-			case l.BillingCurrency == inv.Currency:
-				s, _ = s.Add(l.BilledCost)
-			}
-		}
-		if inv.Reconciled && s.Cmp(inv.VendorTotal) != 0 {
-			t.Fatalf("%s reconciled, but the lines sum to %s and the invoice says %s", inv.Currency, s, inv.VendorTotal)
-		}
-		if !inv.Reconciled && inv.Problem == "" {
-			t.Fatal("not reconciled and no problem stated")
-		}
-	}
-	for _, l := range lines {
-		if !l.ChargePeriodEnd.After(l.ChargePeriodStart) || l.BillingCurrency == "" || l.BillingAccountID == "" {
-			t.Fatalf("bad line: %+v", l)
-		}
-		if (l.ChargeCategory == transform.Usage || l.ChargeCategory == transform.Purchase) && (!l.PricingQuantity.Valid || l.PricingUnit == "") {
-			t.Fatalf("%s line without PricingQuantity or PricingUnit (FOCUS): %+v", l.ChargeCategory, l)
-		}
-		if !isUpperCurrency(l.BillingCurrency) {
-			t.Fatalf("BillingCurrency %q is not an upper-case ISO 4217 code: %+v", l.BillingCurrency, l)
-		}
-	}
-}
-
-func isUpperCurrency(c string) bool {
-	return len(c) == 3 && strings.ToUpper(c) == c && strings.Trim(c, "ABCDEFGHIJKLMNOPQRSTUVWXYZ") == ""
-}
-
-func FuzzCockroachInvoice(f *testing.F) {
+func FuzzInvoice(f *testing.F) {
 	for _, s := range []string{crdbInvoice, `{"invoice_id":"inv-10","period_start":"2026-10-01T00:00:00Z","period_end":"2026-11-01T00:00:00Z"}`, "<html>", "",
 		strings.Replace(strings.Replace(crdbInvoice, `"currency": "USD"}`, `"currency": "usd"}`, 1), `"quantity_unit": "VCPU_HOURS", `, ``, 1)} {
 		f.Add(s)
@@ -507,13 +405,14 @@ func FuzzCockroachInvoice(f *testing.F) {
 		if len(body) > 1<<20 {
 			return
 		}
-		checkVendor(t, dir, extract.CockroachDB, crdbFiles(body))
+		res, lines, err := testkit.RunProviderIn(t, dir, cockroachdb.Provider, nil, "2026-10", "2026-11-03", crdbFiles(body))
+		testkit.CheckAccepted(t, res, lines, err)
 	})
 }
 
 // The organization body (the billing account of every line) takes any
 // bytes the same way.
-func FuzzCockroachOrganization(f *testing.F) {
+func FuzzOrganization(f *testing.F) {
 	for _, s := range []string{crdbOrg, `{"id":"org-1"}`, `{"id":""}`, `{"id":"a/b","label":"x"}`, "<html>", ""} {
 		f.Add(s)
 	}
@@ -524,6 +423,7 @@ func FuzzCockroachOrganization(f *testing.F) {
 		}
 		files := crdbFiles(crdbInvoice)
 		files["organization.json"] = body
-		checkVendor(t, dir, extract.CockroachDB, files)
+		res, lines, err := testkit.RunProviderIn(t, dir, cockroachdb.Provider, nil, "2026-10", "2026-11-03", files)
+		testkit.CheckAccepted(t, res, lines, err)
 	})
 }

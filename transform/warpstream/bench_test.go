@@ -1,4 +1,4 @@
-package transform_test
+package warpstream_test
 
 import (
 	"bytes"
@@ -13,6 +13,7 @@ import (
 	"github.com/invoice-export/invoice-export/internal/billing"
 	"github.com/invoice-export/invoice-export/internal/gen"
 	"github.com/invoice-export/invoice-export/transform"
+	"github.com/invoice-export/invoice-export/transform/warpstream"
 )
 
 // benchLines is the size of the generated month: big enough that per-call
@@ -42,7 +43,7 @@ func (d *discard) Write(*transform.Line) error { d.n++; return nil }
 // BenchmarkWarpStreamTokens is the floor of any jsontext-based decoder:
 // reading every token of the breakdowns and nothing else.
 //
-//	go test -run XXX -bench WarpStream -benchmem ./transform
+//	go test -run XXX -bench WarpStream -benchmem ./transform/warpstream
 func BenchmarkWarpStreamTokens(b *testing.B) {
 	dir, size := benchCaptures(b)
 	body, err := os.ReadFile(dir + "/warpstream/invoice_breakdowns/2026-10.json")
@@ -65,11 +66,13 @@ func BenchmarkWarpStreamTokens(b *testing.B) {
 // their files and makes every line (decode + transform, no writing).
 func BenchmarkWarpStreamTransform(b *testing.B) {
 	dir, size := benchCaptures(b)
-	cfg := extract.ConfigFromEnv(func(string) string { return "" })
-	v, _ := cfg.Vendor(extract.WarpStream)
+	cfg, err := warpstream.Provider.ReadConfig(func(string) string { return "" })
+	if err != nil {
+		b.Fatal(err)
+	}
 	p, _ := billing.ParsePeriod("2026-10")
 	asOf := time.Date(2026, 11, 3, 0, 0, 0, 0, time.UTC)
-	jobs, err := v.Jobs(context.Background(), extract.Dir(dir), extract.Plan{Periods: []billing.Period{p}, AsOf: asOf})
+	jobs, err := warpstream.Provider.Jobs(context.Background(), cfg, extract.Dir(dir), extract.Plan{Periods: []billing.Period{p}, AsOf: asOf})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -85,7 +88,7 @@ func BenchmarkWarpStreamTransform(b *testing.B) {
 	b.SetBytes(size)
 	for b.Loop() {
 		out := &discard{}
-		res, err := transform.Run(transform.Input{Job: jobs[0], Bodies: bodies, AsOf: asOf}, out, transform.WarpStream)
+		res, err := transform.Run(transform.Input{Job: jobs[0], Bodies: bodies, AsOf: asOf}, out, warpstream.Transform)
 		if err != nil {
 			b.Fatal(err)
 		}

@@ -1,4 +1,4 @@
-package transform_test
+package spectrocloud_test
 
 import (
 	"errors"
@@ -7,10 +7,12 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
-	"github.com/invoice-export/invoice-export/extract"
 	"github.com/invoice-export/invoice-export/internal/billing"
+	"github.com/invoice-export/invoice-export/internal/testkit"
 	"github.com/invoice-export/invoice-export/transform"
+	"github.com/invoice-export/invoice-export/transform/spectrocloud"
 )
 
 const spUsersInfo = `{"orgName": "Müller & Söhne AG", "tenantUid": "t-1", "userUid": "u-1"}`
@@ -43,10 +45,10 @@ func spFiles(invoice string) map[string]string {
 
 func runSpectro(t *testing.T, asOf string, files map[string]string) (*transform.Result, []transform.Line, error) {
 	t.Helper()
-	return runVendor(t, extract.SpectroCloud, nil, "2026-10", asOf, files)
+	return testkit.RunProvider(t, spectrocloud.Provider, nil, "2026-10", asOf, files)
 }
 
-func TestSpectroMapsAndReconcilesExactly(t *testing.T) {
+func TestMapsAndReconcilesExactly(t *testing.T) {
 	res, lines, err := runSpectro(t, "2026-11-03", spFiles(spInvoice))
 	if err != nil {
 		t.Fatal(err)
@@ -106,7 +108,7 @@ func TestSpectroMapsAndReconcilesExactly(t *testing.T) {
 
 // The status is the latest payment state by timestamp; the invoice is
 // final once its period is over and it has been issued.
-func TestSpectroStatusAndFinal(t *testing.T) {
+func TestStatusAndFinal(t *testing.T) {
 	states := `"states": [{"paymentMsg": "Payment succeeded", "state": "Paid", "timestamp": "2026-11-02T09:14:27.000Z"},
              {"paymentMsg": "", "state": "PaymentPending", "timestamp": "2026-11-01T00:05:12.345Z"}]`
 	for _, c := range []struct {
@@ -134,7 +136,7 @@ func TestSpectroStatusAndFinal(t *testing.T) {
 
 // billableAmount is rounded to cents: up to half a cent per product is
 // rounding (closed by an Adjustment line), more is reported.
-func TestSpectroRounding(t *testing.T) {
+func TestRounding(t *testing.T) {
 	res, lines, err := runSpectro(t, "2026-11-03", spFiles(strings.Replace(spInvoice, `"billableAmount": 4260`, `"billableAmount": 4260.009`, 1)))
 	if err != nil {
 		t.Fatal(err)
@@ -155,7 +157,7 @@ func TestSpectroRounding(t *testing.T) {
 
 // Go's omitempty leaves zeros out: a product within its free credits has
 // no amount; its projects' whole cost is credited.
-func TestSpectroOmittedZeros(t *testing.T) {
+func TestOmittedZeros(t *testing.T) {
 	inv := strings.Replace(spInvoice, `"pure": {"amount": 3830, "usedCredits": 120.75, "billableCredits": 95.75, "freeCredits": 25,`,
 		`"pure": {"usedCredits": 120.75, "freeCredits": 125,`, 1)
 	inv = strings.Replace(inv, `"billableAmount": 4260`, `"billableAmount": 430`, 1)
@@ -179,7 +181,7 @@ func TestSpectroOmittedZeros(t *testing.T) {
 // that no project carries still has a quantity (FOCUS wants one on every
 // Usage line). Here the projects claim more credits than that: the
 // quantity is 0 and the run says so.
-func TestSpectroOmittedUsedCredits(t *testing.T) {
+func TestOmittedUsedCredits(t *testing.T) {
 	old := `"alloy": {"amount": 430, "usedCredits": 21.5, "billableCredits": 21.5, "tierName": "Tier 1", "tierPrice": 20}`
 	if !strings.Contains(spInvoice, old) {
 		t.Fatalf("fixture has no %q", old)
@@ -218,7 +220,7 @@ func TestSpectroOmittedUsedCredits(t *testing.T) {
 // only by its free credits at the tier price plus its discount (read as an
 // amount or a percentage, whichever allows more). Anything else is
 // reported; the lines are still written and still add up to billableAmount.
-func TestSpectroOverAttributionIsReported(t *testing.T) {
+func TestOverAttributionIsReported(t *testing.T) {
 	r := func(pairs ...string) string {
 		inv := spInvoice
 		for i := 0; i < len(pairs); i += 2 {
@@ -273,11 +275,11 @@ func TestSpectroOverAttributionIsReported(t *testing.T) {
 // Where the list route is missing, the invoices come from
 // SPECTROCLOUD_INVOICE_UIDS and the result says so; with the tenant from
 // SPECTROCLOUD_TENANT_UID, the organization's name is unknown (NULL).
-func TestSpectroFallbackAndTenantFromConfig(t *testing.T) {
+func TestFallbackAndTenantFromConfig(t *testing.T) {
 	files := spFiles(spInvoice)
 	delete(files, "invoices/0001.json")
 	env := map[string]string{"SPECTROCLOUD_INVOICE_UIDS": "inv-10", "SPECTROCLOUD_TENANT_UID": "t-env"}
-	res, lines, err := runVendor(t, extract.SpectroCloud, env, "2026-10", "2026-11-03", files)
+	res, lines, err := testkit.RunProvider(t, spectrocloud.Provider, env, "2026-10", "2026-11-03", files)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -289,7 +291,7 @@ func TestSpectroFallbackAndTenantFromConfig(t *testing.T) {
 	}
 }
 
-func TestSpectroFieldOrderDoesNotMatter(t *testing.T) {
+func TestFieldOrderDoesNotMatter(t *testing.T) {
 	_, want, err := runSpectro(t, "2026-11-03", spFiles(spInvoice))
 	if err != nil {
 		t.Fatal(err)
@@ -319,7 +321,7 @@ func TestSpectroFieldOrderDoesNotMatter(t *testing.T) {
 	}
 }
 
-func TestSpectroBadData(t *testing.T) {
+func TestBadData(t *testing.T) {
 	r := func(old, new string) string {
 		if !strings.Contains(spInvoice, old) {
 			t.Fatalf("fixture has no %q", old)
@@ -363,9 +365,9 @@ func TestSpectroBadData(t *testing.T) {
 
 // The bundled sample: October paid, with a credit and unattributed usage;
 // November open, its billable amount rounded to cents.
-func TestSpectroSampleCaptures(t *testing.T) {
+func TestSampleCaptures(t *testing.T) {
 	read := func(name string) string {
-		b, err := os.ReadFile(filepath.Join("../testdata/captures/spectrocloud", name))
+		b, err := os.ReadFile(filepath.Join("../../testdata/captures/spectrocloud", name))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -381,7 +383,7 @@ func TestSpectroSampleCaptures(t *testing.T) {
 		{"2026-10", "4260", "Paid", "0", 5, true},
 		{"2026-11", "26.67", "", "0.003333333333332", 4, false},
 	} {
-		res, lines, err := runVendor(t, extract.SpectroCloud, nil, c.period, "2026-11-03", files)
+		res, lines, err := testkit.RunProvider(t, spectrocloud.Provider, nil, c.period, "2026-11-03", files)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -393,7 +395,7 @@ func TestSpectroSampleCaptures(t *testing.T) {
 	}
 }
 
-func FuzzSpectroInvoice(f *testing.F) {
+func FuzzInvoice(f *testing.F) {
 	for _, s := range []string{spInvoice, `{"metadata":{"uid":"inv-10"},"spec":{"billingPeriod":{"start":"2026-10-01T00:00:00Z","end":"2026-11-01T00:00:00Z"}},"status":{}}`, "<html>", "",
 		strings.Replace(spInvoice, `"freeCredits": 25,`, `"freeCredits": 0, "discount": 21,`, 1)} {
 		f.Add(s)
@@ -403,6 +405,22 @@ func FuzzSpectroInvoice(f *testing.F) {
 		if len(body) > 1<<20 {
 			return
 		}
-		checkVendor(t, dir, extract.SpectroCloud, spFiles(body))
+		res, lines, err := testkit.RunProviderIn(t, dir, spectrocloud.Provider, nil, "2026-10", "2026-11-03", spFiles(body))
+		testkit.CheckAccepted(t, res, lines, err)
 	})
+}
+
+func dec(s string) transform.Decimal      { return transform.MustDecimal(s) }
+func some(s string) transform.NullDecimal { return transform.Some(transform.MustDecimal(s)) }
+func utc(s string) time.Time              { t, _ := time.Parse(time.RFC3339, s); return t }
+
+// billed is Σ BilledCost and Σ PricingCurrencyEffectiveCost of ls.
+func billed(ls []transform.Line) (s [2]transform.Decimal) {
+	for _, l := range ls {
+		s[0], _ = s[0].Add(l.BilledCost)
+		if l.PricingCurrencyEffectiveCost.Valid {
+			s[1], _ = s[1].Add(l.PricingCurrencyEffectiveCost.Decimal)
+		}
+	}
+	return s
 }

@@ -1,7 +1,7 @@
-// Package testkit holds what tests need across packages: DuckDB as an
-// independent reader of the output, and (in its other files) real servers
-// started on 127.0.0.1 and stopped by the test.
-package testkit
+// Package duck is DuckDB as an independent reader of the output, for
+// tests. It is a package of its own because it links DuckDB (cgo): only
+// the tests that read Parquet import it.
+package duck
 
 import (
 	"database/sql"
@@ -14,9 +14,9 @@ import (
 	_ "github.com/duckdb/duckdb-go/v2" // cgo: tests only; the Lambda build stays CGO-free
 )
 
-// DuckDB opens an in-memory DuckDB that never downloads an extension (the
+// Open opens an in-memory DuckDB that never downloads an extension (the
 // machines have no network; Parquet support is built in).
-func DuckDB(t testing.TB) *sql.DB {
+func Open(t testing.TB) *sql.DB {
 	t.Helper()
 	db, err := sql.Open("duckdb", "")
 	if err != nil {

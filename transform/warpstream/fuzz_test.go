@@ -1,24 +1,21 @@
-package transform_test
+package warpstream_test
 
 import (
-	"errors"
 	"strings"
 	"testing"
 
-	"github.com/invoice-export/invoice-export/internal/billing"
+	"github.com/invoice-export/invoice-export/internal/testkit"
 	"github.com/invoice-export/invoice-export/transform"
+	"github.com/invoice-export/invoice-export/transform/warpstream"
 )
 
 // The WarpStream decoders take any bytes without panicking; what they
 // reject is a positioned DataError; what they accept reconciles or says why.
 
 func checkWarpStream(t *testing.T, dir, past, breakdowns string) {
-	res, lines, err := runWarpStreamIn(t, dir, "2026-10", "2026-11-03", wsFiles(past, breakdowns))
+	res, lines, err := testkit.RunProviderIn(t, dir, warpstream.Provider, env, "2026-10", "2026-11-03", wsFiles(past, breakdowns))
+	testkit.CheckAccepted(t, res, lines, err)
 	if err != nil {
-		var de *billing.DataError
-		if !errors.As(err, &de) {
-			t.Fatalf("not a DataError: %v", err)
-		}
 		return
 	}
 	if len(res.Invoices) != 1 {
@@ -57,7 +54,7 @@ func seeds(f *testing.F, extra ...string) {
 	}
 }
 
-func FuzzWarpStreamBreakdowns(f *testing.F) {
+func FuzzBreakdowns(f *testing.F) {
 	seeds(f, wsBreakdowns, `{"tenants":[]}`, `{"tenants":[{"workspaces":[],"tenant_id":"t"}]}`, "<html>", "",
 		strings.Replace(wsBreakdowns, `"date_to": "2026-10-03"`, `"date_to": "2026-10-05"`, 1))
 	dir := f.TempDir()
@@ -69,7 +66,7 @@ func FuzzWarpStreamBreakdowns(f *testing.F) {
 	})
 }
 
-func FuzzWarpStreamInvoice(f *testing.F) {
+func FuzzInvoice(f *testing.F) {
 	seeds(f, wsPast, strings.Replace(wsPast, "529.77", "1e400", 1), `{"date_from":"2026-10-01","total":0}`,
 		strings.Replace(wsPast, "529.77", "529.78", 1), strings.Replace(wsPast, `"unit_price": 500, "quantity": 1, `, ``, 1))
 	dir := f.TempDir()
