@@ -93,11 +93,13 @@ func (f *faultServer) requests() int { f.mu.Lock(); defer f.mu.Unlock(); return 
 // its requests with a key header as WarpStream does.
 func testSource(url string, opt HTTPOptions) *HTTP {
 	eps := map[string]Endpoint{"warpstream": {
-		URL:       url,
-		Authorize: func(next http.RoundTripper) http.RoundTripper { return WithHeaders(next, map[string]string{"warpstream-api-key": testKey}) },
-		Secrets:   []Secret{testKey},
-		KeyVar:    "WARPSTREAM_API_KEY",
-		URLVar:    "WARPSTREAM_API_URL",
+		URL: url,
+		Authorize: func(next http.RoundTripper) http.RoundTripper {
+			return WithHeaders(next, map[string]string{"warpstream-api-key": testKey})
+		},
+		Secrets: []Secret{testKey},
+		KeyVar:  "WARPSTREAM_API_KEY",
+		URLVar:  "WARPSTREAM_API_URL",
 	}}
 	if opt.MaxBackoff == 0 {
 		opt.MaxBackoff = 20 * time.Millisecond

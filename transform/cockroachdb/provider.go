@@ -18,5 +18,4 @@ var Provider = registry.Provider{
 	Transform:       Transform,
 	ServiceCategory: serviceCategory,
 	Columns:         "transform/cockroachdb/columns.md",
-
 }
