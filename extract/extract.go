@@ -2,17 +2,16 @@
 // APIs or from a folder of captured responses, so that live and replayed runs
 // share every line of code after the fetch.
 //
-// A Vendor turns a Plan (which billing periods) into Jobs (which calls make
-// each period); a Source answers calls with complete response bodies.
+// A provider's Jobs function (extract/<provider>) turns a Plan (which
+// billing periods) into Jobs (which calls make each period); a Source
+// answers calls with complete response bodies.
 package extract
 
 import (
 	"context"
 	"errors"
-	"fmt"
 	"io"
 	"os"
-	"strings"
 	"time"
 
 	"github.com/invoice-export/invoice-export/internal/billing"
@@ -28,8 +27,8 @@ const (
 // Providers lists every supported provider in the order runs report them.
 var Providers = []string{WarpStream, CockroachDB, SpectroCloud}
 
-// Call is one request to a vendor and the place its response body takes in
-// the capture layout (DESIGN §5).
+// Call is one request to a provider and the place its response body takes
+// in the capture layout (README: "Output layout"; docs/architecture.md).
 type Call struct {
 	Provider string
 	Endpoint string // the vendor's name for the call, for messages
@@ -100,30 +99,7 @@ type Plan struct {
 type Job struct {
 	Provider string
 	Period   billing.Period
-	Account  string // billing account id when the vendor's responses name none
+	Account  string // billing account id when the provider's responses name none
 	Shared   []*Body
 	Calls    []Call
-}
-
-// Vendor knows which calls make each billing period of one provider.
-type Vendor interface {
-	Provider() string
-	// Jobs makes the listing calls the vendor needs (if any) and returns one
-	// Job per period of the plan that the vendor has data for.
-	Jobs(ctx context.Context, src Source, plan Plan) ([]Job, error)
-}
-
-// checkID rejects an identifier that would escape its place in the capture
-// layout or in a URL path: vendors' ids are opaque, so we check them.
-func checkID(provider, what, id string) error {
-	bad := id == "" || id == "." || id == ".." || strings.ContainsAny(id, "/\\") || strings.Contains(id, "..")
-	for _, r := range id {
-		if r < 0x20 || r == 0x7f {
-			bad = true
-		}
-	}
-	if bad || len(id) > 200 {
-		return fmt.Errorf("%s: %s %q is not a safe identifier (empty, too long, or contains '/', '\\', '..' or control characters)", provider, what, id)
-	}
-	return nil
 }

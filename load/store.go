@@ -19,7 +19,8 @@ import (
 	"github.com/invoice-export/invoice-export/transform"
 )
 
-// Store lays out partitions and manifests on a Sink (DESIGN §5, §7).
+// Store lays out partitions and manifests on a Sink (the layout: README,
+// "Output layout"; replacement: docs/storage.md).
 type Store struct {
 	Sink  Sink
 	RunID string
