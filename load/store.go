@@ -183,55 +183,13 @@ type staged struct {
 	file File
 }
 
-// Commit replaces the partition as one unit:
-//
-//  1. Both data files (charge lines, invoices) are finished and validated
-//     first, still invisible: an invoice row that fails validation, or a
-//     failed write, leaves the previous partition exactly as it was.
-//  2. The current manifest is read. If it lists invoice ids that this
-//     export lacks, nothing is replaced (checkNothingLost).
-//  3. If the new files differ from those the current manifest lists, the
-//     manifest is first overwritten by a marker (Replacing, not final, no
-//     files), so that from here on a crash leaves a manifest that says the
-//     partition is being replaced (window exports it again) and never one
-//     listing files it does not describe. When they are the same (the
-//     common rerun) no marker is needed: every mix of old and new files is
-//     the same bytes.
-//  4. Charge lines, then invoices, are committed, then the manifest.
-//  5. The files are read back and hashed (verify): see "Concurrent runs".
-//  6. Only then are stale files (any the manifest does not list) removed.
-//
-// Steps 2 to 6 run on the partition's own context, not the run's: the run
-// ending during them does not cut them in half (see commitGrace). A
-// failure once data files may have been committed (step 4 on) writes the
-// marker again, best effort, so that the next run repairs the partition.
-//
-// While a partition is replaced, readers of the tables (Athena, which
-// does not read manifests) can see the new charge lines beside the old
-// invoices for a moment, and until the next run if the replacement died
-// there; readers of the manifests see the old manifest, the marker or the
-// new one, each describing what it says.
-//
-// Concurrent runs. Nothing locks a partition: Lambda's reserved concurrency
-// of 1 keeps scheduled runs apart; locally, two runs at once are possible.
-//   - Two runs with the same data give the same partition, whatever the
-//     interleaving (every file they write is the same bytes).
-//   - Two runs with different data, neither of which dies (kill -9, power
-//     loss) inside its Commit and whose marker writes succeed, leave
-//     whatever the interleaving either a consistent partition (its manifest
-//     lists exactly the files there, byte for byte) or the Replacing
-//     marker (exported again by the next run), and in that case at least
-//     one of them reports an error. Why: each run that may have committed
-//     a data file writes a manifest or a marker afterwards, so no data file
-//     changes after the last manifest write; if that write is a final
-//     manifest, its run's read-back (step 5) sees the final files, and a
-//     mismatch would have written a marker after it.
-//   - Not guaranteed: if a run dies, or cannot write its marker, after
-//     committing a data file, while another with different data writes
-//     the same partition, the other's final manifest can be left over a
-//     file the dying run wrote; which run's data is kept is not defined;
-//     and the nothing-lost check compares with the manifest read at step
-//     2, not with what a concurrent run writes after it.
+// Commit replaces the partition as one unit: both files staged and
+// validated, the marker manifest where the files change, the files, the
+// manifest, a read-back, then the removal of stale files. Every step is
+// ordered so that a crash or a concurrent run at any moment leaves either
+// a consistent partition or the marker, which the next run repairs;
+// docs/storage.md says why each step is there. From here on the run's
+// context ending no longer cuts the commit short (commitGrace).
 func (p *Partition) Commit(res *transform.Result) (*Manifest, error) {
 	if p.done {
 		return nil, errors.New("partition already finished")
@@ -401,9 +359,9 @@ func (p *Partition) marker(old, m *Manifest, why string) *Manifest {
 }
 
 // checkNothingLost refuses to replace a partition whose manifest lists
-// invoices the new export lacks: a vendor answer missing invoices (another
-// SPECTROCLOUD_INVOICE_UIDS, a listing glitch) would otherwise replace good
-// data with less, silently.
+// invoices the new export lacks: a provider's answer missing invoices
+// (another list of invoice ids in the configuration, a listing glitch)
+// would otherwise replace good data with less, silently.
 func (s *Store) checkNothingLost(old, m *Manifest, mkey string) error {
 	if old == nil {
 		return nil
@@ -422,7 +380,7 @@ func (s *Store) checkNothingLost(old, m *Manifest, mkey string) error {
 		return nil
 	}
 	return fmt.Errorf("not replacing the partition: invoice(s) %s, exported by run %s, are missing from this export; "+
-		"check the vendor's answer (for Spectro Cloud, SPECTROCLOUD_INVOICE_UIDS), or, if the vendor really voided them, delete %s and run again",
+		"check the vendor's answer (and any invoice ids the configuration lists), or, if the vendor really voided them, delete %s and run again",
 		strings.Join(missing, ", "), old.RunID, s.where(mkey))
 }
 
