@@ -17,6 +17,7 @@ import (
 
 	"github.com/invoice-export/invoice-export/internal/testkit"
 	"github.com/invoice-export/invoice-export/internal/testkit/duck"
+	"github.com/invoice-export/invoice-export/internal/testkit/testprovider"
 )
 
 // The sample run is the product's front door: these tests run it as the
@@ -426,5 +427,28 @@ func TestBadConfiguration(t *testing.T) {
 		if code != 2 || !strings.HasPrefix(stderr, want) || strings.Count(stderr, "\n") != 1 || stdout != "" {
 			t.Errorf("%s=%s: exit %d\nstdout %q\nstderr %q", env, val, code, stdout, stderr)
 		}
+	}
+}
+
+// A provider that is nothing but its own files (internal/testkit/
+// testprovider) is in --help and gets its rows in the summary.
+func TestSummaryOfAThrowawayProvider(t *testing.T) {
+	testprovider.Register(t)
+	caps := filepath.Join(repoRoot, "internal/testkit/testprovider", testprovider.Captures)
+	code, stdout, stderr := runLocal(t, nil, "--in", caps, "--as-of", sampleAsOf, "--from", "2026-10", "--to", "2026-10", "--out", t.TempDir())
+	if code != 0 {
+		t.Fatalf("exit %d\n%s\n%s", code, stdout, stderr)
+	}
+	if !regexp.MustCompile(`\nacme +2026-10 +2 +USD +12\.5 +12\.5 +final +[0-9.]+s +✓\n`).MatchString(stdout) {
+		t.Errorf("no summary row for acme:\n%s", stdout)
+	}
+	for _, p := range []string{"warpstream", "cockroachdb", "spectrocloud"} {
+		if !strings.Contains(stderr, "invoice-export: "+p+": skipped, no captures in ") {
+			t.Errorf("%s is not skipped for want of captures:\n%s", p, stderr)
+		}
+	}
+	_, _, help := runLocal(t, nil, "--help")
+	if !strings.Contains(help, "warpstream,cockroachdb,spectrocloud,acme") || !strings.Contains(help, "ACME_API_KEY") {
+		t.Errorf("--help does not name acme:\n%s", help)
 	}
 }

@@ -12,6 +12,7 @@ import (
 	_ "github.com/invoice-export/invoice-export" // registers the providers
 	"github.com/invoice-export/invoice-export/internal/docgen"
 	"github.com/invoice-export/invoice-export/internal/registry"
+	"github.com/invoice-export/invoice-export/internal/testkit/testprovider"
 	"github.com/invoice-export/invoice-export/load"
 )
 
@@ -103,5 +104,32 @@ func TestChargeLinesColumnOrder(t *testing.T) {
 	}
 	if !slices.IsSorted(names) {
 		t.Errorf("columns are not FOCUS (sorted) then x_ (sorted): %v", names)
+	}
+}
+
+// A provider that is nothing but its own files (internal/testkit/
+// testprovider) gets its column of docs/schema.md from its columns file and
+// its rows of the settings table; one whose columns file lacks a column
+// fails the docs check.
+func TestDocsOfAThrowawayProvider(t *testing.T) {
+	testprovider.Register(t)
+	schema, err := docgen.Schema(root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(schema, "| Spectro Cloud | Acme Cloud |\n") || !strings.Contains(schema, "| `lines[].amount` |\n") {
+		t.Errorf("docs/schema.md would not show Acme Cloud:\n%s", schema[:min(len(schema), 2000)])
+	}
+	if s := docgen.Settings(); !strings.Contains(s, "| Acme Cloud | `ACME_API_URL` | `https://api.acme.example` | the API's base URL | `AcmeApiUrl` |\n") {
+		t.Errorf("settings:\n%s", s)
+	}
+	p, _ := registry.Get(testprovider.Slug)
+	cols, err := docgen.ProviderColumns(root, p)
+	if err != nil || len(cols) != len(docgen.Columns(load.ChargeLines)) {
+		t.Errorf("%d columns, %v", len(cols), err)
+	}
+	p.Columns = "internal/testkit/testprovider/no-such-file.md"
+	if _, err := docgen.ProviderColumns(root, p); err == nil {
+		t.Error("a missing columns file is no error")
 	}
 }
