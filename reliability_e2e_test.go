@@ -1,10 +1,8 @@
-package main
+package invoiceexport_test
 
 import (
 	"bytes"
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -24,11 +22,11 @@ const (
 	relSCKey   = "RELIABILITY-spectro-7f3a9c"
 )
 
-// vendors starts the three fake APIs on the sample captures, each behind
+// fakeAPIs starts the three fake APIs on the sample captures, each behind
 // wrap (which may return the URL it is given), and returns the environment
 // of a live run against them.
-func vendors(t *testing.T, wrap func(provider, url string) string) map[string]string {
-	caps := filepath.Join(repoRoot, "testdata/captures")
+func fakeAPIs(t *testing.T, wrap func(provider, url string) string) map[string]string {
+	caps := sampleDir
 	return map[string]string{
 		"WARPSTREAM_API_KEY": relWSKey, "WARPSTREAM_API_URL": wrap("warpstream", testkit.FakeWarpStream(t, caps, relWSKey, "POST").URL),
 		"COCKROACH_API_KEY": relCRDBKey, "COCKROACH_API_URL": wrap("cockroachdb", testkit.FakeCockroachDB(t, caps, relCRDBKey).URL),
@@ -52,20 +50,18 @@ func assertNoKeys(t *testing.T, printed string, dirs ...string) {
 // run gets through with exactly the clean run's files.
 func TestFlakyVendorsGiveExactFiles(t *testing.T) {
 	var proxies []*testkit.Faulty
-	env := vendors(t, func(_, url string) string {
+	env := fakeAPIs(t, func(_, url string) string {
 		p := testkit.FaultyProxy(t, url, 2)
 		proxies = append(proxies, p)
 		return p.URL
 	})
 	out, rec := t.TempDir(), t.TempDir()
-	code, stdout, stderr := runLocal(t, env, "--live", "-v", "--as-of", sampleAsOf, "--out", out, "--record", rec)
-	if code != 0 {
-		t.Fatalf("exit %d\n%s\n%s", code, stdout, stderr)
+	res := export(t, run{Env: env, Live: true, Out: out, Record: rec})
+	if !res.OK() {
+		t.Fatalf("%v\n%s", res.Err(), res.log)
 	}
 	clean := t.TempDir()
-	if code, _, stderr := runLocal(t, nil, "--out", clean); code != 0 {
-		t.Fatalf("clean replay: exit %d: %s", code, stderr)
-	}
+	mustExport(t, run{Out: clean})
 	if got, want := dataFiles(t, out), dataFiles(t, clean); len(got) != 12 || !mapsEqual(got, want) {
 		t.Fatalf("flaky run and clean run differ:\n%v\n%v", got, want)
 	}
@@ -80,34 +76,32 @@ func TestFlakyVendorsGiveExactFiles(t *testing.T) {
 			t.Errorf("no %s fault was served: %v", f, served)
 		}
 	}
-	assertNoKeys(t, stdout+stderr, out, rec)
+	assertNoKeys(t, res.printed(), out, rec)
 }
 
-// One vendor down for good: the others are written, its partitions from an
-// earlier run stay byte for byte, the exit status is 1 and stderr names
-// the vendor, the period, the endpoint and the cause.
+// One provider down for good: the others are written, its partitions from
+// an earlier run stay byte for byte, and the failure names the provider,
+// the endpoint and the cause.
 func TestOneVendorDown(t *testing.T) {
 	out := t.TempDir()
-	if code, _, stderr := runLocal(t, nil, "--out", out); code != 0 {
-		t.Fatalf("first run: exit %d: %s", code, stderr)
-	}
+	mustExport(t, run{Out: out})
 	before := snapshotProvider(t, out, "cockroachdb")
 	down := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "upstream connect error", http.StatusServiceUnavailable)
 	}))
 	defer down.Close()
-	env := vendors(t, func(provider, url string) string {
+	env := fakeAPIs(t, func(provider, url string) string {
 		if provider == "cockroachdb" {
 			return down.URL
 		}
 		return url
 	})
-	code, stdout, stderr := runLocal(t, env, "--live", "--as-of", sampleAsOf, "--out", out)
-	if code != 1 {
-		t.Fatalf("exit %d, want 1\n%s\n%s", code, stdout, stderr)
+	res := export(t, run{Env: env, Live: true, Out: out})
+	if res.OK() || len(res.Failures) != 1 || res.Failures[0].Provider != "cockroachdb" || len(res.Partitions) != 4 {
+		t.Fatalf("want cockroachdb failed and the 4 partitions of the others written: %+v, %v", res.Partitions, res.Err())
 	}
-	if !strings.Contains(stderr, "FAILED cockroachdb") || !strings.Contains(stderr, "503") || !strings.Contains(stderr, "/api/v1/organization") {
-		t.Errorf("stderr does not name vendor, endpoint and cause:\n%s", stderr)
+	if err := res.Err().Error(); !strings.HasPrefix(err, "cockroachdb: ") || !strings.Contains(err, "503") || !strings.Contains(err, "/api/v1/organization") {
+		t.Errorf("the failure does not name provider, endpoint and cause:\n%s", err)
 	}
 	if after := snapshotProvider(t, out, "cockroachdb"); !mapsEqual(before, after) || len(before) != 6 {
 		t.Errorf("the failed vendor's partitions changed:\n%v\n%v", before, after)
@@ -118,7 +112,7 @@ func TestOneVendorDown(t *testing.T) {
 			t.Errorf("%s was not fetched live: %v", p, runs)
 		}
 	}
-	assertNoKeys(t, stdout+stderr, out)
+	assertNoKeys(t, res.printed(), out)
 }
 
 // snapshotProvider hashes every file of one provider, manifests included.
@@ -138,24 +132,20 @@ func snapshotProvider(t *testing.T, dest, provider string) map[string]string {
 
 // Two runs at once into the same folder leave what one run leaves.
 func TestConcurrentRuns(t *testing.T) {
-	in := filepath.Join(repoRoot, "testdata/captures")
 	out := t.TempDir()
 	var wg sync.WaitGroup
-	codes := make([]int, 2)
-	for i := range codes {
-		wg.Go(func() {
-			var o, e bytes.Buffer
-			codes[i] = run([]string{"--in", in, "--as-of", sampleAsOf, "--out", out}, &o, &e, func(string) string { return "" })
-		})
+	results := make([]result, 2)
+	for i := range results {
+		wg.Go(func() { results[i] = export(t, run{Out: out}) })
 	}
 	wg.Wait()
-	if codes[0] != 0 || codes[1] != 0 {
-		t.Fatalf("exit codes %v", codes)
+	for _, r := range results {
+		if !r.OK() {
+			t.Fatalf("a run failed: %v", r.Err())
+		}
 	}
 	one := t.TempDir()
-	if code, _, stderr := runLocal(t, nil, "--out", one); code != 0 {
-		t.Fatalf("exit %d: %s", code, stderr)
-	}
+	mustExport(t, run{Out: one})
 	if got, want := dataFiles(t, out), dataFiles(t, one); len(got) != 12 || !mapsEqual(got, want) {
 		t.Errorf("two runs at once:\n%v\none run:\n%v", got, want)
 	}
@@ -195,18 +185,16 @@ func assertManifestsMatchFiles(t *testing.T, dest string) {
 	}
 }
 
-// Killing the command (SIGKILL) at any moment, then running it again,
+// Killing cmd/local (SIGKILL) at any moment, then running it again,
 // gives the clean run's files; after every kill, each manifest still
 // matches the files it lists. On a folder and on a real MinIO.
 func TestKilledAtAnyMomentThenRerun(t *testing.T) {
 	bin := filepath.Join(t.TempDir(), "local")
-	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
+	if out, err := exec.Command("go", "build", "-o", bin, "./cmd/local").CombinedOutput(); err != nil {
 		t.Fatalf("go build: %v\n%s", err, out)
 	}
 	clean := t.TempDir()
-	if code, _, stderr := runLocal(t, nil, "--out", clean); code != 0 {
-		t.Fatalf("clean run: exit %d: %s", code, stderr)
-	}
+	mustExport(t, run{Out: clean})
 	want := dataFiles(t, clean)
 
 	t.Run("folder", func(t *testing.T) {
@@ -252,7 +240,6 @@ func killAndRerun(t *testing.T, bin, dest string, extraEnv, want map[string]stri
 				cmd.Env = append(cmd.Env, k+"="+v)
 			}
 		}
-		cmd.Dir = repoRoot
 		err := cmd.Run() // CommandContext kills with SIGKILL
 		return ctx.Err() != nil && err != nil
 	}
@@ -262,7 +249,7 @@ func killAndRerun(t *testing.T, bin, dest string, extraEnv, want map[string]stri
 		// last long enough to be killed while fetching, transforming and
 		// writing; the proxies remember what they delayed, so each run
 		// gets new ones.
-		env = vendors(t, func(_, url string) string { return testkit.FaultyProxy(t, url, 1+i%3).URL })
+		env = fakeAPIs(t, func(_, url string) string { return testkit.FaultyProxy(t, url, 1+i%3).URL })
 		if runBin(d * time.Millisecond) {
 			kills++
 		}
@@ -271,7 +258,7 @@ func killAndRerun(t *testing.T, bin, dest string, extraEnv, want map[string]stri
 	if kills < 4 {
 		t.Errorf("only %d of 8 runs were killed mid-way: the test no longer exercises crashes", kills)
 	}
-	env = vendors(t, func(_, url string) string { return url })
+	env = fakeAPIs(t, func(_, url string) string { return url })
 	if runBin(time.Minute) {
 		t.Fatal("the final run did not finish")
 	}
@@ -280,17 +267,6 @@ func killAndRerun(t *testing.T, bin, dest string, extraEnv, want map[string]stri
 		t.Errorf("after kills and a rerun:\n%v\nclean:\n%v", files, want)
 	}
 	assertManifestsMatchFiles(t, got)
-}
-
-func fileSHA(t *testing.T, path string) (string, int64) {
-	t.Helper()
-	b, err := os.ReadFile(path)
-	if err != nil {
-		t.Errorf("%v", err)
-		return "", 0
-	}
-	sum := sha256.Sum256(b)
-	return hex.EncodeToString(sum[:]), int64(len(b))
 }
 
 // Bad data in a capture: a clear error naming vendor, capture file and
@@ -305,7 +281,7 @@ func TestBadCapturesAreClearErrors(t *testing.T) {
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			in := t.TempDir()
-			if err := os.CopyFS(in, os.DirFS(filepath.Join(repoRoot, "testdata/captures"))); err != nil {
+			if err := os.CopyFS(in, os.DirFS(sampleDir)); err != nil {
 				t.Fatal(err)
 			}
 			path := filepath.Join(in, c.file)
@@ -322,13 +298,13 @@ func TestBadCapturesAreClearErrors(t *testing.T) {
 			}
 			os.WriteFile(path, []byte(body), 0o644)
 			out := t.TempDir()
-			code, _, stderr := runLocal(t, nil, "--in", in, "--as-of", sampleAsOf, "--out", out)
-			if code != 1 || strings.Count(stderr, "FAILED") != 1 || !strings.Contains(stderr, c.want) || !strings.Contains(stderr, "bad data at byte") {
-				t.Fatalf("exit %d, stderr:\n%s", code, stderr)
+			res := export(t, run{In: in, Out: out})
+			if res.OK() || len(res.Failures) != 1 || !strings.Contains(res.Err().Error(), c.want) || !strings.Contains(res.Err().Error(), "bad data at byte") {
+				t.Fatalf("want one failure naming %s and the byte: %v", c.want, res.Err())
 			}
 			provider := strings.Split(c.file, "/")[0]
-			if !strings.Contains(stderr, "FAILED "+provider+" 2026-10") {
-				t.Errorf("the failure does not name %s 2026-10:\n%s", provider, stderr)
+			if f := res.Failures[0]; f.Provider != provider || f.Period.String() != "2026-10" {
+				t.Errorf("the failure does not name %s 2026-10: %v", provider, f)
 			}
 			files := dataFiles(t, out)
 			if len(files) != 10 {

@@ -1,9 +1,6 @@
-package main
+package invoiceexport_test
 
 import (
-	"encoding/json"
-	"math/big"
-	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -11,41 +8,6 @@ import (
 	"github.com/invoice-export/invoice-export/internal/testkit"
 	"github.com/invoice-export/invoice-export/internal/testkit/duck"
 )
-
-func init() { oracles["spectrocloud"] = spectroTotals }
-
-// spectroTotals sums billableAmount per billing month and paymentUnit.
-func spectroTotals(t *testing.T, dir string) []total {
-	files, _ := filepath.Glob(filepath.Join(dir, "spectrocloud", "invoice", "*.json"))
-	sums := map[[2]string]*big.Rat{}
-	for _, f := range files {
-		var inv struct {
-			Spec struct {
-				BillingPeriod struct {
-					Start string `json:"start"`
-				} `json:"billingPeriod"`
-				PaymentUnit string `json:"paymentUnit"`
-			} `json:"spec"`
-			Status struct {
-				BillableAmount *json.Number `json:"billableAmount"`
-			} `json:"status"`
-		}
-		readJSON(t, f, &inv)
-		cur, amount := strings.ToUpper(inv.Spec.PaymentUnit), "0"
-		if cur == "" {
-			cur = "USD"
-		}
-		if inv.Status.BillableAmount != nil {
-			amount = string(*inv.Status.BillableAmount)
-		}
-		k := [2]string{inv.Spec.BillingPeriod.Start[:7], cur}
-		if sums[k] == nil {
-			sums[k] = new(big.Rat)
-		}
-		sums[k].Add(sums[k], rat(t, amount))
-	}
-	return sortedTotals("spectrocloud", sums)
-}
 
 const (
 	spectroKey = "c3BlY3Ryby1rZXktMDEyMzQ1Njc4OWFiY2RlZg"
@@ -56,16 +18,14 @@ const (
 // Live mode against a fake Palette API gives exactly the replay's data
 // files, following the list's continue token to its second page.
 func TestLiveSpectroCloudEqualsReplay(t *testing.T) {
-	api := testkit.FakeSpectroCloud(t, filepath.Join(repoRoot, "testdata/captures"), spectroKey, true)
+	api := testkit.FakeSpectroCloud(t, sampleDir, spectroKey, true)
 	env := map[string]string{"SPECTROCLOUD_API_KEY": spectroKey, "SPECTROCLOUD_API_URL": api.URL}
 	live, replay, rec := t.TempDir(), t.TempDir(), t.TempDir()
-	code, stdout, stderr := runLocal(t, env, "--live", "--providers", "spectrocloud", "--as-of", sampleAsOf, "--out", live, "--record", rec)
-	if code != 0 {
-		t.Fatalf("live: exit %d\n%s\n%s", code, stdout, stderr)
+	res := export(t, run{Env: env, Live: true, Providers: []string{"spectrocloud"}, Out: live, Record: rec})
+	if !res.OK() {
+		t.Fatalf("live: %v\n%s", res.Err(), res.log)
 	}
-	if code, _, stderr := runLocal(t, nil, "--providers", "spectrocloud", "--out", replay); code != 0 {
-		t.Fatalf("replay: exit %d: %s", code, stderr)
-	}
+	mustExport(t, run{Providers: []string{"spectrocloud"}, Out: replay})
 	if l, r := dataFiles(t, live), dataFiles(t, replay); len(l) != 4 || !mapsEqual(l, r) {
 		t.Fatalf("live and replay differ:\nlive   %v\nreplay %v", l, r)
 	}
@@ -87,17 +47,17 @@ func TestLiveSpectroCloudEqualsReplay(t *testing.T) {
 	}
 	assertRecorded(t, "spectrocloud", rec, []string{"users_info.json", "invoices/0001.json", "invoices/0002.json",
 		"invoice/" + spectroOct + ".json", "invoice/" + spectroNov + ".json"})
-	assertNoKey(t, spectroKey, stdout+stderr, live)
-	if strings.Contains(stdout, "SPECTROCLOUD_INVOICE_UIDS") {
-		t.Errorf("the list worked, yet the run speaks of the fallback:\n%s", stdout)
+	assertNoKey(t, spectroKey, res.printed(), live)
+	if n := notes(res); slices.ContainsFunc(n, func(s string) bool { return strings.Contains(s, "SPECTROCLOUD_INVOICE_UIDS") }) {
+		t.Errorf("the list worked, yet the run speaks of the fallback: %q", n)
 	}
 
 	// A rejected key: one clear line naming the variable; nothing written.
 	bad := map[string]string{"SPECTROCLOUD_API_KEY": "wrong-spectro-key", "SPECTROCLOUD_API_URL": api.URL}
 	out := t.TempDir()
-	code, _, stderr = runLocal(t, bad, "--live", "--providers", "spectrocloud", "--as-of", sampleAsOf, "--out", out)
-	if code != 1 || !strings.Contains(stderr, "SPECTROCLOUD_API_KEY") || !strings.Contains(stderr, "401") || strings.Contains(stderr, "wrong-spectro-key") {
-		t.Errorf("bad key: exit %d, stderr:\n%s", code, stderr)
+	res = export(t, run{Env: bad, Live: true, Providers: []string{"spectrocloud"}, Out: out})
+	if res.OK() || !strings.Contains(res.printed(), "SPECTROCLOUD_API_KEY") || !strings.Contains(res.printed(), "401") || strings.Contains(res.printed(), "wrong-spectro-key") {
+		t.Errorf("bad key:\n%s", res.printed())
 	}
 	if files := dataFiles(t, out); len(files) != 0 {
 		t.Errorf("bad key wrote %v", files)
@@ -108,23 +68,21 @@ func TestLiveSpectroCloudEqualsReplay(t *testing.T) {
 // invoices: the same data, and the run says where the invoices came from.
 // Without it the run fails with one line saying what to set.
 func TestLiveSpectroCloudListFallback(t *testing.T) {
-	api := testkit.FakeSpectroCloud(t, filepath.Join(repoRoot, "testdata/captures"), spectroKey, false)
+	api := testkit.FakeSpectroCloud(t, sampleDir, spectroKey, false)
 	env := map[string]string{"SPECTROCLOUD_API_KEY": spectroKey, "SPECTROCLOUD_API_URL": api.URL,
 		"SPECTROCLOUD_INVOICE_UIDS": spectroOct + "," + spectroNov}
 	live, replay := t.TempDir(), t.TempDir()
-	code, stdout, stderr := runLocal(t, env, "--live", "--providers", "spectrocloud", "--as-of", sampleAsOf, "--out", live)
-	if code != 0 {
-		t.Fatalf("live: exit %d\n%s\n%s", code, stdout, stderr)
+	res := export(t, run{Env: env, Live: true, Providers: []string{"spectrocloud"}, Out: live})
+	if !res.OK() {
+		t.Fatalf("live: %v\n%s", res.Err(), res.log)
 	}
-	if code, _, stderr := runLocal(t, nil, "--providers", "spectrocloud", "--out", replay); code != 0 {
-		t.Fatalf("replay: exit %d: %s", code, stderr)
-	}
+	mustExport(t, run{Providers: []string{"spectrocloud"}, Out: replay})
 	if l, r := dataFiles(t, live), dataFiles(t, replay); len(l) != 4 || !mapsEqual(l, r) {
 		t.Fatalf("live (fallback) and replay differ:\nlive   %v\nreplay %v", l, r)
 	}
 	for _, p := range []string{"2026-10", "2026-11"} {
-		if !strings.Contains(stdout, "note: spectrocloud "+p+": the invoice list route is not available (HTTP 404, or no capture): the invoices exported are those named by SPECTROCLOUD_INVOICE_UIDS") {
-			t.Errorf("no fallback note for %s:\n%s", p, stdout)
+		if !slices.Contains(notes(res), "spectrocloud "+p+": the invoice list route is not available (HTTP 404, or no capture): the invoices exported are those named by SPECTROCLOUD_INVOICE_UIDS") {
+			t.Errorf("no fallback note for %s: %q", p, notes(res))
 		}
 	}
 	calls := api.Calls()
@@ -141,8 +99,8 @@ func TestLiveSpectroCloudListFallback(t *testing.T) {
 	// SPECTROCLOUD_TENANT_UID spares GET /v1/users/info.
 	before := len(api.Calls())
 	env["SPECTROCLOUD_TENANT_UID"] = "5f9c2a7e1b3d4c6a8e0f1a2b"
-	if code, stdout, stderr := runLocal(t, env, "--live", "--providers", "spectrocloud", "--as-of", sampleAsOf, "--out", t.TempDir()); code != 0 {
-		t.Fatalf("tenant from config: exit %d\n%s\n%s", code, stdout, stderr)
+	if res := export(t, run{Env: env, Live: true, Providers: []string{"spectrocloud"}, Out: t.TempDir()}); !res.OK() {
+		t.Fatalf("tenant from config: %v", res.Err())
 	}
 	if calls := api.Calls()[before:]; len(calls) != 3 || slices.Contains(calls, "GET /v1/users/info") {
 		t.Errorf("with SPECTROCLOUD_TENANT_UID, calls = %q", calls)
@@ -150,9 +108,9 @@ func TestLiveSpectroCloudListFallback(t *testing.T) {
 
 	delete(env, "SPECTROCLOUD_INVOICE_UIDS")
 	out := t.TempDir()
-	code, _, stderr = runLocal(t, env, "--live", "--providers", "spectrocloud", "--as-of", sampleAsOf, "--out", out)
-	if code != 1 || !strings.Contains(stderr, "SPECTROCLOUD_INVOICE_UIDS is not set") || strings.Count(stderr, "FAILED") != 1 {
-		t.Errorf("no list, no UIDs: exit %d, stderr:\n%s", code, stderr)
+	res = export(t, run{Env: env, Live: true, Providers: []string{"spectrocloud"}, Out: out})
+	if res.OK() || !strings.Contains(res.Err().Error(), "SPECTROCLOUD_INVOICE_UIDS is not set") || len(res.Failures) != 1 {
+		t.Errorf("no list, no UIDs:\n%s", res.printed())
 	}
 	if files := dataFiles(t, out); len(files) != 0 {
 		t.Errorf("wrote %v", files)
@@ -162,9 +120,7 @@ func TestLiveSpectroCloudListFallback(t *testing.T) {
 // The sample's Spectro Cloud partitions, read back with DuckDB.
 func TestSampleSpectroCloudWithDuckDB(t *testing.T) {
 	out := t.TempDir()
-	if code, _, stderr := runLocal(t, nil, "--providers", "spectrocloud", "--out", out); code != 0 {
-		t.Fatalf("exit %d: %s", code, stderr)
-	}
+	mustExport(t, run{Providers: []string{"spectrocloud"}, Out: out})
 	db := duck.Open(t)
 	lines, invoices := duck.Table(out, "charge_lines"), duck.Table(out, "invoices")
 	assertNoEmptyStrings(t, db, lines)

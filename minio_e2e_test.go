@@ -1,4 +1,4 @@
-package main
+package invoiceexport_test
 
 import (
 	"path/filepath"
@@ -16,16 +16,14 @@ import (
 func TestSampleToMinIO(t *testing.T) {
 	m := testkit.StartMinIO(t)
 	folder := t.TempDir()
-	if code, _, stderr := runLocal(t, nil, "--out", folder); code != 0 {
-		t.Fatalf("folder run: exit %d: %s", code, stderr)
-	}
+	mustExport(t, run{Out: folder})
 	for range 2 {
-		code, stdout, stderr := runLocal(t, nil, "--out", "s3://"+m.Bucket+"/invoice-export")
-		if code != 0 {
-			t.Fatalf("MinIO run: exit %d\n%s\n%s", code, stdout, stderr)
+		res := export(t, run{Out: "s3://" + m.Bucket + "/invoice-export"})
+		if !res.OK() {
+			t.Fatalf("MinIO run: %v\n%s", res.Err(), res.log)
 		}
-		if !strings.Contains(stdout, "s3://"+m.Bucket+"/invoice-export") {
-			t.Errorf("the summary does not say where it wrote:\n%s", stdout)
+		if len(res.Partitions) != 6 {
+			t.Errorf("%d partitions written, want 6", len(res.Partitions))
 		}
 	}
 	keys := m.Keys(t, "invoice-export/")
@@ -66,23 +64,22 @@ func TestSampleToMinIO(t *testing.T) {
 // copied down, they replay into the same data files.
 func TestLiveToMinIOReplaysFromRaw(t *testing.T) {
 	m := testkit.StartMinIO(t)
-	caps := filepath.Join(repoRoot, "testdata/captures")
 	const (
 		wsKey   = "aks_minio_test_warpstream_key"
 		crdbKey = "CCDB1_minio_test_cockroach_key"
 		scKey   = "minio-test-spectro-key"
 	)
-	ws := testkit.FakeWarpStream(t, caps, wsKey, "POST")
-	crdb := testkit.FakeCockroachDB(t, caps, crdbKey)
-	sc := testkit.FakeSpectroCloud(t, caps, scKey, true)
+	ws := testkit.FakeWarpStream(t, sampleDir, wsKey, "POST")
+	crdb := testkit.FakeCockroachDB(t, sampleDir, crdbKey)
+	sc := testkit.FakeSpectroCloud(t, sampleDir, scKey, true)
 	env := map[string]string{
 		"WARPSTREAM_API_KEY": wsKey, "WARPSTREAM_API_URL": ws.URL,
 		"COCKROACH_API_KEY": crdbKey, "COCKROACH_API_URL": crdb.URL,
 		"SPECTROCLOUD_API_KEY": scKey, "SPECTROCLOUD_API_URL": sc.URL,
 	}
-	code, stdout, stderr := runLocal(t, env, "--live", "--as-of", sampleAsOf, "--out", "s3://"+m.Bucket+"/live")
-	if code != 0 {
-		t.Fatalf("live run: exit %d\n%s\n%s", code, stdout, stderr)
+	res := export(t, run{Env: env, Live: true, Out: "s3://" + m.Bucket + "/live"})
+	if !res.OK() {
+		t.Fatalf("live run: %v\n%s", res.Err(), res.log)
 	}
 	live := t.TempDir()
 	m.Download(t, "live/", live)
@@ -91,9 +88,7 @@ func TestLiveToMinIOReplaysFromRaw(t *testing.T) {
 		t.Fatalf("raw/<date>/<run id>: %v", runs)
 	}
 	replay := t.TempDir()
-	if code, _, stderr := runLocal(t, nil, "--in", runs[0], "--as-of", sampleAsOf, "--out", replay); code != 0 {
-		t.Fatalf("replay of raw/: exit %d: %s", code, stderr)
-	}
+	mustExport(t, run{In: runs[0], Out: replay})
 	if l, r := dataFiles(t, live), dataFiles(t, replay); len(l) != 12 || !mapsEqual(l, r) {
 		t.Fatalf("live (MinIO) and replay of its raw/ differ:\n%v\n%v", l, r)
 	}

@@ -1,11 +1,7 @@
-package main
+package invoiceexport_test
 
 import (
-	"bytes"
 	"database/sql"
-	"encoding/json"
-	"math/big"
-	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -15,91 +11,18 @@ import (
 	"github.com/invoice-export/invoice-export/internal/testkit/duck"
 )
 
-func init() { oracles["cockroachdb"] = cockroachTotals }
-
-// cockroachTotals sums each invoice's totals per period and currency, as
-// the API sends them: an omitted amount is 0, an omitted currency USD.
-func cockroachTotals(t *testing.T, dir string) []total {
-	files, _ := filepath.Glob(filepath.Join(dir, "cockroachdb", "invoice", "*.json"))
-	sums := map[[2]string]*big.Rat{}
-	for _, f := range files {
-		var inv struct {
-			PeriodStart string `json:"period_start"`
-			Totals      []struct {
-				Amount   *json.Number `json:"amount"`
-				Currency *string      `json:"currency"`
-			} `json:"totals"`
-		}
-		readJSON(t, f, &inv)
-		for _, tot := range inv.Totals {
-			cur, amount := "USD", "0"
-			if tot.Currency != nil {
-				cur = *tot.Currency
-			}
-			if tot.Amount != nil {
-				amount = string(*tot.Amount)
-			}
-			k := [2]string{inv.PeriodStart[:7], cur}
-			if sums[k] == nil {
-				sums[k] = new(big.Rat)
-			}
-			sums[k].Add(sums[k], rat(t, amount))
-		}
-	}
-	return sortedTotals("cockroachdb", sums)
-}
-
-func sortedTotals(provider string, sums map[[2]string]*big.Rat) []total {
-	var out []total
-	for k, v := range sums {
-		out = append(out, total{provider, k[0], k[1], v})
-	}
-	slices.SortFunc(out, func(a, b total) int { return strings.Compare(a.period+a.currency, b.period+b.currency) })
-	return out
-}
-
-// assertNoKey checks that key is in nothing the run printed or wrote.
-func assertNoKey(t *testing.T, key, printed, dest string) {
-	t.Helper()
-	if strings.Contains(printed, key) {
-		t.Error("the API key was printed")
-	}
-	filepath.WalkDir(dest, func(p string, d os.DirEntry, err error) error {
-		if err == nil && !d.IsDir() {
-			if b, _ := os.ReadFile(p); bytes.Contains(b, []byte(key)) {
-				t.Errorf("the API key is in %s", p)
-			}
-		}
-		return nil
-	})
-}
-
-// assertRecorded checks that --record saved each capture byte for byte.
-func assertRecorded(t *testing.T, provider, rec string, files []string) {
-	t.Helper()
-	for _, f := range files {
-		want, _ := os.ReadFile(filepath.Join(repoRoot, "testdata/captures", provider, f))
-		got, err := os.ReadFile(filepath.Join(rec, provider, f))
-		if err != nil || len(want) == 0 || !bytes.Equal(got, want) {
-			t.Errorf("--record %s/%s: %v (equal=%v)", provider, f, err, bytes.Equal(got, want))
-		}
-	}
-}
-
 // Live mode against a fake CockroachDB Cloud gives exactly the replay's
 // data files, with the documented calls and headers.
 func TestLiveCockroachDBEqualsReplay(t *testing.T) {
 	const key = "CCDB1_12345abcdefGHIJKLMnopq_NkdXLI9d81Mnx3djs45iwPfgtnaRv0XCh0Z9047K"
-	api := testkit.FakeCockroachDB(t, filepath.Join(repoRoot, "testdata/captures"), key)
+	api := testkit.FakeCockroachDB(t, sampleDir, key)
 	env := map[string]string{"COCKROACH_API_KEY": key, "COCKROACH_API_URL": api.URL}
 	live, replay, rec := t.TempDir(), t.TempDir(), t.TempDir()
-	code, stdout, stderr := runLocal(t, env, "--live", "--providers", "cockroachdb", "--as-of", sampleAsOf, "--out", live, "--record", rec)
-	if code != 0 {
-		t.Fatalf("live: exit %d\n%s\n%s", code, stdout, stderr)
+	res := export(t, run{Env: env, Live: true, Providers: []string{"cockroachdb"}, Out: live, Record: rec})
+	if !res.OK() {
+		t.Fatalf("live: %v\n%s", res.Err(), res.log)
 	}
-	if code, _, stderr := runLocal(t, nil, "--providers", "cockroachdb", "--out", replay); code != 0 {
-		t.Fatalf("replay: exit %d: %s", code, stderr)
-	}
+	mustExport(t, run{Providers: []string{"cockroachdb"}, Out: replay})
 	// Two periods × (charge_lines, invoices).
 	if l, r := dataFiles(t, live), dataFiles(t, replay); len(l) != 4 || !mapsEqual(l, r) {
 		t.Fatalf("live and replay differ:\nlive   %v\nreplay %v", l, r)
@@ -120,15 +43,15 @@ func TestLiveCockroachDBEqualsReplay(t *testing.T) {
 	if raws, _ := filepath.Glob(filepath.Join(live, "raw", "*", "*", "cockroachdb", "invoice", "*.json")); len(raws) != 2 {
 		t.Errorf("raw landing: %v", raws)
 	}
-	assertNoKey(t, key, stdout+stderr, live)
+	assertNoKey(t, key, res.printed(), live)
 
 	// A rejected key: one clear line naming the vendor and the variable,
-	// without the key; exit status 1; nothing written.
+	// without the key; nothing written.
 	bad := map[string]string{"COCKROACH_API_KEY": "CCDB1_wrong_key_value", "COCKROACH_API_URL": api.URL}
 	out := t.TempDir()
-	code, _, stderr = runLocal(t, bad, "--live", "--providers", "cockroachdb", "--as-of", sampleAsOf, "--out", out)
-	if code != 1 || !strings.Contains(stderr, "COCKROACH_API_KEY") || !strings.Contains(stderr, "401") || strings.Contains(stderr, "CCDB1_wrong_key_value") {
-		t.Errorf("bad key: exit %d, stderr:\n%s", code, stderr)
+	res = export(t, run{Env: bad, Live: true, Providers: []string{"cockroachdb"}, Out: out})
+	if res.OK() || !strings.Contains(res.printed(), "COCKROACH_API_KEY") || !strings.Contains(res.printed(), "401") || strings.Contains(res.printed(), "CCDB1_wrong_key_value") {
+		t.Errorf("bad key:\n%s", res.printed())
 	}
 	if files := dataFiles(t, out); len(files) != 0 {
 		t.Errorf("bad key wrote %v", files)
@@ -139,9 +62,7 @@ func TestLiveCockroachDBEqualsReplay(t *testing.T) {
 // out of USD, every invoice and currency has its row, the draft is not final.
 func TestSampleCockroachDBWithDuckDB(t *testing.T) {
 	out := t.TempDir()
-	if code, _, stderr := runLocal(t, nil, "--providers", "cockroachdb", "--out", out); code != 0 {
-		t.Fatalf("exit %d: %s", code, stderr)
-	}
+	mustExport(t, run{Providers: []string{"cockroachdb"}, Out: out})
 	db := duck.Open(t)
 	lines, invoices := duck.Table(out, "charge_lines"), duck.Table(out, "invoices")
 	got := duck.Rows(t, db, `SELECT billing_period, BillingCurrency, InvoiceStatus, IsFinal, Reconciled, InvoiceTotal::VARCHAR, LineCount FROM `+invoices+` ORDER BY ALL`)

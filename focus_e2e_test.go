@@ -1,4 +1,4 @@
-package main
+package invoiceexport_test
 
 import (
 	"strings"
@@ -89,9 +89,7 @@ var allowedServices = map[string][]string{
 // so that none of them can pass vacuously.
 func TestFocusConformance(t *testing.T) {
 	out := t.TempDir()
-	if code, _, stderr := runLocal(t, nil, "--out", out); code != 0 {
-		t.Fatalf("exit %d: %s", code, stderr)
-	}
+	mustExport(t, run{Out: out})
 	db := duck.Open(t)
 	mustExec := func(q string) {
 		t.Helper()

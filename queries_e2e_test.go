@@ -1,4 +1,4 @@
-package main
+package invoiceexport_test
 
 import (
 	"database/sql"
@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/invoice-export/invoice-export/internal/testkit"
 	"github.com/invoice-export/invoice-export/internal/testkit/duck"
 )
 
@@ -21,9 +22,7 @@ var duckOnly = regexp.MustCompile(`(?i)::|group\s+by\s+all|order\s+by\s+all|\bqu
 func sampleViews(t *testing.T) *sql.DB {
 	t.Helper()
 	out := t.TempDir()
-	if code, _, stderr := runLocal(t, nil, "--out", out); code != 0 {
-		t.Fatalf("exit %d: %s", code, stderr)
-	}
+	mustExport(t, run{Out: out})
 	db := duck.Open(t)
 	for _, table := range []string{"charge_lines", "invoices"} {
 		if _, err := db.Exec(`CREATE VIEW ` + table + ` AS SELECT * FROM ` + duck.Table(out, table)); err != nil {
@@ -35,7 +34,7 @@ func sampleViews(t *testing.T) *sql.DB {
 
 func TestExampleQueries(t *testing.T) {
 	db := sampleViews(t)
-	files, _ := filepath.Glob(filepath.Join(repoRoot, "queries", "*.sql"))
+	files, _ := filepath.Glob(filepath.Join("queries", "*.sql"))
 	if len(files) < 6 {
 		t.Fatalf("%d queries in queries/, want at least 6", len(files))
 	}
@@ -64,18 +63,13 @@ func TestExampleQueries(t *testing.T) {
 	for _, r := range results["cost_by_vendor_month"] {
 		billed[r[0]+" "+r[1]+" "+r[2]] = rat(t, r[3])
 	}
-	for p, oracle := range oracles {
-		if _, err := os.Stat(filepath.Join(repoRoot, "testdata/captures", p)); err != nil {
+	for _, w := range testkit.Totals(t, sampleDir) {
+		if !regexp.MustCompile(`^[A-Z]{3}$`).MatchString(w.Currency) {
 			continue
 		}
-		for _, w := range oracle(t, filepath.Join(repoRoot, "testdata/captures")) {
-			if !regexp.MustCompile(`^[A-Z]{3}$`).MatchString(w.currency) {
-				continue
-			}
-			k := w.provider + " " + w.period + " " + w.currency
-			if g := billed[k]; g == nil || g.Cmp(w.amount) != 0 {
-				t.Errorf("cost_by_vendor_month %s = %v, want %s", k, g, w.amount.FloatString(8))
-			}
+		k := w.Provider + " " + w.Period + " " + w.Currency
+		if g := billed[k]; g == nil || g.Cmp(w.Amount) != 0 {
+			t.Errorf("cost_by_vendor_month %s = %v, want %s", k, g, w.Amount.FloatString(8))
 		}
 	}
 
@@ -149,7 +143,7 @@ func itoa(n int) string { return big.NewInt(int64(n)).String() }
 // miss by more than rounding: the sample's WarpStream October, a dollar off.
 func TestUnreconciledQuery(t *testing.T) {
 	in := t.TempDir()
-	if err := os.CopyFS(in, os.DirFS(filepath.Join(repoRoot, "testdata/captures"))); err != nil {
+	if err := os.CopyFS(in, os.DirFS(sampleDir)); err != nil {
 		t.Fatal(err)
 	}
 	past := filepath.Join(in, "warpstream", "past_invoice", "2026-10.json")
@@ -160,15 +154,16 @@ func TestUnreconciledQuery(t *testing.T) {
 	}
 	os.WriteFile(past, []byte(off), 0o644)
 	out := t.TempDir()
-	code, stdout, stderr := runLocal(t, nil, "--in", in, "--out", out, "--as-of", sampleAsOf, "--providers", "warpstream")
-	if code != 0 || !strings.Contains(stdout, "✗ warpstream 2026-10") {
-		t.Fatalf("exit %d (an unreconciled invoice is written and reported, not a failure)\n%s\n%s", code, stdout, stderr)
+	// An unreconciled invoice is written and reported, not a failure.
+	res := mustExport(t, run{In: in, Out: out, Providers: []string{"warpstream"}})
+	if len(res.Partitions) != 2 || res.Partitions[0].Unreconciled() != 1 || !strings.Contains(res.log, "invoice does not reconcile") {
+		t.Fatalf("the October invoice is not reported as unreconciled: %+v\n%s", res.Partitions, res.log)
 	}
 	db := duck.Open(t)
 	if _, err := db.Exec(`CREATE VIEW invoices AS SELECT * FROM ` + duck.Table(out, "invoices")); err != nil {
 		t.Fatal(err)
 	}
-	q, err := os.ReadFile(filepath.Join(repoRoot, "queries", "unreconciled_invoices.sql"))
+	q, err := os.ReadFile(filepath.Join("queries", "unreconciled_invoices.sql"))
 	if err != nil {
 		t.Fatal(err)
 	}
