@@ -211,7 +211,7 @@ func TestSpectroJobsErrors(t *testing.T) {
 	}
 }
 
-// decodeSmall takes any bytes without panicking: what it refuses is a
+// DecodeSmall takes any bytes without panicking: what it refuses is a
 // positioned DataError, what it accepts is valid JSON.
 func FuzzDecodeSmall(f *testing.F) {
 	for _, s := range []string{spBodies()["spectrocloud/invoices/0002.json"], spInv("inv-10", "2026-10"), `{"invoices": null}`, `{"invoices": [{"invoice_id": 7}]}`,
