@@ -18,7 +18,9 @@ func fake(slug string) Provider {
 		Authorize: func(c extract.Config, next http.RoundTripper) http.RoundTripper {
 			return extract.WithHeaders(next, map[string]string{"K": c.Secret("API_KEY").Reveal()})
 		},
-		Jobs: func(context.Context, extract.Config, extract.Source, extract.Plan) ([]extract.Job, error) { return nil, nil },
+		Jobs: func(context.Context, extract.Config, extract.Source, extract.Plan) ([]extract.Job, error) {
+			return nil, nil
+		},
 		Transform: func(transform.Input, *transform.Tally) (*transform.Result, error) {
 			return &transform.Result{}, nil
 		},
