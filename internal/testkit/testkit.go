@@ -8,8 +8,10 @@ package testkit
 import (
 	"context"
 	"fmt"
+	"net/http"
 	"strings"
 	"sync"
+	"testing"
 	"time"
 
 	"github.com/invoice-export/invoice-export/extract"
@@ -69,3 +71,31 @@ func CloseJobs(jobs []extract.Job) {
 		}
 	}
 }
+
+// Headers sends a request through a provider's Authorize, configured by
+// env, and returns the headers that reached the network, and those of the
+// request as the caller still sees it (a transport must not change them).
+func Headers(t testing.TB, slug, prefix string, settings []extract.Setting, authorize func(extract.Config, http.RoundTripper) http.RoundTripper, env map[string]string) (sent, caller http.Header) {
+	t.Helper()
+	cfg, err := extract.ReadConfig(slug, prefix, settings, func(k string) string { return env[k] })
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got http.Header
+	rt := authorize(cfg, roundTrip(func(r *http.Request) (*http.Response, error) {
+		got = r.Header.Clone()
+		return &http.Response{StatusCode: http.StatusOK, Body: http.NoBody, Request: r}, nil
+	}))
+	req, _ := http.NewRequest("GET", "https://example.invalid/x", nil)
+	req.Header.Set("Accept", "application/json")
+	resp, err := rt.RoundTrip(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	return got, req.Header
+}
+
+type roundTrip func(*http.Request) (*http.Response, error)
+
+func (f roundTrip) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
