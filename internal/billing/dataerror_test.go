@@ -56,6 +56,7 @@ func TestSemanticErrors(t *testing.T) {
 		`{"at": "October"}`:         `bad data at byte 7, /at: expected an RFC 3339 date-time, found "October"`,
 		`{"at": 5}`:                 "bad data at byte 7, /at: expected an RFC 3339 date-time, found a number",
 		`{"items": [], "other": 1}`: "",
+		``:                          "bad data at byte 0: the body is empty (an empty response or capture)",
 	} {
 		var v struct {
 			Items []struct {
