@@ -17,22 +17,30 @@ minio:
 	@test -x $(GOBIN)/minio || { echo "building MinIO $(MINIO_VERSION) (once, a few minutes)"; $(GO) install github.com/minio/minio@$(MINIO_VERSION); }
 
 unit:
-	PATH="$(GOBIN):$$PATH" $(GO) test -count=1 -timeout 45m ./...
+	CI=$${CI:-1} PATH="$(GOBIN):$$PATH" $(GO) test -count=1 -timeout 45m ./...
 
-# Every decoder's fuzz target runs briefly; crashers found are kept in
+# Every fuzz target runs briefly: every Fuzz function that `go test -list`
+# finds, in every package whose tests have one (a provider's own fuzz
+# target needs no line here). Crashers found are kept in
 # <package>/testdata/fuzz as seed corpus. The budget is a count of inputs,
 # not a duration: go1.26's coordinator can report a spurious "context
 # deadline exceeded" when a -fuzztime duration expires (golang/go#75804,
 # fixed in go1.27). Minimization is capped: it would otherwise eat the whole
-# budget on one input. FUZZSCALE multiplies every count.
+# budget on one input. Each target gets FUZZ_INPUTS inputs, or what
+# FUZZ_MORE gives it; FUZZSCALE (a number, 0.05 for a quick run) multiplies
+# every count.
 FUZZSCALE ?= 1
-FUZZ_TARGETS = transform:FuzzParseDecimal:200000 transform:FuzzWarpStreamBreakdowns:20000 \
-  transform:FuzzWarpStreamInvoice:20000 transform:FuzzCockroachInvoice:20000 transform:FuzzSpectroInvoice:20000 \
-  transform:FuzzCockroachOrganization:20000 extract:FuzzDecodeSmall:50000
+FUZZ_INPUTS = 20000
+FUZZ_MORE = FuzzParseDecimal:200000 FuzzDecodeSmall:50000
 fuzz:
-	@for t in $(FUZZ_TARGETS); do pkg=$${t%%:*}; rest=$${t#*:}; fn=$${rest%%:*}; n=$$(( $${rest##*:} * $(FUZZSCALE) )); \
-	  echo "fuzz $$pkg $$fn ($${n} inputs)"; \
-	  $(GO) test ./$$pkg -run '^$$' -fuzz "^$$fn\$$" -fuzztime $${n}x -fuzzminimizetime 5s -timeout 10m || exit 1; done
+	@for pkg in $$(grep -l '^func Fuzz' $$(git ls-files '*_test.go') | xargs -n1 dirname | sort -u); do \
+	  for fn in $$($(GO) test -list '^Fuzz' ./$$pkg | grep '^Fuzz'); do \
+	    n=$(FUZZ_INPUTS); for m in $(FUZZ_MORE); do if [ "$${m%%:*}" = "$$fn" ]; then n=$${m##*:}; fi; done; \
+	    n=$$(awk "BEGIN { n = int($$n * $(FUZZSCALE)); print (n < 1 ? 1 : n) }"); \
+	    echo "fuzz $$pkg $$fn ($$n inputs)"; \
+	    $(GO) test ./$$pkg -run '^$$' -fuzz "^$$fn\$$" -fuzztime $${n}x -fuzzminimizetime 5s -timeout 10m || exit 1; \
+	  done; \
+	done
 
 # The SAM template, checked offline (the SAM transform included).
 cfn:
@@ -49,5 +57,5 @@ lambda build-ExportFunction:
 # Parquet writers, end to end; 200k generated lines), then the table against
 # DuckDB, the Lambda's size and cold start, and the rate-limited backfill.
 bench:
-	$(GO) test -run '^$$' -bench 'WarpStreamTokens|WarpStreamTransform|Writers|ReplayWarpStream' -benchmem ./transform ./load .
+	$(GO) test -run '^$$' -bench 'WarpStreamTokens|WarpStreamTransform|Writers|ReplayWarpStream' -benchmem ./transform/warpstream ./load .
 	PATH="$(GOBIN):$$PATH" $(GO) run ./internal/bench -big

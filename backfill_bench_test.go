@@ -6,12 +6,14 @@ import (
 	"time"
 
 	"github.com/invoice-export/invoice-export/extract"
+	"github.com/invoice-export/invoice-export/internal/billing"
 	"github.com/invoice-export/invoice-export/internal/gen"
+	"github.com/invoice-export/invoice-export/internal/registry"
 	"github.com/invoice-export/invoice-export/internal/testkit"
 	"github.com/invoice-export/invoice-export/load"
 )
 
-// BenchmarkBackfill is a 24-month backfill of all three vendors against
+// BenchmarkBackfill is a 24-month backfill of all three providers against
 // fake APIs that each enforce 10 requests/s (a token bucket, 429 beyond
 // it). It reports x_of_limit: the run's time over the time the limit
 // allows (the busiest vendor's requests / 10 s); the target is ≤ 1.2, with
@@ -26,19 +28,22 @@ func BenchmarkBackfill(b *testing.B) {
 	if err := gen.Months(caps, "testdata/captures", start, months); err != nil {
 		b.Fatal(err)
 	}
-	from, to := extract.PeriodOf(start), extract.PeriodOf(start.AddDate(0, months-1, 0))
+	from, to := billing.PeriodOf(start), billing.PeriodOf(start.AddDate(0, months-1, 0))
 	for b.Loop() {
 		limited := map[string]*testkit.Limited{
-			extract.WarpStream:   testkit.RateLimited(b, testkit.FakeWarpStream(b, caps, "ws-key", "POST").URL, 10, 10),
-			extract.CockroachDB:  testkit.RateLimited(b, testkit.FakeCockroachDB(b, caps, "crdb-key").URL, 10, 10),
-			extract.SpectroCloud: testkit.RateLimited(b, testkit.FakeSpectroCloud(b, caps, "sc-key", true).URL, 10, 10),
+			"warpstream":   testkit.RateLimited(b, testkit.FakeWarpStream(b, caps, "ws-key", "POST").URL, 10, 10),
+			"cockroachdb":  testkit.RateLimited(b, testkit.FakeCockroachDB(b, caps, "crdb-key").URL, 10, 10),
+			"spectrocloud": testkit.RateLimited(b, testkit.FakeSpectroCloud(b, caps, "sc-key", true).URL, 10, 10),
 		}
 		env := map[string]string{
-			"WARPSTREAM_API_KEY": "ws-key", "WARPSTREAM_API_URL": limited[extract.WarpStream].URL,
-			"COCKROACH_API_KEY": "crdb-key", "COCKROACH_API_URL": limited[extract.CockroachDB].URL,
-			"SPECTROCLOUD_API_KEY": "sc-key", "SPECTROCLOUD_API_URL": limited[extract.SpectroCloud].URL,
+			"WARPSTREAM_API_KEY": "ws-key", "WARPSTREAM_API_URL": limited["warpstream"].URL,
+			"COCKROACH_API_KEY": "crdb-key", "COCKROACH_API_URL": limited["cockroachdb"].URL,
+			"SPECTROCLOUD_API_KEY": "sc-key", "SPECTROCLOUD_API_URL": limited["spectrocloud"].URL,
 		}
-		cfg := extract.ConfigFromEnv(func(k string) string { return env[k] })
+		cfg, err := ReadConfigs(func(k string) string { return env[k] })
+		if err != nil {
+			b.Fatal(err)
+		}
 		sink, err := load.NewFolder(b.TempDir())
 		if err != nil {
 			b.Fatal(err)
@@ -48,9 +53,9 @@ func BenchmarkBackfill(b *testing.B) {
 			AsOf:      to.End(),
 			From:      from,
 			To:        to,
-			Providers: extract.Providers,
+			Providers: registry.Slugs(),
 			Config:    cfg,
-			Source:    extract.NewHTTP(cfg, extract.HTTPOptions{}),
+			Source:    extract.NewHTTP(endpoints(cfg), extract.HTTPOptions{}),
 			Sink:      sink,
 			RunID:     "backfill",
 		})

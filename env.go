@@ -5,6 +5,7 @@ import (
 	"os"
 	"runtime/debug"
 	"strconv"
+	"time"
 )
 
 // DefaultRestatementDays is how many days into a month the previous
@@ -23,6 +24,19 @@ func RestatementDaysFromEnv(getenv func(string) string) (int, error) {
 		return 0, fmt.Errorf("RESTATEMENT_DAYS=%q: use a number of days from 0 to 28", v)
 	}
 	return n, nil
+}
+
+// AsOf is the day a run takes as "today": day ("YYYY-MM-DD"), or now's
+// date in UTC when day is empty. It is a midnight UTC.
+func AsOf(day string, now time.Time) (time.Time, error) {
+	t := now.UTC()
+	if day != "" {
+		var err error
+		if t, err = time.Parse("2006-01-02", day); err != nil {
+			return time.Time{}, fmt.Errorf("%q is not a date: use YYYY-MM-DD", day)
+		}
+	}
+	return time.Date(t.Year(), t.Month(), t.Day(), 0, 0, 0, 0, time.UTC), nil
 }
 
 // MemoryLimit is the soft limit LimitMemory sets: the export streams, and

@@ -6,6 +6,8 @@ import (
 	"sync"
 
 	"github.com/invoice-export/invoice-export/extract"
+	"github.com/invoice-export/invoice-export/internal/billing"
+	"github.com/invoice-export/invoice-export/internal/registry"
 	"github.com/invoice-export/invoice-export/load"
 )
 
@@ -13,19 +15,19 @@ import (
 // would export and the calls it would make, found without calling anyone.
 type ProviderPlan struct {
 	Provider string
-	Periods  []extract.Period
+	Periods  []billing.Period
 	Calls    []extract.Call
-	// More: the vendor lists its invoices first, and the rest of the calls
+	// More: the provider lists its invoices first, and the rest of the calls
 	// (one per invoice) follow from that answer.
 	More bool
 	Err  error
 }
 
-// Plan works out, for --dry-run, what Run would do with o. It reads the
+// DryRun works out what Run would do with o. It reads the
 // destination's manifests (the default window depends on them) and, when
 // o.Source is a capture folder, the captured invoice lists (local files, so
 // the plan is complete); it never calls a vendor.
-func Plan(ctx context.Context, o Options) []ProviderPlan {
+func DryRun(ctx context.Context, o Options) []ProviderPlan {
 	store := &load.Store{Sink: o.Sink, RunID: o.RunID, AsOf: o.AsOf}
 	var plans []ProviderPlan
 	for _, provider := range o.Providers {
@@ -36,7 +38,7 @@ func Plan(ctx context.Context, o Options) []ProviderPlan {
 
 func planProvider(ctx context.Context, o *Options, store *load.Store, provider string) (p ProviderPlan) {
 	p.Provider = provider
-	vendor, err := o.Config.Vendor(provider)
+	prov, err := registry.Get(provider)
 	if err != nil {
 		p.Err = err
 		return p
@@ -48,7 +50,7 @@ func planProvider(ctx context.Context, o *Options, store *load.Store, provider s
 	if dir, ok := o.Source.(extract.Dir); ok {
 		src.dir = &dir
 	}
-	jobs, err := vendor.Jobs(ctx, src, extract.Plan{Periods: p.Periods, AsOf: o.AsOf})
+	jobs, err := prov.Jobs(ctx, o.Config[provider], src, extract.Plan{Periods: p.Periods, AsOf: o.AsOf})
 	p.Calls = src.calls
 	defer func() {
 		for _, b := range src.bodies {

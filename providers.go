@@ -6,18 +6,54 @@ import (
 	"strings"
 
 	"github.com/invoice-export/invoice-export/extract"
+	"github.com/invoice-export/invoice-export/internal/registry"
+	"github.com/invoice-export/invoice-export/transform/cockroachdb"
+	"github.com/invoice-export/invoice-export/transform/spectrocloud"
+	"github.com/invoice-export/invoice-export/transform/warpstream"
 )
+
+// The providers this program exports, in the order runs report them.
+// Adding one is one line here (docs/architecture.md).
+func init() {
+	registry.Register(
+		warpstream.Provider,
+		cockroachdb.Provider,
+		spectrocloud.Provider,
+	)
+}
+
+// Configs are the providers' settings, by slug.
+type Configs map[string]extract.Config
+
+// ReadConfigs reads every provider's settings through getenv (os.Getenv)
+// and checks them: the commands call it once at start, so a mistake is
+// one line naming each variable at fault, before any request.
+func ReadConfigs(getenv func(string) string) (Configs, error) {
+	cfgs := Configs{}
+	var problems []string
+	for _, p := range registry.All() {
+		c, err := p.ReadConfig(getenv)
+		if err != nil {
+			problems = append(problems, err.Error())
+		}
+		cfgs[p.Slug] = c
+	}
+	if len(problems) > 0 {
+		return cfgs, fmt.Errorf("%s", strings.Join(problems, "; "))
+	}
+	return cfgs, nil
+}
 
 // ParseProviders reads a comma-separated provider list; empty means all.
 func ParseProviders(list string) ([]string, error) {
 	if strings.TrimSpace(list) == "" {
-		return slices.Clone(extract.Providers), nil
+		return registry.Slugs(), nil
 	}
 	var out []string
 	for _, p := range strings.Split(list, ",") {
 		p = strings.ToLower(strings.TrimSpace(p))
-		if !slices.Contains(extract.Providers, p) {
-			return nil, fmt.Errorf("unknown provider %q (known: %s)", p, strings.Join(extract.Providers, ", "))
+		if _, err := registry.Get(p); err != nil {
+			return nil, err
 		}
 		if !slices.Contains(out, p) {
 			out = append(out, p)
@@ -39,10 +75,11 @@ func Usable(requested []string, can func(string) (bool, string)) (run []string, 
 	return run, skipped
 }
 
-// HasKey is Usable's test for live runs.
-func HasKey(cfg extract.Config) func(string) (bool, string) {
+// HasKey is Usable's test for live runs: every required setting is set.
+func HasKey(cfgs Configs) func(string) (bool, string) {
 	return func(p string) (bool, string) {
-		return cfg.Key(p).IsSet(), "no API key (" + extract.KeyVar(p) + " is not set)"
+		missing := cfgs[p].Missing()
+		return len(missing) == 0, "no API key (" + strings.Join(missing, " and ") + " is not set)"
 	}
 }
 

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/invoice-export/invoice-export/extract"
+	"github.com/invoice-export/invoice-export/internal/billing"
 	"github.com/invoice-export/invoice-export/internal/gen"
 	"github.com/invoice-export/invoice-export/load"
 )
@@ -36,15 +37,15 @@ func BenchmarkReplayWarpStream(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	oct, _ := extract.ParsePeriod("2026-10")
+	oct, _ := billing.ParsePeriod("2026-10")
 	b.SetBytes(st.Size())
 	for b.Loop() {
 		rep := Run(context.Background(), Options{
 			AsOf:      time.Date(2026, 11, 3, 0, 0, 0, 0, time.UTC),
 			From:      oct,
 			To:        oct,
-			Providers: []string{extract.WarpStream},
-			Config:    extract.ConfigFromEnv(func(string) string { return "" }),
+			Providers: []string{"warpstream"},
+			Config:    noConfig(),
 			Source:    extract.Dir(caps),
 			Sink:      sink,
 			RunID:     "bench",

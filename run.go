@@ -5,6 +5,7 @@
 package invoiceexport
 
 import (
+	"cmp"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
@@ -12,11 +13,14 @@ import (
 	"fmt"
 	"log/slog"
 	"slices"
+	"sort"
 	"strings"
 	"sync"
 	"time"
 
 	"github.com/invoice-export/invoice-export/extract"
+	"github.com/invoice-export/invoice-export/internal/billing"
+	"github.com/invoice-export/invoice-export/internal/registry"
 	"github.com/invoice-export/invoice-export/load"
 	"github.com/invoice-export/invoice-export/transform"
 )
@@ -24,9 +28,9 @@ import (
 // Options is one run.
 type Options struct {
 	AsOf            time.Time      // "today", UTC: which period is open
-	From, To        extract.Period // a backfill range; both zero for the default window
+	From, To        billing.Period // a backfill range; both zero for the default window
 	Providers       []string       // the providers to run
-	Config          extract.Config // vendor settings
+	Config          Configs        // the providers' settings, by slug
 	Source          extract.Source // live APIs or a capture folder
 	Sink            load.Sink      // where output goes
 	RunID           string
@@ -34,7 +38,7 @@ type Options struct {
 	Logger          *slog.Logger
 	Now             func() time.Time // manifest times; time.Now if nil
 	// Lookahead is how many periods of one provider are fetched ahead of
-	// the one being transformed [4].
+	// the one being transformed (default 4).
 	Lookahead int
 	// Progress, if set, is told of each step; it is called from the
 	// providers' goroutines at once.
@@ -46,7 +50,7 @@ type Event struct {
 	Provider string
 	Stage    Stage
 	Periods  int            // Planned: how many periods the provider exports
-	Period   extract.Period // Written, Failed (zero: the whole provider failed)
+	Period   billing.Period // Written, Failed (zero: the whole provider failed)
 	Rows     int64          // Written
 }
 
@@ -61,14 +65,14 @@ const (
 // Report is what a run did, for the summary, the logs and the exit status.
 type Report struct {
 	RunID      string
-	Partitions []Partition
+	Partitions []Exported
 	Failures   []Failure
 }
 
-// Partition is one written provider and period.
-type Partition struct {
+// Exported is one partition (provider and period) the run wrote.
+type Exported struct {
 	Provider string
-	Period   extract.Period
+	Period   billing.Period
 	Manifest *load.Manifest
 	Invoices []transform.Invoice
 	// Duration is the partition's job from the start of its vendor fetch
@@ -82,7 +86,7 @@ type Partition struct {
 // was not written; its previous partition, if any, is untouched.
 type Failure struct {
 	Provider string
-	Period   extract.Period
+	Period   billing.Period
 	Err      error
 }
 
@@ -107,7 +111,7 @@ func (r *Report) Unreconciled() (n int) {
 }
 
 // Unreconciled counts the partition's final invoices that do not reconcile.
-func (p Partition) Unreconciled() (n int) {
+func (p Exported) Unreconciled() (n int) {
 	for _, inv := range p.Invoices {
 		if inv.Final && !inv.Reconciled {
 			n++
@@ -160,23 +164,26 @@ func Run(ctx context.Context, o Options) *Report {
 		}()
 	}
 	wg.Wait()
-	order := func(p string) int { return slices.Index(extract.Providers, p) }
-	slices.SortFunc(rep.Partitions, func(a, b Partition) int {
-		if c := order(a.Provider) - order(b.Provider); c != 0 {
-			return c
-		}
-		return a.Period.Start().Compare(b.Period.Start())
-	})
-	slices.SortFunc(rep.Failures, func(a, b Failure) int {
-		if c := order(a.Provider) - order(b.Provider); c != 0 {
-			return c
-		}
-		return a.Period.Start().Compare(b.Period.Start())
-	})
+	rep.Sort()
 	return rep
 }
 
-func runProvider(ctx context.Context, o *Options, store *load.Store, provider string) (parts []Partition, fails []Failure) {
+// Sort orders partitions and failures by provider (as the registry lists
+// them), then period; a whole provider's failure comes first. (sort.Slice
+// rather than slices.SortFunc: each generic instantiation adds kilobytes
+// to the Lambda's binary, whose budget is 25 MB; these lists are short.)
+func (r *Report) Sort() {
+	sort.Slice(r.Partitions, func(i, j int) bool {
+		a, b := r.Partitions[i], r.Partitions[j]
+		return cmp.Or(registry.Compare(a.Provider, b.Provider), a.Period.Compare(b.Period)) < 0
+	})
+	sort.Slice(r.Failures, func(i, j int) bool {
+		a, b := r.Failures[i], r.Failures[j]
+		return cmp.Or(registry.Compare(a.Provider, b.Provider), a.Period.Compare(b.Period)) < 0
+	})
+}
+
+func runProvider(ctx context.Context, o *Options, store *load.Store, provider string) (parts []Exported, fails []Failure) {
 	log := o.Logger.With("provider", provider)
 	progress := func(e Event) {
 		if o.Progress != nil {
@@ -184,26 +191,26 @@ func runProvider(ctx context.Context, o *Options, store *load.Store, provider st
 			o.Progress(e)
 		}
 	}
-	fail := func(p extract.Period, err error) {
+	fail := func(p billing.Period, err error) {
 		fails = append(fails, Failure{Provider: provider, Period: p, Err: err})
 		log.Error("export failed", "period", periodAttr(p), "error", err.Error())
 		progress(Event{Stage: Failed, Period: p})
 	}
-	vendor, err := o.Config.Vendor(provider)
+	prov, err := registry.Get(provider)
 	if err != nil {
-		fail(extract.Period{}, err)
+		fail(billing.Period{}, err)
 		return
 	}
 	periods, err := window(ctx, store, provider, o)
 	if err != nil {
-		fail(extract.Period{}, err)
+		fail(billing.Period{}, err)
 		return
 	}
 	log.Info("exporting", "periods", periodList(periods))
 	progress(Event{Stage: Planned, Periods: len(periods)})
-	jobs, err := vendor.Jobs(ctx, o.Source, extract.Plan{Periods: periods, AsOf: o.AsOf})
+	jobs, err := prov.Jobs(ctx, o.Config[provider], o.Source, extract.Plan{Periods: periods, AsOf: o.AsOf})
 	if err != nil {
-		fail(extract.Period{}, fmt.Errorf("listing invoices: %w", err))
+		fail(billing.Period{}, fmt.Errorf("listing invoices: %w", err))
 		return
 	}
 	defer func() {
@@ -251,7 +258,7 @@ func runProvider(ctx context.Context, o *Options, store *load.Store, provider st
 		if f.err != nil {
 			fail(job.Period, f.err)
 		} else {
-			part, err := export(ctx, o, store, job, f.bodies, f.start)
+			part, err := export(ctx, o, store, prov.Transform, job, f.bodies, f.start)
 			if err != nil {
 				fail(job.Period, err)
 			} else {
@@ -272,7 +279,7 @@ func runProvider(ctx context.Context, o *Options, store *load.Store, provider st
 }
 
 // fetchAll fetches a job's calls side by side (the source bounds how many
-// are in flight per vendor); on any failure it releases what it got.
+// are in flight per provider); on any failure it releases what it got.
 func fetchAll(ctx context.Context, src extract.Source, calls []extract.Call) ([]*extract.Body, error) {
 	bodies := make([]*extract.Body, len(calls))
 	errs := make([]error, len(calls))
@@ -304,28 +311,28 @@ func fetchAll(ctx context.Context, src extract.Source, calls []extract.Call) ([]
 // commits nothing new. A commit once begun is not cut by the context's
 // end (load.Partition.Commit): half a commit would leave the partition
 // half replaced until the next run.
-func export(ctx context.Context, o *Options, store *load.Store, job extract.Job, bodies []*extract.Body, start time.Time) (Partition, error) {
+func export(ctx context.Context, o *Options, store *load.Store, f transform.Func, job extract.Job, bodies []*extract.Body, start time.Time) (Exported, error) {
 	part, err := store.Begin(ctx, job.Provider, job.Period)
 	if err != nil {
-		return Partition{}, err
+		return Exported{}, err
 	}
 	in := transform.Input{Job: job, Bodies: append(slices.Clone(job.Shared), bodies...), AsOf: o.AsOf}
-	res, err := transform.Run(in, part)
+	res, err := transform.Run(in, part, f)
 	if err == nil {
 		err = ctx.Err() // stop cleanly before the deadline: commit nothing late
 	}
 	if err != nil {
 		part.Abort()
-		return Partition{}, err
+		return Exported{}, err
 	}
 	m, err := part.Commit(res)
 	if err != nil {
-		return Partition{}, err
+		return Exported{}, err
 	}
-	return Partition{Provider: job.Provider, Period: job.Period, Manifest: m, Invoices: res.Invoices, Duration: time.Since(start)}, nil
+	return Exported{Provider: job.Provider, Period: job.Period, Manifest: m, Invoices: res.Invoices, Duration: time.Since(start)}, nil
 }
 
-func logPartition(log *slog.Logger, p Partition) {
+func logPartition(log *slog.Logger, p Exported) {
 	attrs := []any{"period", p.Period.String(), "rows", p.Manifest.Rows, "duration_ms", p.Duration.Milliseconds()}
 	for cur, tot := range p.Manifest.Totals {
 		attrs = append(attrs, "total_"+cur, tot.String())
@@ -348,14 +355,14 @@ func logPartition(log *slog.Logger, p Partition) {
 	}
 }
 
-func periodAttr(p extract.Period) string {
+func periodAttr(p billing.Period) string {
 	if p.IsZero() {
 		return "all"
 	}
 	return p.String()
 }
 
-func periodList(ps []extract.Period) string {
+func periodList(ps []billing.Period) string {
 	s := make([]string, len(ps))
 	for i, p := range ps {
 		s[i] = p.String()

@@ -22,8 +22,8 @@ func replayAsOf(t *testing.T, src extract.Source, out, asOf, run string) *Report
 	day, _ := time.Parse("2006-01-02", asOf)
 	return Run(context.Background(), Options{
 		AsOf:            day,
-		Providers:       []string{extract.WarpStream},
-		Config:          extract.ConfigFromEnv(func(string) string { return "" }),
+		Providers:       []string{"warpstream"},
+		Config:          noConfig(),
 		Source:          src,
 		Sink:            sink,
 		RunID:           run,

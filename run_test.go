@@ -47,8 +47,8 @@ func replay(t *testing.T, ctx context.Context, captures, out string) *Report {
 	}
 	return Run(ctx, Options{
 		AsOf:            time.Date(2026, 11, 3, 0, 0, 0, 0, time.UTC),
-		Providers:       []string{extract.WarpStream},
-		Config:          extract.ConfigFromEnv(func(string) string { return "" }),
+		Providers:       []string{"warpstream"},
+		Config:          noConfig(),
 		Source:          extract.Dir(captures),
 		Sink:            sink,
 		RunID:           "test-run",
@@ -163,4 +163,14 @@ func TestRunLeaksNothing(t *testing.T) {
 	if n := fds(); n > files {
 		t.Errorf("%d open files after 9 runs, %d before", n, files)
 	}
+}
+
+// noConfig is every provider's configuration with nothing set: what a
+// replay needs.
+func noConfig() Configs {
+	c, err := ReadConfigs(func(string) string { return "" })
+	if err != nil {
+		panic(err)
+	}
+	return c
 }

@@ -12,7 +12,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/invoice-export/invoice-export/extract"
+	"github.com/invoice-export/invoice-export/internal/docgen"
+	"github.com/invoice-export/invoice-export/internal/registry"
 	"github.com/invoice-export/invoice-export/load"
 	"gopkg.in/yaml.v3"
 )
@@ -74,7 +75,7 @@ func quote(s string) string {
 
 func glueColumns(table load.Table) string {
 	var b strings.Builder
-	for _, c := range table.Columns() {
+	for _, c := range docgen.Columns(table) {
 		fmt.Fprintf(&b, "- Name: %s\n  Type: %s\n", c.Name, c.GlueType)
 		if c.Doc != "" {
 			doc := c.Doc
@@ -203,10 +204,24 @@ type iamStatement struct {
 	node
 }
 
-// The template's vendors: parameter and condition names, and the key
-// variables' prefixes.
-var templateVendors = []struct{ name, env string }{
-	{"WarpStream", "WARPSTREAM"}, {"Cockroach", "COCKROACH"}, {"SpectroCloud", "SPECTROCLOUD"},
+// templateSecret is a secret setting of a provider as the template knows
+// it: the parameters it may come from, the condition and the IAM
+// statements that go with them, its variable.
+type templateSecret struct{ name, env string }
+
+// templateSecrets are the registry's secret settings (API_KEY: name
+// WarpStreamApiKey, env WARPSTREAM_API_KEY).
+func templateSecrets() []templateSecret {
+	var out []templateSecret
+	for _, p := range registry.All() {
+		for _, s := range p.Settings {
+			if s.Secret {
+				name := strings.TrimSuffix(docgen.TemplateParameters(p, s)[0], "SecretArn")
+				out = append(out, templateSecret{name, p.EnvPrefix + "_" + s.Name})
+			}
+		}
+	}
+	return out
 }
 
 // s3Writes are the S3 actions that write or delete: a statement whose
@@ -221,9 +236,10 @@ func actionMatches(pattern, action string) bool {
 	return regexp.MustCompile(re).MatchString(action)
 }
 
-// checkTemplate returns what in template b breaks DESIGN §8, the AWS issue
-// or the review's findings; nil when nothing does. Scalars are compared
-// exactly.
+// checkTemplate returns what in template b breaks the deployment the
+// README describes (least privilege, retries, alarms, partition
+// projection, one parameter per provider setting); nil when nothing does.
+// Scalars are compared exactly.
 func checkTemplate(b []byte) (problems []string) {
 	var doc yaml.Node
 	if err := yaml.Unmarshal(b, &doc); err != nil {
@@ -273,16 +289,40 @@ func checkTemplate(b []byte) (problems []string) {
 	if ev := root.get(in(fnp, "Events")...).keys(); !slices.Equal(ev, []string{"Daily"}) {
 		errorf("the function's events are %v, want the Daily schedule only", ev)
 	}
+	// Every setting of every provider is set by a parameter of its own (a
+	// secret by its Secrets Manager ARN or SSM parameter), and the
+	// function's variables of the providers are exactly those.
 	vars := in(fnp, "Environment", "Variables")
-	for _, v := range templateVendors {
-		eq("!Ref "+v.name+"ApiKeySecretArn", in(vars, v.env+"_API_KEY_SECRET_ARN")...)
-		eq("!Ref "+v.name+"ApiKeyParameter", in(vars, v.env+"_API_KEY_PARAMETER")...)
-		eq("!Ref "+v.name+"ApiUrl", in(vars, v.env+"_API_URL")...)
-		eq("", "Parameters", v.name+"ApiKeySecretArn", "Default")
-		eq("", "Parameters", v.name+"ApiKeyParameter", "Default")
-		eq("", "Parameters", v.name+"ApiUrl", "Default")
-		eq(`!Not [!Equals [!Ref `+v.name+`ApiKeySecretArn, ""]]`, "Conditions", "Has"+v.name+"Secret")
-		eq(`!Not [!Equals [!Ref `+v.name+`ApiKeyParameter, ""]]`, "Conditions", "Has"+v.name+"Parameter")
+	providerVars := map[string]bool{}
+	for _, p := range registry.All() {
+		for _, s := range p.Settings {
+			env, params := p.EnvPrefix+"_"+s.Name, docgen.TemplateParameters(p, s)
+			if s.Secret {
+				eq("!Ref "+params[0], in(vars, env+"_SECRET_ARN")...)
+				eq("!Ref "+params[1], in(vars, env+"_PARAMETER")...)
+				providerVars[env+"_SECRET_ARN"], providerVars[env+"_PARAMETER"] = true, true
+			} else {
+				eq("!Ref "+params[0], in(vars, env)...)
+				providerVars[env] = true
+			}
+			for _, param := range params {
+				if d := root.get("Parameters", param, "Default").text(); d != "" && d != s.Default {
+					errorf("parameter %s: default %q, want empty or the program's own (%q)", param, d, s.Default)
+				}
+				if root.get("Parameters", param).Node == nil {
+					errorf("%s's setting %s has no parameter %s", p.Slug, s.Name, param)
+				}
+			}
+		}
+	}
+	for _, k := range root.get(vars...).keys() {
+		if !providerVars[k] && k != "OUTPUT_URI" && k != "RESTATEMENT_DAYS" {
+			errorf("the function's variable %s is no setting of a registered provider", k)
+		}
+	}
+	for _, v := range templateSecrets() {
+		eq(`!Not [!Equals [!Ref `+v.name+`SecretArn, ""]]`, "Conditions", "Has"+v.name+"Secret")
+		eq(`!Not [!Equals [!Ref `+v.name+`Parameter, ""]]`, "Conditions", "Has"+v.name+"Parameter")
 	}
 	eq(`!Not [!Equals [!Ref ApiKeysKmsKeyArn, ""]]`, "Conditions", "HasKmsKey")
 
@@ -297,10 +337,10 @@ func checkTemplate(b []byte) (problems []string) {
 		"DecryptKeysWithCustomerKey": {"HasKmsKey", "kms:Decrypt", "!Ref ApiKeysKmsKeyArn",
 			"StringEquals:\n    kms:ViaService:\n        - !Sub secretsmanager.${AWS::Region}.amazonaws.com\n        - !Sub ssm.${AWS::Region}.amazonaws.com"},
 	}
-	for _, v := range templateVendors {
-		expected["Read"+v.name+"Key"] = want{"Has" + v.name + "Secret", "secretsmanager:GetSecretValue", "!Ref " + v.name + "ApiKeySecretArn", "<missing>"}
-		expected["Read"+v.name+"KeyParameter"] = want{"Has" + v.name + "Parameter", "ssm:GetParameter",
-			"!Sub arn:${AWS::Partition}:ssm:${AWS::Region}:${AWS::AccountId}:parameter${" + v.name + "ApiKeyParameter}", "<missing>"}
+	for _, v := range templateSecrets() {
+		expected["Read"+v.name] = want{"Has" + v.name + "Secret", "secretsmanager:GetSecretValue", "!Ref " + v.name + "SecretArn", "<missing>"}
+		expected["Read"+v.name+"Parameter"] = want{"Has" + v.name + "Parameter", "ssm:GetParameter",
+			"!Sub arn:${AWS::Partition}:ssm:${AWS::Region}:${AWS::AccountId}:parameter${" + v.name + "Parameter}", "<missing>"}
 	}
 	var stmts []iamStatement
 	for i, pol := range root.get(in(fnp, "Policies")...).items() {
@@ -425,7 +465,7 @@ func checkTemplate(b []byte) (problems []string) {
 			"EXTERNAL":                                "TRUE",
 			"projection.enabled":                      "true",
 			"projection.provider.type":                "enum",
-			"projection.provider.values":              strings.Join(extract.Providers, ","),
+			"projection.provider.values":              strings.Join(registry.Slugs(), ","),
 			"projection.billing_period.type":          "date",
 			"projection.billing_period.format":        "yyyy-MM",
 			"projection.billing_period.range":         "2015-01,NOW",
@@ -467,8 +507,8 @@ func checkTemplate(b []byte) (problems []string) {
 	return problems
 }
 
-// TestTemplateProperties asserts what DESIGN §8 and the AWS issue require
-// of the stack, on the template as written.
+// TestTemplateProperties asserts what the README's deployment promises of
+// the stack, on the template as written.
 func TestTemplateProperties(t *testing.T) {
 	b, err := os.ReadFile("template.yaml")
 	if err != nil {
@@ -521,25 +561,29 @@ func TestTemplatePropertiesCatchMutations(t *testing.T) {
 		{"projection off on invoices", last(`projection.enabled: "true"`, `projection.enabled: "false"`), "InvoicesTable.Properties.TableInput.Parameters.projection.enabled = \"false\""},
 		{"projection type", last("projection.billing_period.type: date", "projection.billing_period.type: integer"), "billing_period.type = \"integer\""},
 		{"location template", last("/invoices/provider=${!provider}", "/charge_lines/provider=${!provider}"), "InvoicesTable.Properties.TableInput.Parameters.storage.location.template"},
-		{"put on the whole bucket", first("            - !If\n              - HasWarpStreamSecret\n",
-			"            - Sid: Extra\n              Effect: Allow\n              Action: s3:PutObject\n              Resource: !Sub ${OutputBucket.Arn}/*\n            - !If\n              - HasWarpStreamSecret\n"),
+		{"put on the whole bucket", first("            - !If\n              - HasWarpStreamApiKeySecret\n",
+			"            - Sid: Extra\n              Effect: Allow\n              Action: s3:PutObject\n              Resource: !Sub ${OutputBucket.Arn}/*\n            - !If\n              - HasWarpStreamApiKeySecret\n"),
 			"statement Extra: s3:PutObject on !Sub ${OutputBucket.Arn}/*, outside the output prefix"},
 		{"delete by wildcard", first("                - s3:AbortMultipartUpload\n              Resource: !Sub ${OutputBucket.Arn}/${OutputPrefix}/*",
 			"                - s3:AbortMultipartUpload\n                - s3:Delete*\n              Resource:\n                - !Sub ${OutputBucket.Arn}/${OutputPrefix}/*\n                - !GetAtt OutputBucket.Arn"),
 			"statement ReadWriteOwnPrefix: s3:Delete* on !GetAtt OutputBucket.Arn, outside the output prefix"},
 		{"a managed policy", first("      Policies:\n", "      Policies:\n        - AmazonS3FullAccess\n"), "policy 0 is not an inline document"},
 		{"a role of its own", first("      Environment:\n", "      Role: arn:aws:iam::123456789012:role/admin\n      Environment:\n"), "Role = \"arn:aws:iam::123456789012:role/admin\""},
-		{"any secret", first("Resource: !Ref WarpStreamApiKeySecretArn", `Resource: "*"`), "statement ReadWarpStreamKey: resource * is a wildcard"},
-		{"every parameter", first("parameter${CockroachApiKeyParameter}", "parameter/*"), "statement ReadCockroachKeyParameter: resource"},
-		{"unconditional parameter", first("            - !If\n              - HasSpectroCloudParameter\n              - Sid: ReadSpectroCloudKeyParameter\n                Effect: Allow\n                Action: ssm:GetParameter\n                Resource: !Sub arn:${AWS::Partition}:ssm:${AWS::Region}:${AWS::AccountId}:parameter${SpectroCloudApiKeyParameter}\n              - !Ref AWS::NoValue\n",
-			"            - Sid: ReadSpectroCloudKeyParameter\n              Effect: Allow\n              Action: ssm:GetParameter\n              Resource: !Sub arn:${AWS::Partition}:ssm:${AWS::Region}:${AWS::AccountId}:parameter${SpectroCloudApiKeyParameter}\n"),
-			"statement ReadSpectroCloudKeyParameter: ssm:GetParameter granted whether or not a key is named"},
+		{"any secret", first("Resource: !Ref WarpStreamApiKeySecretArn", `Resource: "*"`), "statement ReadWarpStreamApiKey: resource * is a wildcard"},
+		{"every parameter", first("parameter${CockroachApiKeyParameter}", "parameter/*"), "statement ReadCockroachApiKeyParameter: resource"},
+		{"unconditional parameter", first("            - !If\n              - HasSpectroCloudApiKeyParameter\n              - Sid: ReadSpectroCloudApiKeyParameter\n                Effect: Allow\n                Action: ssm:GetParameter\n                Resource: !Sub arn:${AWS::Partition}:ssm:${AWS::Region}:${AWS::AccountId}:parameter${SpectroCloudApiKeyParameter}\n              - !Ref AWS::NoValue\n",
+			"            - Sid: ReadSpectroCloudApiKeyParameter\n              Effect: Allow\n              Action: ssm:GetParameter\n              Resource: !Sub arn:${AWS::Partition}:ssm:${AWS::Region}:${AWS::AccountId}:parameter${SpectroCloudApiKeyParameter}\n"),
+			"statement ReadSpectroCloudApiKeyParameter: ssm:GetParameter granted whether or not a key is named"},
 		{"kms without its condition", first("                    kms:ViaService:", "                    kms:CallerAccount:"), "statement DecryptKeysWithCustomerKey: condition"},
 		{"default ephemeral storage", first("        Size: 6144\n", "        Size: 512\n"), "EphemeralStorage.Size = \"512\""},
 		{"no schedule name", first("            Name: !Sub ${AWS::StackName}-daily\n", ""), "Events.Daily.Properties.Name = \"<missing>\""},
 		{"missed-run alarm waits two days", first("      Period: 3600\n      EvaluationPeriods: 26\n      DatapointsToAlarm: 26\n", "      Period: 86400\n      EvaluationPeriods: 2\n"), "MissedRunAlarm.Properties.Period = \"86400\""},
 		{"missing data not breaching", last("      TreatMissingData: breaching\n", "      TreatMissingData: notBreaching\n"), "MissedRunAlarm.Properties.TreatMissingData = \"notBreaching\""},
 		{"public bucket", first("RestrictPublicBuckets: true", "RestrictPublicBuckets: false"), "RestrictPublicBuckets = \"false\""},
+		{"a setting without its variable", first("          WARPSTREAM_HTTP_METHOD: !Ref WarpStreamHttpMethod\n", ""), "WARPSTREAM_HTTP_METHOD = \"<missing>\""},
+		{"a variable of no provider", first("          WARPSTREAM_HTTP_METHOD: !Ref WarpStreamHttpMethod\n", "          WARPSTREAM_HTTP_METHOD: !Ref WarpStreamHttpMethod\n          ACME_API_URL: x\n"),
+			"the function's variable ACME_API_URL is no setting of a registered provider"},
+		{"a setting without its parameter", first("  WarpStreamHttpMethod:\n    Type: String\n", "  WarpStreamHttpMethodX:\n    Type: String\n"), "setting HTTP_METHOD has no parameter WarpStreamHttpMethod"},
 	} {
 		t.Run(m.name, func(t *testing.T) {
 			mutated := m.mutate(orig)

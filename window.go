@@ -4,8 +4,9 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"time"
 
-	"github.com/invoice-export/invoice-export/extract"
+	"github.com/invoice-export/invoice-export/internal/billing"
 	"github.com/invoice-export/invoice-export/load"
 )
 
@@ -13,7 +14,8 @@ import (
 // unfinished; beyond it, a backfill (--from/--to) is the tool.
 const maxCatchUp = 12
 
-// window returns the periods a run exports for provider (DESIGN §7):
+// window returns the periods a run exports for provider (README: "Run it
+// once now", docs/storage.md):
 //   - with From/To: that range, up to the open period;
 //   - otherwise the open period; the previous one during the first
 //     RestatementDays days of the month; and, once the provider has been
@@ -22,9 +24,12 @@ const maxCatchUp = 12
 //     invoice was still a draft), back to the last final one; and, up to
 //     maxCatchUp periods back, any whose manifest is a Replacing marker (a
 //     run died while replacing that partition: its files may mix two runs').
-func window(ctx context.Context, store *load.Store, provider string, o *Options) ([]extract.Period, error) {
-	open := extract.PeriodOf(o.AsOf)
+func window(ctx context.Context, store *load.Store, provider string, o *Options) ([]billing.Period, error) {
+	open := billing.PeriodOf(o.AsOf)
 	if !o.From.IsZero() || !o.To.IsZero() {
+		if err := CheckRange(o.AsOf, o.From, o.To); err != nil {
+			return nil, err
+		}
 		from, to := o.From, o.To
 		if from.IsZero() {
 			from = to
@@ -32,30 +37,27 @@ func window(ctx context.Context, store *load.Store, provider string, o *Options)
 		if to.IsZero() || open.Before(to) {
 			to = open
 		}
-		if to.Before(from) {
-			return nil, fmt.Errorf("--from %s is after --to %s (or after the open period %s)", from, to, open)
-		}
-		var ps []extract.Period
+		var ps []billing.Period
 		for p := from; !to.Before(p); p = p.Next() {
 			ps = append(ps, p)
 		}
 		return ps, nil
 	}
 
-	periods := []extract.Period{open}
+	periods := []billing.Period{open}
 	restating := o.AsOf.Day() <= o.RestatementDays
 	done, err := store.Partitions(ctx, provider)
 	if err != nil {
 		return nil, fmt.Errorf("%s: reading manifests: %w", provider, err)
 	}
-	var earliest extract.Period
+	var earliest billing.Period
 	if len(done) > 0 {
 		earliest = done[0]
 	}
 	caughtUp := false // past the last final manifest
 	for p, n := open.Prev(), 0; n < maxCatchUp; p, n = p.Prev(), n+1 {
 		if n == 0 && restating {
-			periods = append([]extract.Period{p}, periods...)
+			periods = append([]billing.Period{p}, periods...)
 			continue
 		}
 		if earliest.IsZero() || p.Before(earliest) {
@@ -76,7 +78,24 @@ func window(ctx context.Context, store *load.Store, provider string, o *Options)
 			caughtUp = true
 			continue
 		}
-		periods = append([]extract.Period{p}, periods...)
+		periods = append([]billing.Period{p}, periods...)
 	}
 	return periods, nil
+}
+
+// CheckRange says what is wrong with a backfill's range of periods as of
+// asOf (either end may be zero: from alone is from..the open period, to
+// alone is that one period). Both commands call it before anything runs.
+func CheckRange(asOf time.Time, from, to billing.Period) error {
+	open, first := billing.PeriodOf(asOf), from
+	if first.IsZero() {
+		first = to
+	}
+	switch {
+	case open.Before(first):
+		return fmt.Errorf("the range starts at %s, after the open period %s (as of %s): nothing is billed yet", first, open, asOf.Format("2006-01-02"))
+	case !from.IsZero() && !to.IsZero() && to.Before(from):
+		return fmt.Errorf("the range starts at %s, after its end %s: give the earlier month first", from, to)
+	}
+	return nil
 }

@@ -9,12 +9,12 @@ import (
 	"testing"
 	"time"
 
-	"github.com/invoice-export/invoice-export/extract"
+	"github.com/invoice-export/invoice-export/internal/billing"
 	"github.com/invoice-export/invoice-export/load"
 )
 
 func TestWindow(t *testing.T) {
-	p := func(s string) extract.Period { x, _ := extract.ParsePeriod(s); return x }
+	p := func(s string) billing.Period { x, _ := billing.ParsePeriod(s); return x }
 	cases := []struct {
 		name      string
 		asOf      string
@@ -37,7 +37,7 @@ func TestWindow(t *testing.T) {
 		{name: "backfill from a month to now", asOf: "2026-11-20", from: "2026-09", want: "2026-09,2026-10,2026-11"},
 		{name: "one month", asOf: "2026-11-20", to: "2026-03", want: "2026-03"},
 		{name: "never the future", asOf: "2026-11-20", from: "2026-10", to: "2027-05", want: "2026-10,2026-11"},
-		{name: "reversed", asOf: "2026-11-20", from: "2026-10", to: "2026-09", err: "--from 2026-10 is after --to 2026-09"},
+		{name: "reversed", asOf: "2026-11-20", from: "2026-10", to: "2026-09", err: "the range starts at 2026-10, after its end 2026-09"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -73,7 +73,7 @@ func TestWindow(t *testing.T) {
 			if s := periodList(got); s != c.want {
 				t.Errorf("window = %s, want %s", s, c.want)
 			}
-			if !slices.IsSortedFunc(got, func(a, b extract.Period) int { return a.Start().Compare(b.Start()) }) {
+			if !slices.IsSortedFunc(got, func(a, b billing.Period) int { return a.Start().Compare(b.Start()) }) {
 				t.Errorf("not ascending: %v", got)
 			}
 		})

@@ -6,13 +6,12 @@ import (
 	"io"
 	"log/slog"
 	"net/url"
-	"slices"
 	"strings"
 )
 
-// Secret is an API key. Every way of printing it prints "[redacted]", so a
-// key cannot reach a log line, an error or a file by accident; only the HTTP
-// source reads the real value, to set a request header.
+// Secret is a credential (an API key). Every way of printing it prints
+// "[redacted]", so a key cannot reach a log line, an error or a file by
+// accident; Reveal is for authorizing requests only.
 type Secret string
 
 const redacted = "[redacted]"
@@ -23,144 +22,132 @@ func (Secret) Format(f fmt.State, _ rune)   { io.WriteString(f, redacted) }
 func (Secret) MarshalText() ([]byte, error) { return []byte(redacted), nil }
 func (Secret) LogValue() slog.Value         { return slog.StringValue(redacted) }
 func (s Secret) IsSet() bool                { return s != "" }
-func (s Secret) reveal() string             { return string(s) }
 
-// Config is every vendor setting, read from the environment (DESIGN §4).
+// Reveal returns the credential itself, to put in a request.
+func (s Secret) Reveal() string { return string(s) }
+
+// Setting is one configuration value of a provider, described as data so
+// that any source of named values can supply it: the environment
+// (<PREFIX>_<NAME>) or a document listing several accounts.
+type Setting struct {
+	// Name follows the provider's prefix: API_KEY is read from
+	// <PREFIX>_API_KEY.
+	Name    string
+	Default string
+	// Secret marks a credential: it is never printed, and in Lambda it may
+	// come from Secrets Manager (<VAR>_SECRET_ARN) or SSM (<VAR>_PARAMETER).
+	Secret bool
+	// Required: without it, the provider is skipped (with a notice).
+	Required bool
+	// Check normalizes a value (trimmed, never empty) or says what is wrong
+	// with it in a message that names the setting as name.
+	Check func(name, value string) (string, error)
+	// Doc says what the setting is for (docs/vendors.md).
+	Doc string
+}
+
+// APIKey is the setting of a provider whose requests carry one key.
+var APIKey = Setting{Name: "API_KEY", Secret: true, Required: true, Doc: "the API key"}
+
+// BaseURL is the setting of a provider's API address, with its public one
+// as the default.
+func BaseURL(def string) Setting {
+	return Setting{Name: "API_URL", Default: def, Doc: "the API's base URL",
+		Check: func(name, v string) (string, error) { return checkURL(name, v, def) }}
+}
+
+// Config is one provider's settings, read and checked. It is a value:
+// several configurations of one provider (accounts) can coexist.
 type Config struct {
-	WarpStream   WarpStreamConfig
-	CockroachDB  CockroachDBConfig
-	SpectroCloud SpectroCloudConfig
+	Provider string // the slug
+	prefix   string
+	settings []Setting
+	values   map[string]string // by Setting.Name: trimmed, checked, defaults applied
+	secrets  map[string]Secret // the same for secret settings: printing a Config shows none
 }
 
-type WarpStreamConfig struct {
-	Key    Secret
-	URL    string
-	Method string // POST unless WARPSTREAM_HTTP_METHOD says otherwise
-	// AccountID names the billing account: WarpStream's responses name none.
-	AccountID string
-}
-
-type CockroachDBConfig struct {
-	Key Secret
-	URL string
-}
-
-type SpectroCloudConfig struct {
-	Key         Secret
-	URL         string
-	TenantUID   string   // skips GET /v1/users/info when set
-	InvoiceUIDs []string // used where the invoice list route answers 404
-}
-
-// Default vendor API addresses (DESIGN §4).
-const (
-	DefaultWarpStreamURL   = "https://api.warpstream.com"
-	DefaultCockroachDBURL  = "https://cockroachlabs.cloud"
-	DefaultSpectroCloudURL = "https://api.spectrocloud.com"
-)
-
-// ReadConfig reads the configuration through getenv (os.Getenv) and
-// validates it (see Config.Validate): the commands call it once at start,
-// so a typo is one clear line naming the variable rather than a run of
-// retries against an address that cannot work.
-func ReadConfig(getenv func(string) string) (Config, error) {
-	c := ConfigFromEnv(getenv)
-	return c, c.Validate()
-}
-
-// ConfigFromEnv reads the configuration through getenv without validating
-// it; the commands use ReadConfig.
-func ConfigFromEnv(getenv func(string) string) Config {
-	or := func(name, def string) string {
-		if v := strings.TrimSpace(getenv(name)); v != "" {
-			return v
-		}
-		return def
-	}
-	// A uid listed twice is one invoice: it is exported once (the transform
-	// refuses an invoice that appears twice in a period).
-	var uids []string
-	for _, u := range strings.Split(getenv("SPECTROCLOUD_INVOICE_UIDS"), ",") {
-		if u = strings.TrimSpace(u); u != "" && !slices.Contains(uids, u) {
-			uids = append(uids, u)
-		}
-	}
-	// GET and POST in any case; anything else is kept as written, for
-	// Validate to name it.
-	method := or("WARPSTREAM_HTTP_METHOD", "POST")
-	if m := strings.ToUpper(method); m == "GET" || m == "POST" {
-		method = m
-	}
-	return Config{
-		WarpStream: WarpStreamConfig{
-			Key:       Secret(strings.TrimSpace(getenv("WARPSTREAM_API_KEY"))),
-			URL:       baseURL(or("WARPSTREAM_API_URL", DefaultWarpStreamURL)),
-			Method:    method,
-			AccountID: or("WARPSTREAM_ACCOUNT_ID", "default"),
-		},
-		CockroachDB: CockroachDBConfig{
-			Key: Secret(strings.TrimSpace(getenv("COCKROACH_API_KEY"))),
-			URL: baseURL(or("COCKROACH_API_URL", DefaultCockroachDBURL)),
-		},
-		SpectroCloud: SpectroCloudConfig{
-			Key:         Secret(strings.TrimSpace(getenv("SPECTROCLOUD_API_KEY"))),
-			URL:         baseURL(or("SPECTROCLOUD_API_URL", DefaultSpectroCloudURL)),
-			TenantUID:   strings.TrimSpace(getenv("SPECTROCLOUD_TENANT_UID")),
-			InvoiceUIDs: uids,
-		},
-	}
-}
-
-// baseURL drops trailing slashes (paths are appended to it), but leaves a
-// value that would lose its "//" as written, for Validate to show.
-func baseURL(v string) string {
-	if t := strings.TrimRight(v, "/"); !strings.HasSuffix(t, ":") {
-		return t
-	}
-	return v
-}
-
-// Validate checks what can be checked before any request: every
-// *_API_URL is an absolute http(s) URL with a host (and no query, fragment
-// or credentials), WARPSTREAM_HTTP_METHOD is GET or POST, and the invoice
-// uids are safe file names. The error is one line naming each variable at
-// fault; keys are never part of it.
-func (c Config) Validate() error {
+// ReadConfig reads a provider's settings through get (os.Getenv:
+// <prefix>_<NAME>), applies the defaults and checks every value, so that a
+// typo is one clear line naming the variable rather than a run of retries
+// against an address that cannot work. The error names every setting at
+// fault, never a secret's value; the Config is complete even then.
+func ReadConfig(provider, prefix string, settings []Setting, get func(string) string) (Config, error) {
+	c := Config{Provider: provider, prefix: prefix, settings: settings, values: map[string]string{}, secrets: map[string]Secret{}}
 	var problems []string
-	for _, u := range []struct{ provider, url, def string }{
-		{WarpStream, c.WarpStream.URL, DefaultWarpStreamURL},
-		{CockroachDB, c.CockroachDB.URL, DefaultCockroachDBURL},
-		{SpectroCloud, c.SpectroCloud.URL, DefaultSpectroCloudURL},
-	} {
-		if err := checkURL(u.url, u.def); err != nil {
-			problems = append(problems, urlVar(u.provider)+err.Error())
+	for _, s := range settings {
+		v := strings.TrimSpace(get(c.Var(s.Name)))
+		if v == "" {
+			v = s.Default
 		}
-	}
-	if m := c.WarpStream.Method; m != "GET" && m != "POST" {
-		problems = append(problems, fmt.Sprintf("WARPSTREAM_HTTP_METHOD=%q: use GET or POST (default POST)", m))
-	}
-	for _, uid := range c.SpectroCloud.InvoiceUIDs {
-		if err := checkID(SpectroCloud, "invoice uid in SPECTROCLOUD_INVOICE_UIDS", uid); err != nil {
-			problems = append(problems, err.Error())
-			break
+		if v != "" && s.Check != nil {
+			norm, err := s.Check(c.Var(s.Name), v)
+			if err != nil {
+				problems = append(problems, err.Error())
+			} else {
+				v = norm
+			}
+		}
+		if s.Secret {
+			c.secrets[s.Name] = Secret(v)
+		} else {
+			c.values[s.Name] = v
 		}
 	}
 	if len(problems) > 0 {
-		return errors.New(strings.Join(problems, "; "))
+		return c, errors.New(strings.Join(problems, "; "))
 	}
-	return nil
+	return c, nil
 }
 
-// checkURL says what is wrong with a vendor's base URL, as the rest of a
-// message that starts with the variable's name.
-func checkURL(raw, example string) error {
+// Format prints the provider and nothing else: fmt does not call Secret's
+// methods on the unexported maps, which would print the keys.
+func (c Config) Format(f fmt.State, _ rune) { fmt.Fprintf(f, "%s settings", c.Provider) }
+
+// LogValue keeps a Config out of log records as well.
+func (c Config) LogValue() slog.Value { return slog.StringValue(c.Provider + " settings") }
+
+// Var is the name of a setting's variable: <PREFIX>_<NAME>.
+func (c Config) Var(name string) string { return c.prefix + "_" + name }
+
+// Value is a setting's value ("" when unset and without a default).
+func (c Config) Value(name string) string { return c.values[name] }
+
+// Secret is a secret setting's value.
+func (c Config) Secret(name string) Secret { return c.secrets[name] }
+
+// Secrets are the values of every secret setting that is set.
+func (c Config) Secrets() []Secret {
+	var out []Secret
+	for _, s := range c.settings {
+		if v := c.secrets[s.Name]; v.IsSet() {
+			out = append(out, v)
+		}
+	}
+	return out
+}
+
+// Missing lists the variables of the required settings that are not set.
+func (c Config) Missing() []string {
+	var out []string
+	for _, s := range c.settings {
+		if s.Required && c.values[s.Name] == "" && !c.secrets[s.Name].IsSet() {
+			out = append(out, c.Var(s.Name))
+		}
+	}
+	return out
+}
+
+// checkURL is the Check of a base URL: an absolute http(s) URL with a host
+// and no query, fragment or credentials; trailing slashes are dropped
+// (paths are appended to it). example is the provider's public address.
+func checkURL(name, raw, example string) (string, error) {
 	u, err := url.Parse(raw)
 	if err != nil {
-		return fmt.Errorf("=%q is not a URL: use an absolute URL such as %s", raw, example)
+		return "", fmt.Errorf("%s=%q is not a URL: use an absolute URL such as %s", name, raw, example)
 	}
 	if u.User != nil {
 		// The value is not printed: it carries a user or password.
-		return fmt.Errorf(" carries a user name or password: give only the scheme, host and path, such as %s (keys go in *_API_KEY)", example)
+		return "", fmt.Errorf("%s carries a user name or password: give only the scheme, host and path, such as %s (keys go in *_API_KEY)", name, example)
 	}
 	switch {
 	case u.Scheme != "http" && u.Scheme != "https":
@@ -168,37 +155,26 @@ func checkURL(raw, example string) error {
 		if !strings.Contains(raw, "://") {
 			hint = fmt.Sprintf(" (did you mean https://%s?)", raw)
 		}
-		return fmt.Errorf("=%q is not an absolute http(s) URL%s: use an absolute URL such as %s", raw, hint, example)
+		return "", fmt.Errorf("%s=%q is not an absolute http(s) URL%s: use an absolute URL such as %s", name, raw, hint, example)
 	case u.Host == "" || u.Hostname() == "":
-		return fmt.Errorf("=%q has no host: use an absolute URL such as %s", raw, example)
+		return "", fmt.Errorf("%s=%q has no host: use an absolute URL such as %s", name, raw, example)
 	case u.RawQuery != "" || u.ForceQuery || u.Fragment != "":
-		return fmt.Errorf("=%q has a query or fragment: give only the scheme, host and path, such as %s", raw, example)
+		return "", fmt.Errorf("%s=%q has a query or fragment: give only the scheme, host and path, such as %s", name, raw, example)
+	}
+	return strings.TrimRight(raw, "/"), nil
+}
+
+// CheckID rejects an identifier that would escape its place in the capture
+// layout or in a URL path: providers' ids are opaque, so they are checked.
+func CheckID(provider, what, id string) error {
+	bad := id == "" || id == "." || id == ".." || strings.ContainsAny(id, "/\\") || strings.Contains(id, "..")
+	for _, r := range id {
+		if r < 0x20 || r == 0x7f {
+			bad = true
+		}
+	}
+	if bad || len(id) > 200 {
+		return fmt.Errorf("%s: %s %q is not a safe identifier (empty, too long, or contains '/', '\\', '..' or control characters)", provider, what, id)
 	}
 	return nil
-}
-
-// Key returns provider's API key (empty when not configured).
-func (c Config) Key(provider string) Secret {
-	switch provider {
-	case WarpStream:
-		return c.WarpStream.Key
-	case CockroachDB:
-		return c.CockroachDB.Key
-	case SpectroCloud:
-		return c.SpectroCloud.Key
-	}
-	return ""
-}
-
-// Vendor returns the extractor for provider.
-func (c Config) Vendor(provider string) (Vendor, error) {
-	switch provider {
-	case WarpStream:
-		return warpStream{c.WarpStream}, nil
-	case CockroachDB:
-		return cockroachDB{c.CockroachDB}, nil
-	case SpectroCloud:
-		return spectroCloud{c.SpectroCloud}, nil
-	}
-	return nil, fmt.Errorf("unknown provider %q (known: %s)", provider, strings.Join(Providers, ", "))
 }

@@ -2,18 +2,19 @@
 // APIs or from a folder of captured responses, so that live and replayed runs
 // share every line of code after the fetch.
 //
-// A Vendor turns a Plan (which billing periods) into Jobs (which calls make
-// each period); a Source answers calls with complete response bodies.
+// A provider's Jobs function (extract/<provider>) turns a Plan (which
+// billing periods) into Jobs (which calls make each period); a Source
+// answers calls with complete response bodies.
 package extract
 
 import (
 	"context"
 	"errors"
-	"fmt"
 	"io"
 	"os"
-	"strings"
 	"time"
+
+	"github.com/invoice-export/invoice-export/internal/billing"
 )
 
 // Provider slugs, as they appear in partition paths and in --providers.
@@ -26,39 +27,8 @@ const (
 // Providers lists every supported provider in the order runs report them.
 var Providers = []string{WarpStream, CockroachDB, SpectroCloud}
 
-// Period is a calendar-month billing period, [Start, End) in UTC.
-type Period struct{ start time.Time }
-
-// PeriodOf returns the period that contains t.
-func PeriodOf(t time.Time) Period {
-	t = t.UTC()
-	return Period{time.Date(t.Year(), t.Month(), 1, 0, 0, 0, 0, time.UTC)}
-}
-
-// ParsePeriod parses "YYYY-MM".
-func ParsePeriod(s string) (Period, error) {
-	t, err := time.Parse("2006-01", s)
-	if err != nil {
-		return Period{}, fmt.Errorf("%q is not a month: use YYYY-MM, e.g. 2026-01", s)
-	}
-	return Period{t}, nil
-}
-
-func (p Period) Start() time.Time     { return p.start }
-func (p Period) End() time.Time       { return p.start.AddDate(0, 1, 0) }
-func (p Period) Next() Period         { return Period{p.End()} }
-func (p Period) Prev() Period         { return Period{p.start.AddDate(0, -1, 0)} }
-func (p Period) IsZero() bool         { return p.start.IsZero() }
-func (p Period) Before(q Period) bool { return p.start.Before(q.start) }
-func (p Period) String() string       { return p.start.Format("2006-01") }
-
-// Contains reports whether t falls in [Start, End).
-func (p Period) Contains(t time.Time) bool {
-	return !t.Before(p.start) && t.Before(p.End())
-}
-
-// Call is one request to a vendor and the place its response body takes in
-// the capture layout (DESIGN §5).
+// Call is one request to a provider and the place its response body takes
+// in the capture layout (README: "Output layout"; docs/architecture.md).
 type Call struct {
 	Provider string
 	Endpoint string // the vendor's name for the call, for messages
@@ -97,6 +67,10 @@ type Source interface {
 // capture folder (no such file) cannot answer.
 var ErrNotFound = errors.New("not found")
 
+// NewBody spools r into a Body for c: what a Source returns, for sources
+// outside this package (a test's bodies kept in memory).
+func NewBody(c Call, r io.Reader) (*Body, error) { return spool(c, r) }
+
 // spool copies r into an unlinked temporary file: the disk space goes back
 // to the system when the Body is closed or the process dies, whatever happens.
 func spool(c Call, r io.Reader) (*Body, error) {
@@ -115,7 +89,7 @@ func spool(c Call, r io.Reader) (*Body, error) {
 
 // Plan says which billing periods a run exports, and when "now" is.
 type Plan struct {
-	Periods []Period // ascending
+	Periods []billing.Period // ascending
 	AsOf    time.Time
 }
 
@@ -124,31 +98,8 @@ type Plan struct {
 // calls still to make.
 type Job struct {
 	Provider string
-	Period   Period
-	Account  string // billing account id when the vendor's responses name none
+	Period   billing.Period
+	Account  string // billing account id when the provider's responses name none
 	Shared   []*Body
 	Calls    []Call
-}
-
-// Vendor knows which calls make each billing period of one provider.
-type Vendor interface {
-	Provider() string
-	// Jobs makes the listing calls the vendor needs (if any) and returns one
-	// Job per period of the plan that the vendor has data for.
-	Jobs(ctx context.Context, src Source, plan Plan) ([]Job, error)
-}
-
-// checkID rejects an identifier that would escape its place in the capture
-// layout or in a URL path: vendors' ids are opaque, so we check them.
-func checkID(provider, what, id string) error {
-	bad := id == "" || id == "." || id == ".." || strings.ContainsAny(id, "/\\") || strings.Contains(id, "..")
-	for _, r := range id {
-		if r < 0x20 || r == 0x7f {
-			bad = true
-		}
-	}
-	if bad || len(id) > 200 {
-		return fmt.Errorf("%s: %s %q is not a safe identifier (empty, too long, or contains '/', '\\', '..' or control characters)", provider, what, id)
-	}
-	return nil
 }

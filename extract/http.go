@@ -37,17 +37,31 @@ type HTTPOptions struct {
 	Transport  http.RoundTripper // tests only; TLS is never relaxed here
 }
 
-// HTTP is the live Source: it calls the vendors' APIs.
-type HTTP struct {
-	cfg    Config
-	opt    HTTPOptions
-	client *http.Client
-	mu     sync.Mutex
-	gates  map[string]*gate
+// Endpoint is where one provider's API is and how its requests are
+// authorized.
+type Endpoint struct {
+	URL string // base URL; a call's Path is appended to it
+	// Authorize wraps the transport the provider's requests go through:
+	// it adds credentials (a key header, an OAuth2 token, HTTP Digest) and
+	// any fixed headers (an API version). nil: requests go as they are.
+	Authorize func(next http.RoundTripper) http.RoundTripper
+	Secrets   []Secret // scrubbed from every message
+	KeyVar    string   // the setting a rejected key names (WARPSTREAM_API_KEY)
+	URLVar    string   // the setting a wrong address names (WARPSTREAM_API_URL)
+	Missing   []string // required settings not set: its calls fail at once
 }
 
-// NewHTTP returns a Source calling the vendors configured in cfg.
-func NewHTTP(cfg Config, opt HTTPOptions) *HTTP {
+// HTTP is the live Source: it calls the providers' APIs.
+type HTTP struct {
+	endpoints map[string]Endpoint
+	clients   map[string]*http.Client
+	opt       HTTPOptions
+	mu        sync.Mutex
+	gates     map[string]*gate
+}
+
+// NewHTTP returns a Source calling the providers' endpoints, by slug.
+func NewHTTP(endpoints map[string]Endpoint, opt HTTPOptions) *HTTP {
 	if opt.RequestsPerSecond <= 0 {
 		opt.RequestsPerSecond = 10
 	}
@@ -81,11 +95,38 @@ func NewHTTP(cfg Config, opt HTTPOptions) *HTTP {
 			ForceAttemptHTTP2:     true,
 		}
 	}
-	// Redirects are not followed: Go would copy the key headers
-	// (warpstream-api-key, ApiKey) to whatever host the Location names,
-	// even over plain http. once turns a 3xx into a permanent error.
+	// Redirects are not followed: the request to whatever host the
+	// Location names would go through the provider's transport, with its
+	// key, even over plain http. once turns a 3xx into a permanent error.
 	noRedirect := func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
-	return &HTTP{cfg: cfg, opt: opt, client: &http.Client{Transport: rt, CheckRedirect: noRedirect}, gates: map[string]*gate{}}
+	h := &HTTP{endpoints: endpoints, clients: map[string]*http.Client{}, opt: opt, gates: map[string]*gate{}}
+	for p, ep := range endpoints {
+		t := rt
+		if ep.Authorize != nil {
+			t = ep.Authorize(rt)
+		}
+		h.clients[p] = &http.Client{Transport: t, CheckRedirect: noRedirect}
+	}
+	return h
+}
+
+// WithHeaders returns a transport that sets headers on every request,
+// then sends it with next: the simplest Endpoint.Authorize (a key header).
+func WithHeaders(next http.RoundTripper, headers map[string]string) http.RoundTripper {
+	return headerTransport{next, headers}
+}
+
+type headerTransport struct {
+	next    http.RoundTripper
+	headers map[string]string
+}
+
+func (t headerTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+	req = req.Clone(req.Context()) // a RoundTripper must not change its caller's request
+	for k, v := range t.headers {
+		req.Header.Set(k, v)
+	}
+	return t.next.RoundTrip(req)
 }
 
 // Fetch makes the call, retrying what is worth retrying, and returns the
@@ -111,7 +152,7 @@ func (h *HTTP) Fetch(ctx context.Context, c Call) (*Body, error) {
 			hint := ""
 			if _, ok := errors.AsType[*url.Error](last); ok {
 				// No answer at all: the address or the network, not the vendor.
-				hint = fmt.Sprintf(" (check %s and the network)", urlVar(c.Provider))
+				hint = fmt.Sprintf(" (check %s and the network)", h.endpoints[c.Provider].URLVar)
 			}
 			return nil, h.wrap(c, fmt.Errorf("gave up after %d attempts: %w%s", attempt, last, hint))
 		}
@@ -161,7 +202,7 @@ func (e *permanentError) Unwrap() error { return e.err }
 
 // once makes one attempt. A non-zero wait is the server's Retry-After.
 func (h *HTTP) once(ctx context.Context, c Call) (*Body, time.Duration, error) {
-	base, headers, err := h.endpoint(c.Provider)
+	ep, client, err := h.endpoint(c.Provider)
 	if err != nil {
 		return nil, 0, &permanentError{err}
 	}
@@ -171,33 +212,30 @@ func (h *HTTP) once(ctx context.Context, c Call) (*Body, time.Duration, error) {
 	if c.Body != nil {
 		body = bytes.NewReader(c.Body)
 	}
-	req, err := http.NewRequestWithContext(ctx, c.Method, base+c.Path, body)
+	req, err := http.NewRequestWithContext(ctx, c.Method, ep.URL+c.Path, body)
 	if err != nil {
 		return nil, 0, &permanentError{err}
-	}
-	for k, v := range headers {
-		req.Header.Set(k, v)
 	}
 	req.Header.Set("Accept", "application/json")
 	req.Header.Set("User-Agent", h.opt.UserAgent)
 	if c.Body != nil {
 		req.Header.Set("Content-Type", "application/json")
 	}
-	resp, err := h.client.Do(req)
+	resp, err := client.Do(req)
 	if err != nil {
 		return nil, 0, err // connection refused/reset, timeouts: worth another try
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode >= 300 && resp.StatusCode < 400 && resp.Header.Get("Location") != "" {
-		return nil, 0, &permanentError{redirectError(c, resp)}
+		return nil, 0, &permanentError{redirectError(c, resp, ep.URLVar)}
 	}
 	if resp.StatusCode != http.StatusOK {
 		snippet, _ := io.ReadAll(io.LimitReader(resp.Body, 300))
-		return nil, retryAfter(resp.Header.Get("Retry-After")), h.statusError(c, resp.StatusCode, snippet)
+		return nil, retryAfter(resp.Header.Get("Retry-After")), statusError(ep, resp.StatusCode, snippet)
 	}
 	if ct := resp.Header.Get("Content-Type"); ct != "" {
 		if mt, _, _ := mime.ParseMediaType(ct); mt == "text/html" {
-			return nil, 0, &permanentError{fmt.Errorf("HTTP 200 with an HTML page instead of JSON (a proxy, login or maintenance page?); check %s", urlVar(c.Provider))}
+			return nil, 0, &permanentError{fmt.Errorf("HTTP 200 with an HTML page instead of JSON (a proxy, login or maintenance page?); check %s", ep.URLVar)}
 		}
 	}
 	b, err := spool(c, resp.Body)
@@ -213,16 +251,16 @@ func (h *HTTP) once(ctx context.Context, c Call) (*Body, time.Duration, error) {
 
 // redirectError explains a refused redirect. Only the target's scheme and
 // host are named: its path or query could carry anything.
-func redirectError(c Call, resp *http.Response) error {
+func redirectError(c Call, resp *http.Response, urlVar string) error {
 	where := "an address that cannot be parsed"
 	if loc, err := resp.Location(); err == nil && loc.Host != "" {
 		where = loc.Scheme + "://" + loc.Host
 	}
 	return fmt.Errorf("HTTP %d %s: %s redirects to %s; redirects are not followed, so that the API key never goes to another address: set %s to the address it names",
-		resp.StatusCode, http.StatusText(resp.StatusCode), c.Provider, where, urlVar(c.Provider))
+		resp.StatusCode, http.StatusText(resp.StatusCode), c.Provider, where, urlVar)
 }
 
-func (h *HTTP) statusError(c Call, code int, snippet []byte) error {
+func statusError(ep Endpoint, code int, snippet []byte) error {
 	text := strings.Join(strings.Fields(string(bytes.ToValidUTF8(snippet, nil))), " ")
 	if text != "" {
 		text = ": " + text
@@ -233,7 +271,7 @@ func (h *HTTP) statusError(c Call, code int, snippet []byte) error {
 		// 499 is WarpStream's "client went away": transient, safe to retry.
 		return err
 	case code == http.StatusUnauthorized, code == http.StatusForbidden:
-		return &permanentError{fmt.Errorf("%w: the vendor rejected %s (check the key, its permissions, and that it belongs to this account)", err, KeyVar(c.Provider))}
+		return &permanentError{fmt.Errorf("%w: the vendor rejected %s (check the key, its permissions, and that it belongs to this account)", err, ep.KeyVar)}
 	case code == http.StatusNotFound:
 		return &permanentError{fmt.Errorf("%w: %w", err, ErrNotFound)}
 	}
@@ -259,40 +297,25 @@ func (e *callError) Unwrap() error { return e.err }
 
 // redact removes every configured key from s.
 func (h *HTTP) redact(s string) string {
-	for _, p := range Providers {
-		if k := h.cfg.Key(p).reveal(); len(k) >= 4 {
-			s = strings.ReplaceAll(s, k, redacted)
+	for _, ep := range h.endpoints {
+		for _, k := range ep.Secrets {
+			if len(k) >= 4 {
+				s = strings.ReplaceAll(s, k.Reveal(), redacted)
+			}
 		}
 	}
 	return s
 }
 
-func (h *HTTP) endpoint(provider string) (base string, headers map[string]string, err error) {
-	key := h.cfg.Key(provider)
-	if !key.IsSet() {
-		return "", nil, fmt.Errorf("no API key: set %s", KeyVar(provider))
+func (h *HTTP) endpoint(provider string) (Endpoint, *http.Client, error) {
+	ep, ok := h.endpoints[provider]
+	switch {
+	case !ok:
+		return ep, nil, fmt.Errorf("no endpoint for provider %q", provider)
+	case len(ep.Missing) > 0:
+		return ep, nil, fmt.Errorf("no API key: set %s", strings.Join(ep.Missing, " and "))
 	}
-	switch provider {
-	case WarpStream:
-		return h.cfg.WarpStream.URL, map[string]string{"warpstream-api-key": key.reveal()}, nil
-	case CockroachDB:
-		return h.cfg.CockroachDB.URL, map[string]string{"Authorization": "Bearer " + key.reveal(), "Cc-Version": "2024-09-16"}, nil
-	case SpectroCloud:
-		return h.cfg.SpectroCloud.URL, map[string]string{"ApiKey": key.reveal()}, nil
-	}
-	return "", nil, fmt.Errorf("unknown provider %q", provider)
-}
-
-// KeyVar is the environment variable holding provider's API key.
-func KeyVar(provider string) string { return envPrefix(provider) + "_API_KEY" }
-
-func urlVar(provider string) string { return envPrefix(provider) + "_API_URL" }
-
-func envPrefix(provider string) string {
-	if provider == CockroachDB {
-		return "COCKROACH"
-	}
-	return strings.ToUpper(provider)
+	return ep, h.clients[provider], nil
 }
 
 // retryAfter reads Retry-After as seconds or an HTTP date; 0 when absent.

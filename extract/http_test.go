@@ -89,22 +89,28 @@ func (f *faultServer) serve(w http.ResponseWriter, r *http.Request) {
 
 func (f *faultServer) requests() int { f.mu.Lock(); defer f.mu.Unlock(); return f.n }
 
+// testSource calls url for the provider "warpstream", which authorizes
+// its requests with a key header as WarpStream does.
 func testSource(url string, opt HTTPOptions) *HTTP {
-	cfg := Config{
-		WarpStream:   WarpStreamConfig{Key: testKey, URL: url, Method: "POST"},
-		CockroachDB:  CockroachDBConfig{Key: "CCDB1_cockroach_key", URL: url},
-		SpectroCloud: SpectroCloudConfig{Key: "spectro-key-123", URL: url},
-	}
+	eps := map[string]Endpoint{"warpstream": {
+		URL: url,
+		Authorize: func(next http.RoundTripper) http.RoundTripper {
+			return WithHeaders(next, map[string]string{"warpstream-api-key": testKey})
+		},
+		Secrets: []Secret{testKey},
+		KeyVar:  "WARPSTREAM_API_KEY",
+		URLVar:  "WARPSTREAM_API_URL",
+	}}
 	if opt.MaxBackoff == 0 {
 		opt.MaxBackoff = 20 * time.Millisecond
 	}
 	if opt.RequestsPerSecond == 0 {
 		opt.RequestsPerSecond = 1000
 	}
-	return NewHTTP(cfg, opt)
+	return NewHTTP(eps, opt)
 }
 
-var wsCall = Call{Provider: WarpStream, Endpoint: "get_past_invoice", Method: "POST", Path: "/api/v1/billing/invoices/get_past_invoice", Body: []byte(`{"date_start":"2026-10-01"}`), Capture: "warpstream/past_invoice/2026-10.json"}
+var wsCall = Call{Provider: "warpstream", Endpoint: "get_past_invoice", Method: "POST", Path: "/api/v1/billing/invoices/get_past_invoice", Body: []byte(`{"date_start":"2026-10-01"}`), Capture: "warpstream/past_invoice/2026-10.json"}
 
 func readBody(t *testing.T, b *Body) string {
 	t.Helper()
@@ -285,32 +291,15 @@ func TestRespectsTheDeadline(t *testing.T) {
 	}
 }
 
-func TestVendorHeaders(t *testing.T) {
-	f := newFaultServer(t, "{}")
-	src := testSource(f.URL, HTTPOptions{})
-	for _, c := range []Call{
-		{Provider: CockroachDB, Endpoint: "list", Method: "GET", Path: "/api/v1/invoices"},
-		{Provider: SpectroCloud, Endpoint: "get", Method: "GET", Path: "/v1/users/info"},
-	} {
-		b, err := src.Fetch(context.Background(), c)
-		if err != nil {
-			t.Fatal(err)
-		}
-		b.Close()
-	}
-	crdb, spectro := f.headers[0], f.headers[1]
-	if crdb.Get("Authorization") != "Bearer CCDB1_cockroach_key" || crdb.Get("Cc-Version") != "2024-09-16" || crdb.Get("Content-Type") != "" {
-		t.Errorf("cockroachdb headers = %v", crdb)
-	}
-	if spectro.Get("ApiKey") != "spectro-key-123" || spectro.Get("Authorization") != "" {
-		t.Errorf("spectrocloud headers = %v", spectro)
-	}
-}
-
 // Nothing that prints a key shows it.
 func TestSecretNeverPrints(t *testing.T) {
 	s := Secret(testKey)
-	cfg := Config{WarpStream: WarpStreamConfig{Key: s}}
+	cfg, err := ReadConfig("warpstream", "WARPSTREAM", []Setting{APIKey, {Name: "URL"}}, func(k string) string {
+		return map[string]string{"WARPSTREAM_API_KEY": testKey, "WARPSTREAM_URL": "u"}[k]
+	})
+	if err != nil || cfg.Secret("API_KEY").Reveal() != testKey {
+		t.Fatal(err)
+	}
 	for _, out := range []string{s.String(), fmtAll(s), fmtAll(cfg), fmtAll(&cfg)} {
 		if strings.Contains(out, testKey) {
 			t.Fatalf("key printed: %s", out)

@@ -323,7 +323,7 @@ func TestNothingLost(t *testing.T) {
 		t.Fatal("a partition losing invoices was replaced")
 	}
 	msg := err.Error()
-	for _, want := range []string{"inv-a, inv-c", "run-1", "delete " + filepath.Join(dir, manifestK), "SPECTROCLOUD_INVOICE_UIDS"} {
+	for _, want := range []string{"inv-a, inv-c", "run-1", "delete " + filepath.Join(dir, manifestK), "invoice ids the configuration lists"} {
 		if !strings.Contains(msg, want) {
 			t.Errorf("%q does not say %q", msg, want)
 		}

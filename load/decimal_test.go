@@ -16,7 +16,7 @@ import (
 	pq "github.com/parquet-go/parquet-go"
 	"github.com/parquet-go/parquet-go/format"
 
-	"github.com/invoice-export/invoice-export/internal/testkit"
+	"github.com/invoice-export/invoice-export/internal/testkit/duck"
 	"github.com/invoice-export/invoice-export/transform"
 )
 
@@ -503,7 +503,7 @@ func TestDuckDBFindsTheCredits(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "lines.parquet")
 	lines := signedLines()
 	rows := writeRows(t, path, true, toChargeRow, lines, testPageOptions()...)
-	db := testkit.DuckDB(t)
+	db := duck.Open(t)
 	src := fmt.Sprintf("read_parquet('%s')", path)
 
 	for _, c := range decimalColumnsOf(reflect.TypeFor[chargeRow]()) {
@@ -519,7 +519,7 @@ func TestDuckDBFindsTheCredits(t *testing.T) {
 			}
 		}
 		q := func(where string) string {
-			return testkit.Value(t, db, fmt.Sprintf(`SELECT count(*) FROM %s WHERE "%s" %s`, src, c.name, where))
+			return duck.Value(t, db, fmt.Sprintf(`SELECT count(*) FROM %s WHERE "%s" %s`, src, c.name, where))
 		}
 		if got := q("< 0"); got != fmt.Sprint(neg) {
 			t.Errorf("%s < 0: %s rows, want %d", c.name, got, neg)
@@ -529,7 +529,7 @@ func TestDuckDBFindsTheCredits(t *testing.T) {
 		}
 
 		// Row group by row group, as DuckDB reads the footer.
-		meta := testkit.Rows(t, db, fmt.Sprintf(`SELECT row_group_id, row_group_num_rows, stats_min_value, stats_max_value, stats_null_count,
+		meta := duck.Rows(t, db, fmt.Sprintf(`SELECT row_group_id, row_group_num_rows, stats_min_value, stats_max_value, stats_null_count,
 			CAST(stats_min_value AS DECIMAL(38,24)) <= CAST(stats_max_value AS DECIMAL(38,24))
 			FROM parquet_metadata('%s') WHERE path_in_schema = '%s' ORDER BY row_group_id`, path, c.name))
 		start := 0
@@ -551,7 +551,7 @@ func TestDuckDBFindsTheCredits(t *testing.T) {
 			t.Fatalf("%s: %d row groups of %d rows, want %d rows", c.name, len(meta), start, len(rows))
 		}
 	}
-	if got := testkit.Value(t, db, fmt.Sprintf("SELECT sum(BilledCost) FROM %s WHERE BilledCost < 0", src)); !strings.HasPrefix(got, "-") {
+	if got := duck.Value(t, db, fmt.Sprintf("SELECT sum(BilledCost) FROM %s WHERE BilledCost < 0", src)); !strings.HasPrefix(got, "-") {
 		t.Errorf("sum of the credits %s", got)
 	}
 }

@@ -3,6 +3,7 @@ package load
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"io/fs"
 	"os"
@@ -35,6 +36,31 @@ func NewFolder(root string) (*Folder, error) {
 	f := &Folder{root: abs}
 	f.sweep(time.Hour)
 	return f, nil
+}
+
+// checkWritable checks that the nearest folder of the root that exists is
+// one we may write into (the root is created by the first write), leaving
+// nothing behind.
+func (f *Folder) checkWritable() error {
+	for dir := f.root; ; {
+		st, err := os.Stat(dir)
+		if err == nil {
+			if !st.IsDir() {
+				return fmt.Errorf("%s is not a folder", dir)
+			}
+			f, err := os.CreateTemp(dir, ".invoice-export-check-*")
+			if err != nil {
+				return fmt.Errorf("cannot write into %s: %w", dir, errors.Unwrap(err))
+			}
+			f.Close()
+			return os.Remove(f.Name())
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			return err
+		}
+		dir = parent
+	}
 }
 
 // sweep removes staging files older than age (a concurrent run's are newer).

@@ -4,7 +4,6 @@ import (
 	"fmt"
 
 	pq "github.com/parquet-go/parquet-go"
-	"github.com/parquet-go/parquet-go/format"
 
 	"github.com/invoice-export/invoice-export/transform"
 )
@@ -14,8 +13,8 @@ const SchemaVersion = 1
 
 // The row structs below are the single source of truth for both tables:
 // their tags are the Parquet schema (names, order, types, nullability); the
-// Glue tables in template.yaml and docs/schema.md are derived from them
-// (tests hold all three together). Strings are dictionary-encoded: they
+// Glue tables in template.yaml and docs/schema.md are derived from them by
+// internal/docgen (tests hold all three together). Strings are dictionary-encoded: they
 // repeat on almost every line. Decimals are DECIMAL(38,24) in 16 bytes;
 // times are INT64 TIMESTAMP(MICROS) adjusted to UTC.
 
@@ -202,58 +201,17 @@ func toInvoiceRow(i *transform.Invoice, r *invoiceRow, sc *scratch) error {
 	return nil
 }
 
-// Table describes one dataset for people and for Glue.
+// Table is one dataset: its folder under DEST (and its Glue table) and
+// its Parquet schema.
 type Table struct {
 	Name   string // folder under DEST, and the Glue table name
 	schema *pq.Schema
-	docs   map[string]ColumnDoc
-}
-
-// ColumnDoc says what a column means and, per provider, where its value
-// comes from.
-type ColumnDoc struct {
-	Doc  string
-	From map[string]string
-}
-
-// Column is one column of a table, in file order.
-type Column struct {
-	Name     string
-	GlueType string // its type in Athena DDL
-	Required bool   // never NULL
-	ColumnDoc
 }
 
 var (
-	ChargeLines = Table{Name: "charge_lines", schema: pq.SchemaOf(chargeRow{}), docs: chargeDocs}
-	Invoices    = Table{Name: "invoices", schema: pq.SchemaOf(invoiceRow{}), docs: invoiceDocs}
+	ChargeLines = Table{Name: "charge_lines", schema: pq.SchemaOf(chargeRow{})}
+	Invoices    = Table{Name: "invoices", schema: pq.SchemaOf(invoiceRow{})}
 )
 
-// Columns lists the table's columns in file order.
-func (t Table) Columns() []Column {
-	var cols []Column
-	for _, f := range t.schema.Fields() {
-		cols = append(cols, Column{Name: f.Name(), GlueType: glueType(f), Required: !f.Optional(), ColumnDoc: t.docs[f.Name()]})
-	}
-	return cols
-}
-
-func glueType(n pq.Node) string {
-	var lt format.LogicalTypeValue
-	if l := n.Type().LogicalType(); l != nil {
-		lt = l.Value
-	}
-	switch v := lt.(type) {
-	case *format.DecimalType:
-		return fmt.Sprintf("decimal(%d,%d)", v.Precision, v.Scale)
-	case *format.TimestampType:
-		return "timestamp"
-	}
-	switch {
-	case n.Type().Kind() == pq.Boolean:
-		return "boolean"
-	case n.Type().Kind() == pq.Int64:
-		return "bigint"
-	}
-	return "string"
-}
+// Schema is the table's Parquet schema, columns in file order.
+func (t Table) Schema() *pq.Schema { return t.schema }

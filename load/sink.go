@@ -41,3 +41,17 @@ func Open(ctx context.Context, dest string) (Sink, error) {
 	}
 	return NewFolder(dest)
 }
+
+// Check reads the destination once (its manifests) and, for a folder,
+// checks that it can be written, so that a missing bucket, missing
+// credentials or a folder that cannot be written is one error before
+// anything runs, not one failure per provider and period.
+func Check(ctx context.Context, s Sink) error {
+	if _, err := s.List(ctx, "_manifests/"); err != nil {
+		return err
+	}
+	if f, ok := s.(*Folder); ok {
+		return f.checkWritable()
+	}
+	return nil
+}

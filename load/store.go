@@ -15,11 +15,12 @@ import (
 	"strings"
 	"time"
 
-	"github.com/invoice-export/invoice-export/extract"
+	"github.com/invoice-export/invoice-export/internal/billing"
 	"github.com/invoice-export/invoice-export/transform"
 )
 
-// Store lays out partitions and manifests on a Sink (DESIGN §5, §7).
+// Store lays out partitions and manifests on a Sink (the layout: README,
+// "Output layout"; replacement: docs/storage.md).
 type Store struct {
 	Sink  Sink
 	RunID string
@@ -28,11 +29,11 @@ type Store struct {
 }
 
 // Keys of a partition's files and manifest.
-func partitionDir(table, provider string, p extract.Period) string {
+func partitionDir(table, provider string, p billing.Period) string {
 	return fmt.Sprintf("%s/provider=%s/billing_period=%s/", table, provider, p)
 }
 
-func manifestKey(provider string, p extract.Period) string {
+func manifestKey(provider string, p billing.Period) string {
 	return fmt.Sprintf("_manifests/provider=%s/billing_period=%s.json", provider, p)
 }
 
@@ -103,7 +104,7 @@ type Partition struct {
 	cancel   context.CancelCauseFunc
 	stopRun  func() bool // detaches ctx from runCtx
 	provider string
-	period   extract.Period
+	period   billing.Period
 	obj      Object
 	hw       *hashWriter
 	lines    *rowWriter[chargeRow, transform.Line]
@@ -114,7 +115,7 @@ type Partition struct {
 // Begin starts writing provider's partition for period. Until Commit,
 // ending ctx drops the partition (its uploads are aborted); from Commit on,
 // see commitGrace.
-func (s *Store) Begin(ctx context.Context, provider string, period extract.Period) (*Partition, error) {
+func (s *Store) Begin(ctx context.Context, provider string, period billing.Period) (*Partition, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
@@ -138,13 +139,13 @@ func (s *Store) Begin(ctx context.Context, provider string, period extract.Perio
 
 // Write adds a line (transform.Output). The manifest's totals sum
 // BilledCost per billing currency and, for lines priced in a virtual
-// currency (credits), their PricingCurrencyEffectiveCost under it.
+// currency, what Line.VirtualAmount says under it.
 func (p *Partition) Write(l *transform.Line) error {
 	if err := p.total(l.BillingCurrency, l.BilledCost); err != nil {
 		return err
 	}
-	if c := l.PricingCurrency; c != "" && c != l.BillingCurrency && l.PricingCurrencyEffectiveCost.Valid {
-		if err := p.total(c, l.PricingCurrencyEffectiveCost.Decimal); err != nil {
+	if c, amount, ok := l.VirtualAmount(); ok {
+		if err := p.total(c, amount); err != nil {
 			return err
 		}
 	}
@@ -182,55 +183,13 @@ type staged struct {
 	file File
 }
 
-// Commit replaces the partition as one unit:
-//
-//  1. Both data files (charge lines, invoices) are finished and validated
-//     first, still invisible: an invoice row that fails validation, or a
-//     failed write, leaves the previous partition exactly as it was.
-//  2. The current manifest is read. If it lists invoice ids that this
-//     export lacks, nothing is replaced (checkNothingLost).
-//  3. If the new files differ from those the current manifest lists, the
-//     manifest is first overwritten by a marker (Replacing, not final, no
-//     files), so that from here on a crash leaves a manifest that says the
-//     partition is being replaced (window exports it again) and never one
-//     listing files it does not describe. When they are the same (the
-//     common rerun) no marker is needed: every mix of old and new files is
-//     the same bytes.
-//  4. Charge lines, then invoices, are committed, then the manifest.
-//  5. The files are read back and hashed (verify): see "Concurrent runs".
-//  6. Only then are stale files (any the manifest does not list) removed.
-//
-// Steps 2 to 6 run on the partition's own context, not the run's: the run
-// ending during them does not cut them in half (see commitGrace). A
-// failure once data files may have been committed (step 4 on) writes the
-// marker again, best effort, so that the next run repairs the partition.
-//
-// While a partition is replaced, readers of the tables (Athena, which
-// does not read manifests) can see the new charge lines beside the old
-// invoices for a moment, and until the next run if the replacement died
-// there; readers of the manifests see the old manifest, the marker or the
-// new one, each describing what it says.
-//
-// Concurrent runs. Nothing locks a partition: Lambda's reserved concurrency
-// of 1 keeps scheduled runs apart; locally, two runs at once are possible.
-//   - Two runs with the same data give the same partition, whatever the
-//     interleaving (every file they write is the same bytes).
-//   - Two runs with different data, neither of which dies (kill -9, power
-//     loss) inside its Commit and whose marker writes succeed, leave
-//     whatever the interleaving either a consistent partition (its manifest
-//     lists exactly the files there, byte for byte) or the Replacing
-//     marker (exported again by the next run), and in that case at least
-//     one of them reports an error. Why: each run that may have committed
-//     a data file writes a manifest or a marker afterwards, so no data file
-//     changes after the last manifest write; if that write is a final
-//     manifest, its run's read-back (step 5) sees the final files, and a
-//     mismatch would have written a marker after it.
-//   - Not guaranteed: if a run dies, or cannot write its marker, after
-//     committing a data file, while another with different data writes
-//     the same partition, the other's final manifest can be left over a
-//     file the dying run wrote; which run's data is kept is not defined;
-//     and the nothing-lost check compares with the manifest read at step
-//     2, not with what a concurrent run writes after it.
+// Commit replaces the partition as one unit: both files staged and
+// validated, the marker manifest where the files change, the files, the
+// manifest, a read-back, then the removal of stale files. Every step is
+// ordered so that a crash or a concurrent run at any moment leaves either
+// a consistent partition or the marker, which the next run repairs;
+// docs/storage.md says why each step is there. From here on the run's
+// context ending no longer cuts the commit short (commitGrace).
 func (p *Partition) Commit(res *transform.Result) (*Manifest, error) {
 	if p.done {
 		return nil, errors.New("partition already finished")
@@ -400,9 +359,9 @@ func (p *Partition) marker(old, m *Manifest, why string) *Manifest {
 }
 
 // checkNothingLost refuses to replace a partition whose manifest lists
-// invoices the new export lacks: a vendor answer missing invoices (another
-// SPECTROCLOUD_INVOICE_UIDS, a listing glitch) would otherwise replace good
-// data with less, silently.
+// invoices the new export lacks: a provider's answer missing invoices
+// (another list of invoice ids in the configuration, a listing glitch)
+// would otherwise replace good data with less, silently.
 func (s *Store) checkNothingLost(old, m *Manifest, mkey string) error {
 	if old == nil {
 		return nil
@@ -421,7 +380,7 @@ func (s *Store) checkNothingLost(old, m *Manifest, mkey string) error {
 		return nil
 	}
 	return fmt.Errorf("not replacing the partition: invoice(s) %s, exported by run %s, are missing from this export; "+
-		"check the vendor's answer (for Spectro Cloud, SPECTROCLOUD_INVOICE_UIDS), or, if the vendor really voided them, delete %s and run again",
+		"check the vendor's answer (and any invoice ids the configuration lists), or, if the vendor really voided them, delete %s and run again",
 		strings.Join(missing, ", "), old.RunID, s.where(mkey))
 }
 
@@ -498,7 +457,7 @@ func (s *Store) now() time.Time {
 }
 
 // Manifest reads the manifest of a partition; nil when there is none.
-func (s *Store) Manifest(ctx context.Context, provider string, p extract.Period) (*Manifest, error) {
+func (s *Store) Manifest(ctx context.Context, provider string, p billing.Period) (*Manifest, error) {
 	r, err := s.Sink.Open(ctx, manifestKey(provider, p))
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, nil
@@ -514,9 +473,9 @@ func (s *Store) Manifest(ctx context.Context, provider string, p extract.Period)
 	return &m, nil
 }
 
-// SaveRaw returns a SaveFunc landing raw responses under
+// SaveRaw returns a function (an extract.SaveFunc) landing raw responses under
 // raw/<run date>/<run id>/ in the capture layout.
-func (s *Store) SaveRaw(runDate time.Time) extract.SaveFunc {
+func (s *Store) SaveRaw(runDate time.Time) func(ctx context.Context, capture string, r io.Reader) error {
 	prefix := path.Join("raw", runDate.UTC().Format("2006-01-02"), s.RunID)
 	return func(ctx context.Context, capture string, r io.Reader) error {
 		obj, err := s.Sink.Create(ctx, prefix+"/"+capture)
@@ -532,21 +491,21 @@ func (s *Store) SaveRaw(runDate time.Time) extract.SaveFunc {
 }
 
 // Partitions lists the periods of provider that have a manifest, ascending.
-func (s *Store) Partitions(ctx context.Context, provider string) ([]extract.Period, error) {
+func (s *Store) Partitions(ctx context.Context, provider string) ([]billing.Period, error) {
 	keys, err := s.Sink.List(ctx, "_manifests/provider="+provider+"/")
 	if err != nil {
 		return nil, err
 	}
-	var out []extract.Period
+	var out []billing.Period
 	for _, k := range keys {
 		var y, m int
 		if _, err := fmt.Sscanf(path.Base(k), "billing_period=%04d-%02d.json", &y, &m); err == nil {
-			if p, err := extract.ParsePeriod(fmt.Sprintf("%04d-%02d", y, m)); err == nil {
+			if p, err := billing.ParsePeriod(fmt.Sprintf("%04d-%02d", y, m)); err == nil {
 				out = append(out, p)
 			}
 		}
 	}
-	slices.SortFunc(out, func(a, b extract.Period) int { return a.Start().Compare(b.Start()) })
+	slices.SortFunc(out, func(a, b billing.Period) int { return a.Start().Compare(b.Start()) })
 	return out, nil
 }
 

@@ -25,14 +25,14 @@ import (
 	"github.com/apache/arrow/go/v17/parquet/pqarrow"
 	"github.com/apache/arrow/go/v17/parquet/schema"
 
-	"github.com/invoice-export/invoice-export/extract"
+	"github.com/invoice-export/invoice-export/internal/billing"
 	"github.com/invoice-export/invoice-export/transform"
 )
 
 // Every file we write is read back here with Arrow's Parquet reader, a
 // second, independent implementation of the format.
 
-var october, _ = extract.ParsePeriod("2026-10")
+var october, _ = billing.ParsePeriod("2026-10")
 
 // edgeLines are lines at the edges of what the schema holds.
 func edgeLines() []transform.Line {
@@ -184,8 +184,8 @@ func TestPartitionRoundTripsThroughArrow(t *testing.T) {
 	m := writePartition(t, sink, lines, []transform.Invoice{sampleInvoice})
 
 	got := readArrow(t, filepath.Join(dir, "charge_lines/provider=warpstream/billing_period=2026-10/part-00000.parquet"))
-	if len(got) != len(ChargeLines.Columns()) || len(expected) != len(got) {
-		t.Fatalf("%d columns read, %d in the schema, %d expected", len(got), len(ChargeLines.Columns()), len(expected))
+	if len(got) != len(ChargeLines.Schema().Fields()) || len(expected) != len(got) {
+		t.Fatalf("%d columns read, %d in the schema, %d expected", len(got), len(ChargeLines.Schema().Fields()), len(expected))
 	}
 	for name, vals := range got {
 		want := expected[name]

@@ -3,6 +3,7 @@ package transform
 import (
 	"errors"
 	"fmt"
+	"math/big"
 	"math/bits"
 	"strconv"
 )
@@ -279,6 +280,23 @@ func (d Decimal) MulInt(n int64) (Decimal, bool) {
 	return r, true
 }
 
+// Mul is d × e rounded at the 24th decimal (big.Rat.FloatString); false when the
+// product leaves DECIMAL(38,24). It goes through math/big: it computes a
+// few bounds per invoice, never a cost nor anything on the hot path.
+func (d Decimal) Mul(e Decimal) (Decimal, bool) {
+	x, _ := new(big.Rat).SetString(d.String())
+	y, _ := new(big.Rat).SetString(e.String())
+	p, err := ParseDecimal([]byte(x.Mul(x, y).FloatString(Scale)), true)
+	return p, err == nil
+}
+
+// DivInt is d / n rounded at the 24th decimal (math/big, as Mul).
+func (d Decimal) DivInt(n int64) (Decimal, bool) {
+	x, _ := new(big.Rat).SetString(d.String())
+	q, err := ParseDecimal([]byte(x.Quo(x, big.NewRat(n, 1)).FloatString(Scale)), true)
+	return q, err == nil
+}
+
 // String formats d without trailing fractional zeros: "22.77", "-0.0013", "0".
 func (d Decimal) String() string { return string(d.Append(nil)) }
 
@@ -350,9 +368,6 @@ func DecimalFromBytes16(b [16]byte) Decimal {
 
 // HiLo exposes the int128 halves (Arrow's decimal128.Num takes them).
 func (d Decimal) HiLo() (int64, uint64) { return d.hi, d.lo }
-
-// DecimalFromHiLo inverts HiLo.
-func DecimalFromHiLo(hi int64, lo uint64) Decimal { return Decimal{hi, lo} }
 
 // GoString keeps %#v readable in test failures.
 func (d Decimal) GoString() string { return "transform.MustDecimal(" + strconv.Quote(d.String()) + ")" }

@@ -2,75 +2,43 @@ package transform
 
 import (
 	"bytes"
-	"errors"
-	"fmt"
 	"io"
 	"time"
 
 	"github.com/go-json-experiment/json/jsontext"
 	"github.com/invoice-export/invoice-export/extract"
+	"github.com/invoice-export/invoice-export/internal/billing"
 )
 
-// DataError is bad data in a vendor's response: it names the body (vendor,
-// endpoint, capture path), the byte offset and the JSON pointer, so the fix
-// can start there. It is extract's type, so that the bodies extract decodes
-// while listing report bad data exactly as these decoders do.
-type DataError = extract.DataError
-
-// reader decodes one body as a stream of JSON tokens, so responses of any
+// Reader decodes one body as a stream of JSON tokens, so responses of any
 // size go through in constant memory. Every value is read exactly once; the
-// callbacks given to object and array must consume the value they are given.
-type reader struct {
+// callbacks given to Object and Array must consume the value they are given.
+// Its errors are billing.DataErrors, positioned in the body.
+type Reader struct {
 	dec     *jsontext.Decoder
-	source  string
-	prefix  string // JSON pointer of a deferred sub-document within the body
-	base    int64  // byte offset of the same
+	doc     billing.Document // the body, and where a deferred sub-document lies in it
 	scratch []byte
 	rounded *int64 // counts quantities rounded at the 24th decimal (nil: not counted)
 }
 
-// newReader reads b; rounded, if not nil, counts the quantities that
-// number(true) rounds.
-func newReader(b *extract.Body, rounded *int64) *reader {
-	return &reader{dec: jsontext.NewDecoder(b.Reader()), source: b.Call.String(), rounded: rounded}
+// NewReader reads b; rounded, if not nil, counts the quantities that
+// Number(true) rounds.
+func NewReader(b *extract.Body, rounded *int64) *Reader {
+	return &Reader{dec: jsontext.NewDecoder(b.Reader()), doc: billing.Document{Source: b.Call.String()}, rounded: rounded}
 }
 
-// errorf reports bad data at the decoder's current position.
-func (r *reader) errorf(format string, args ...any) error {
-	return &DataError{
-		Source:  r.source,
-		Offset:  r.base + r.dec.InputOffset(),
-		Pointer: r.prefix + string(r.dec.StackPointer()),
-		Msg:     fmt.Sprintf(format, args...),
-	}
+// Errorf reports bad data at the decoder's current position.
+func (r *Reader) Errorf(format string, args ...any) error {
+	return r.doc.Errorf(r.dec.InputOffset(), string(r.dec.StackPointer()), format, args...)
 }
 
 // fail turns a decoder error into a DataError.
-func (r *reader) fail(err error) error {
-	var de *DataError
-	if errors.As(err, &de) {
-		return err
-	}
-	var se *jsontext.SyntacticError
-	if errors.As(err, &se) {
-		msg := se.Err.Error()
-		if se.ByteOffset == 0 && r.base == 0 {
-			msg += " (the body is not JSON: an HTML error page, or an empty response?)"
-		}
-		if errors.Is(se.Err, io.ErrUnexpectedEOF) {
-			msg = "the body ends in the middle of a value (truncated response or capture)"
-		}
-		return &DataError{Source: r.source, Offset: r.base + se.ByteOffset, Pointer: r.prefix + string(se.JSONPointer), Msg: msg}
-	}
-	if errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF) {
-		return &DataError{Source: r.source, Offset: r.base + r.dec.InputOffset(), Pointer: r.prefix + string(r.dec.StackPointer()),
-			Msg: "the body ends in the middle of a value (truncated response or capture)"}
-	}
-	return fmt.Errorf("%s: reading the body: %w", r.source, err)
+func (r *Reader) fail(err error) error {
+	return r.doc.Error(err, r.dec.InputOffset(), string(r.dec.StackPointer()))
 }
 
-// peek returns the kind of the next value, or the decoder's error.
-func (r *reader) peek() (jsontext.Kind, error) {
+// Peek returns the kind of the next value, or the decoder's error.
+func (r *Reader) Peek() (jsontext.Kind, error) {
 	if k := r.dec.PeekKind(); k != 0 {
 		return k, nil
 	}
@@ -81,35 +49,29 @@ func (r *reader) peek() (jsontext.Kind, error) {
 	return 0, r.fail(err)
 }
 
-// document reads the whole body as one object and checks nothing follows it.
-func (r *reader) document(member func(name []byte) error) error {
-	if err := r.object(member); err != nil {
+// Document reads the whole body as one object and checks nothing follows it.
+func (r *Reader) Document(member func(name []byte) error) error {
+	if err := r.Object(member); err != nil {
 		return err
 	}
-	if _, err := r.dec.ReadToken(); err != io.EOF {
-		if err == nil {
-			return r.errorf("unexpected data after the top-level object")
-		}
-		return r.fail(err)
-	}
-	return nil
+	return r.doc.End(r.dec)
 }
 
 // object reads an object, calling member with each name (valid only until
 // member reads the value, which it must do).
-func (r *reader) object(member func(name []byte) error) error {
-	k, err := r.peek()
+func (r *Reader) Object(member func(name []byte) error) error {
+	k, err := r.Peek()
 	if err != nil {
 		return err
 	}
 	if k != '{' {
-		return r.errorf("expected an object, found %s", extract.KindName(k))
+		return r.Errorf("expected an object, found %s", billing.KindName(k))
 	}
 	if _, err := r.dec.ReadToken(); err != nil {
 		return r.fail(err)
 	}
 	for {
-		k, err := r.peek()
+		k, err := r.Peek()
 		if err != nil {
 			return err
 		}
@@ -132,22 +94,22 @@ func (r *reader) object(member func(name []byte) error) error {
 }
 
 // array reads an array, calling elem once per element (elem reads it).
-func (r *reader) array(elem func() error) error {
-	k, err := r.peek()
+func (r *Reader) Array(elem func() error) error {
+	k, err := r.Peek()
 	if err != nil {
 		return err
 	}
 	if k == 'n' {
-		return r.skip() // a null list is an empty one
+		return r.Skip() // a null list is an empty one
 	}
 	if k != '[' {
-		return r.errorf("expected an array, found %s", extract.KindName(k))
+		return r.Errorf("expected an array, found %s", billing.KindName(k))
 	}
 	if _, err := r.dec.ReadToken(); err != nil {
 		return r.fail(err)
 	}
 	for {
-		k, err := r.peek()
+		k, err := r.Peek()
 		if err != nil {
 			return err
 		}
@@ -161,20 +123,20 @@ func (r *reader) array(elem func() error) error {
 	}
 }
 
-func (r *reader) failIf(err error) error {
+func (r *Reader) failIf(err error) error {
 	if err != nil {
 		return r.fail(err)
 	}
 	return nil
 }
 
-func (r *reader) skip() error { return r.failIf(r.dec.SkipValue()) }
+func (r *Reader) Skip() error { return r.failIf(r.dec.SkipValue()) }
 
 // unquote returns the content of a raw JSON string without allocating
 // unless it holds escapes.
-func (r *reader) unquote(raw jsontext.Value) ([]byte, error) {
+func (r *Reader) unquote(raw jsontext.Value) ([]byte, error) {
 	if len(raw) < 2 || raw[0] != '"' {
-		return nil, r.errorf("expected a string, found %s", extract.KindName(raw.Kind()))
+		return nil, r.Errorf("expected a string, found %s", billing.KindName(raw.Kind()))
 	}
 	if bytes.IndexByte(raw, '\\') < 0 {
 		return raw[1 : len(raw)-1], nil
@@ -182,13 +144,13 @@ func (r *reader) unquote(raw jsontext.Value) ([]byte, error) {
 	var err error
 	r.scratch, err = jsontext.AppendUnquote(r.scratch[:0], raw)
 	if err != nil {
-		return nil, r.errorf("bad string: %v", err)
+		return nil, r.Errorf("bad string: %v", err)
 	}
 	return r.scratch, nil
 }
 
 // bytes reads a string (or null, as nil); valid until the next read.
-func (r *reader) bytes() ([]byte, error) {
+func (r *Reader) Bytes() ([]byte, error) {
 	raw, err := r.dec.ReadValue()
 	if err != nil {
 		return nil, r.fail(err)
@@ -200,16 +162,16 @@ func (r *reader) bytes() ([]byte, error) {
 }
 
 // str reads a string; null reads as "" (NULL).
-func (r *reader) str() (string, error) {
-	b, err := r.bytes()
+func (r *Reader) Str() (string, error) {
+	b, err := r.Bytes()
 	return string(b), err
 }
 
 // strs reads an array of strings.
-func (r *reader) strs() ([]string, error) {
+func (r *Reader) Strs() ([]string, error) {
 	var out []string
-	err := r.array(func() error {
-		s, err := r.str()
+	err := r.Array(func() error {
+		s, err := r.Str()
 		out = append(out, s)
 		return err
 	})
@@ -219,7 +181,7 @@ func (r *reader) strs() ([]string, error) {
 // number reads a JSON number exactly. null reads as not Valid. round allows
 // rounding half to even at the 24th decimal (quantities only; money must be
 // exact); each value so rounded is counted, for the run's notes.
-func (r *reader) number(round bool) (NullDecimal, error) {
+func (r *Reader) Number(round bool) (NullDecimal, error) {
 	raw, err := r.dec.ReadValue()
 	if err != nil {
 		return NullDecimal{}, r.fail(err)
@@ -229,13 +191,13 @@ func (r *reader) number(round bool) (NullDecimal, error) {
 		return NullDecimal{}, nil
 	case '0':
 	case '"':
-		return NullDecimal{}, r.errorf("number expected, found the string %s", clip(raw))
+		return NullDecimal{}, r.Errorf("number expected, found the string %s", clip(raw))
 	default:
-		return NullDecimal{}, r.errorf("number expected, found %s", extract.KindName(raw.Kind()))
+		return NullDecimal{}, r.Errorf("number expected, found %s", billing.KindName(raw.Kind()))
 	}
 	d, rounded, err := parseDecimal(raw, round)
 	if err != nil {
-		return NullDecimal{}, r.errorf("%s %v", clip(raw), err)
+		return NullDecimal{}, r.Errorf("%s %v", clip(raw), err)
 	}
 	if rounded && r.rounded != nil {
 		*r.rounded++
@@ -244,8 +206,8 @@ func (r *reader) number(round bool) (NullDecimal, error) {
 }
 
 // date reads "YYYY-MM-DD" as midnight UTC.
-func (r *reader) date() (time.Time, error) {
-	b, err := r.bytes()
+func (r *Reader) Date() (time.Time, error) {
+	b, err := r.Bytes()
 	if err != nil {
 		return time.Time{}, err
 	}
@@ -254,7 +216,7 @@ func (r *reader) date() (time.Time, error) {
 	}
 	t, ok := parseDay(b)
 	if !ok {
-		return time.Time{}, r.errorf("%q is not a date (YYYY-MM-DD)", b)
+		return time.Time{}, r.Errorf("%q is not a date (YYYY-MM-DD)", b)
 	}
 	return t, nil
 }
@@ -287,26 +249,67 @@ func parseDay(b []byte) (time.Time, bool) {
 	return t, true
 }
 
-// deferred reads the next value whole and returns a reader over it, for
+// Deferred reads the next value whole and returns a reader over it, for
 // the rare object whose identifying fields come after its children: the
 // children are decoded once the identifiers are known. Memory is bounded by
 // that one value.
-func (r *reader) deferred() (*reader, error) {
-	ptr := r.prefix + string(r.dec.StackPointer())
-	start := r.base + r.dec.InputOffset()
+func (r *Reader) Deferred() (*Reader, error) {
+	ptr := r.doc.Prefix + string(r.dec.StackPointer())
+	start := r.doc.Base + r.dec.InputOffset()
 	raw, err := r.dec.ReadValue()
 	if err != nil {
 		return nil, r.fail(err)
 	}
 	raw = raw.Clone()
 	// InputOffset was before any whitespace; the value starts at its first byte.
-	return &reader{
+	return &Reader{
 		dec:     jsontext.NewDecoder(bytes.NewReader(raw)),
-		source:  r.source,
-		prefix:  ptr,
-		base:    start,
+		doc:     billing.Document{Source: r.doc.Source, Base: start, Prefix: ptr},
 		rounded: r.rounded,
 	}, nil
+}
+
+// Later holds the members of an object that cannot be decoded until
+// fields that may come after them are known (WarpStream sends a cluster's
+// charges before or after its id and name): each is read whole, then
+// decoded by Each once the object is done. Memory is bounded by the
+// members deferred.
+type Later []*Reader
+
+// Take decodes the next value with decode now when ready, else reads it
+// whole for Each.
+func (l *Later) Take(r *Reader, ready bool, decode func(*Reader) error) error {
+	if ready {
+		return decode(r)
+	}
+	sub, err := r.Deferred()
+	*l = append(*l, sub)
+	return err
+}
+
+// Each decodes the deferred members, in order.
+func (l Later) Each(decode func(*Reader) error) error {
+	for _, sub := range l {
+		if err := decode(sub); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Instant reads an RFC 3339 date-time in UTC. null, and the zero time that
+// Go servers print for an unset time (0001-01-01T00:00:00Z), read as the
+// zero time: unset.
+func (r *Reader) Instant() (time.Time, error) {
+	b, err := r.Bytes()
+	if err != nil || b == nil {
+		return time.Time{}, err
+	}
+	t, perr := time.Parse(time.RFC3339Nano, string(b))
+	if perr != nil {
+		return time.Time{}, r.Errorf("%q is not a date-time (RFC 3339)", b)
+	}
+	return t.UTC(), nil
 }
 
 // clip shortens a raw value for an error message.

@@ -54,6 +54,31 @@ type Line struct {
 	SourceEndpoint  string      // x_SourceEndpoint: the call the line comes from
 }
 
+// VirtualAmount is what a line priced in a virtual currency (CockroachDB's
+// credits) costs in it: its BilledCost is 0 in the national
+// BillingCurrency, so totals per currency count PricingCurrencyEffectiveCost
+// under the PricingCurrency as well. ok is false for other lines.
+func (l *Line) VirtualAmount() (currency string, amount Decimal, ok bool) {
+	if c := l.PricingCurrency; c != "" && c != l.BillingCurrency && l.PricingCurrencyEffectiveCost.Valid {
+		return c, l.PricingCurrencyEffectiveCost.Decimal, true
+	}
+	return "", Decimal{}, false
+}
+
+// IsNationalCurrency tells an ISO 4217 code (USD: three capital letters)
+// from a provider's virtual currency (CRDB_CLOUD_CREDITS).
+func IsNationalCurrency(c string) bool {
+	if len(c) != 3 {
+		return false
+	}
+	for i := 0; i < 3; i++ {
+		if c[i] < 'A' || c[i] > 'Z' {
+			return false
+		}
+	}
+	return true
+}
+
 // FOCUS values we use (FOCUS 1.2 allowed values).
 const (
 	Usage      = "Usage"

@@ -29,24 +29,16 @@ type Result struct {
 	Notes    []string // facts the run reports (e.g. days outside the period left out)
 }
 
-// Run transforms one job. On error nothing it wrote may be kept: the caller
-// discards the partition.
-func Run(in Input, out Output) (*Result, error) {
-	t := &tally{out: out}
-	var (
-		res *Result
-		err error
-	)
-	switch in.Job.Provider {
-	case extract.WarpStream:
-		res, err = warpStream(in, t)
-	case extract.CockroachDB:
-		res, err = cockroachDB(in, t)
-	case extract.SpectroCloud:
-		res, err = spectroCloud(in, t)
-	default:
-		return nil, fmt.Errorf("no transform for provider %q", in.Job.Provider)
-	}
+// Func is one provider's transform: it decodes the job's bodies, writes
+// their lines to t and returns the invoice rows (reconciled with
+// t.Reconcile) and any notes.
+type Func func(in Input, t *Tally) (*Result, error)
+
+// Run transforms one job with f. On error nothing it wrote may be kept: the
+// caller discards the partition.
+func Run(in Input, out Output, f Func) (*Result, error) {
+	t := &Tally{out: out}
+	res, err := f(in, t)
 	if err != nil {
 		return nil, err
 	}
@@ -66,7 +58,7 @@ func Run(in Input, out Output) (*Result, error) {
 }
 
 // body returns the input's body for endpoint (the first when several).
-func (in Input) body(endpoint string) (*extract.Body, error) {
+func (in Input) Body(endpoint string) (*extract.Body, error) {
 	for _, b := range in.Bodies {
 		if b.Call.Endpoint == endpoint {
 			return b, nil
@@ -75,11 +67,9 @@ func (in Input) body(endpoint string) (*extract.Body, error) {
 	return nil, fmt.Errorf("%s %s: no %s response in the job", in.Job.Provider, in.Job.Period, endpoint)
 }
 
-// tally counts the lines passing to out and sums them per invoice and
-// currency, for reconciliation. A line priced in a virtual currency (its
-// BilledCost is 0 in the national BillingCurrency) also counts its
-// PricingCurrencyEffectiveCost under that virtual currency.
-type tally struct {
+// Tally counts the lines passing to out and sums them per invoice and
+// currency (Line.VirtualAmount), for reconciliation.
+type Tally struct {
 	out     Output
 	lines   int64
 	accs    map[accKey]*acc
@@ -94,7 +84,7 @@ type acc struct {
 	n   int64
 }
 
-func (t *tally) add(invoice, currency string, d Decimal, provider string) {
+func (t *Tally) add(invoice, currency string, d Decimal, provider string) {
 	if t.accs == nil {
 		t.accs = map[accKey]*acc{}
 	}
@@ -110,33 +100,37 @@ func (t *tally) add(invoice, currency string, d Decimal, provider string) {
 	a.n++
 }
 
-func (t *tally) Write(l *Line) error {
+// Write passes l on to the output, counted and summed.
+func (t *Tally) Write(l *Line) error {
 	t.add(l.InvoiceID, l.BillingCurrency, l.BilledCost, l.Provider)
-	if pc := l.PricingCurrency; pc != "" && pc != l.BillingCurrency && l.PricingCurrencyEffectiveCost.Valid {
-		t.add(l.InvoiceID, pc, l.PricingCurrencyEffectiveCost.Decimal, l.Provider)
+	if cur, amount, ok := l.VirtualAmount(); ok {
+		t.add(l.InvoiceID, cur, amount, l.Provider)
 	}
 	t.lines++
 	return t.out.Write(l)
 }
 
 // sum is the total and count of the lines of one invoice in one currency.
-func (t *tally) sum(invoice, currency string) (Decimal, int64) {
+func (t *Tally) sum(invoice, currency string) (Decimal, int64) {
 	if a := t.accs[accKey{invoice, currency}]; a != nil {
 		return a.sum, a.n
 	}
 	return Decimal{}, 0
 }
 
-// Half a cent: the most rounding to cents can move one invoice line.
-var halfCent = MustDecimal("0.005")
+// HalfCent is the most rounding to cents can move one invoice line.
+var HalfCent = MustDecimal("0.005")
 
-// reconcile settles inv against the lines written for it. A gap within
+// Reader reads b, counting the quantities it rounds into the run's notes.
+func (t *Tally) Reader(b *extract.Body) *Reader { return NewReader(b, &t.rounded) }
+
+// Reconcile settles inv against the lines written for it. A gap within
 // tolerance (what rounding can explain) is closed by an explicit Adjustment
 // line built by adjust; a larger gap is reported in inv.Problem and left
 // open, never papered over. problem, if not empty, is a vendor-specific
 // finding (e.g. one cluster's days disagree with its invoice line) that
 // rules reconciliation out whatever the totals say.
-func reconcile(t *tally, inv *Invoice, tolerance Decimal, problem string, adjust func(gap Decimal) Line) error {
+func (t *Tally) Reconcile(inv *Invoice, tolerance Decimal, problem string, adjust func(gap Decimal) Line) error {
 	sum, _ := t.sum(inv.InvoiceID, inv.Currency)
 	gap, _ := inv.VendorTotal.Sub(sum)
 	switch {

@@ -1,42 +1,57 @@
 package main
 
 import (
-	"bytes"
-	"encoding/json"
+	"errors"
 	"fmt"
-	"io"
-	"maps"
 	"slices"
 	"strconv"
 	"strings"
 	"time"
 
+	"github.com/go-json-experiment/json"
+	"github.com/go-json-experiment/json/jsontext"
+
 	invoiceexport "github.com/invoice-export/invoice-export"
-	"github.com/invoice-export/invoice-export/extract"
+	"github.com/invoice-export/invoice-export/internal/billing"
+	"github.com/invoice-export/invoice-export/internal/registry"
 )
 
 // request is what an event asks for: the default window (zero From/To) or
 // a backfill.
 type request struct {
-	From, To  extract.Period
+	From, To  billing.Period
 	Providers []string
-	AsOf      time.Time // zero: today
+	AsOf      string // "YYYY-MM-DD", checked; "": today
 }
 
-const accepted = `send the scheduler's {"detail-type":"Scheduled Event"} or a backfill {"from":"YYYY-MM","to":"YYYY-MM","providers":["warpstream","cockroachdb","spectrocloud"],"as_of":"YYYY-MM-DD"} (every field optional)`
+// accepted says what an event may be, for every refusal.
+func accepted() string {
+	return `send the scheduler's {"detail-type":"Scheduled Event"} or a backfill {"from":"YYYY-MM","to":"YYYY-MM","providers":["` +
+		strings.Join(registry.Slugs(), `","`) + `"],"as_of":"YYYY-MM-DD"} (every field optional)`
+}
 
-// backfillFields are the backfill event's fields, matched exactly as
-// written (encoding/json alone would also take "FROM" or "From").
+// backfillEvent is the backfill event. Its names are matched exactly (as
+// go-json-experiment/json does): "FROM" or "From" is an unknown member,
+// never silently the range.
+type backfillEvent struct {
+	From      string   `json:"from"`
+	To        string   `json:"to"`
+	Providers []string `json:"providers"`
+	AsOf      string   `json:"as_of"`
+}
+
 var backfillFields = []string{"from", "to", "providers", "as_of"}
 
 // parseEvent reads the EventBridge "Scheduled Event" payload (the default
-// window) or a backfill object (DESIGN §7); anything else is refused, so a
-// mistyped backfill never silently runs the default window.
+// window) or a backfill object (README: "Run it once now"); anything else
+// is refused, so a mistyped backfill never silently runs the default
+// window. The decoder refuses what is not one JSON object: invalid JSON, a
+// name given twice, trailing data.
 func parseEvent(raw []byte) (request, error) {
 	var r request
-	fields, err := object(raw)
-	if err != nil {
-		return r, fmt.Errorf("event not understood (%v): %s", err, accepted)
+	var fields map[string]jsontext.Value
+	if err := json.Unmarshal(raw, &fields); err != nil {
+		return r, fmt.Errorf("event not understood (%s): %s", why(err), accepted())
 	}
 	if dt, ok := fields["detail-type"]; ok {
 		var s string
@@ -44,51 +59,30 @@ func parseEvent(raw []byte) (request, error) {
 			// The schedule's payload means the default window: a backfill
 			// field in it (or in its detail) would be silently ignored.
 			found := backfillNamed(fields)
-			if detail, err := object(fields["detail"]); err == nil {
+			var detail map[string]jsontext.Value
+			if json.Unmarshal(fields["detail"], &detail) == nil {
 				found = append(found, backfillNamed(detail)...)
 			}
 			if len(found) > 0 {
 				return r, fmt.Errorf("event: a \"Scheduled Event\" means the default window and takes no backfill field, but it carries %s: "+
 					"for a backfill send only {\"from\":\"YYYY-MM\",\"to\":\"YYYY-MM\",\"providers\":[...],\"as_of\":\"YYYY-MM-DD\"}", strings.Join(found, ", "))
 			}
-			r.Providers = slices.Clone(extract.Providers)
+			r.Providers = registry.Slugs()
 			return r, nil
 		}
 	}
-	var b struct {
-		From, To, AsOf string
-		Providers      []string
+	var b backfillEvent
+	if err := json.Unmarshal(raw, &b, json.RejectUnknownMembers(true)); err != nil {
+		return r, fmt.Errorf("event not understood (%s): %s", why(err), accepted())
 	}
-	for _, name := range slices.Sorted(maps.Keys(fields)) {
-		v := fields[name]
-		var dst any
-		switch name {
-		case "from":
-			dst = &b.From
-		case "to":
-			dst = &b.To
-		case "as_of":
-			dst = &b.AsOf
-		case "providers":
-			dst = &b.Providers
-		default:
-			why := fmt.Sprintf("unknown field %q", name)
-			if i := slices.IndexFunc(backfillFields, func(f string) bool { return strings.EqualFold(f, name) }); i >= 0 {
-				why += fmt.Sprintf(" (field names are matched exactly: write %q)", backfillFields[i])
-			}
-			return r, fmt.Errorf("event not understood (%s): %s", why, accepted)
-		}
-		if err := json.Unmarshal(v, dst); err != nil {
-			return r, fmt.Errorf("event not understood (%s: %v): %s", name, err, accepted)
-		}
-	}
+	var err error
 	if b.From != "" {
-		if r.From, err = extract.ParsePeriod(b.From); err != nil {
+		if r.From, err = billing.ParsePeriod(b.From); err != nil {
 			return r, fmt.Errorf("event: from: %v", err)
 		}
 	}
 	if b.To != "" {
-		if r.To, err = extract.ParsePeriod(b.To); err != nil {
+		if r.To, err = billing.ParsePeriod(b.To); err != nil {
 			return r, fmt.Errorf("event: to: %v", err)
 		}
 	}
@@ -96,48 +90,49 @@ func parseEvent(raw []byte) (request, error) {
 		return r, fmt.Errorf("event: providers: %v", err)
 	}
 	if b.AsOf != "" {
-		if r.AsOf, err = time.Parse("2006-01-02", b.AsOf); err != nil {
-			return r, fmt.Errorf("event: as_of %q is not a date: use YYYY-MM-DD", b.AsOf)
+		if _, err := invoiceexport.AsOf(b.AsOf, time.Time{}); err != nil {
+			return r, fmt.Errorf("event: as_of %v", err)
 		}
+		r.AsOf = b.AsOf
 	}
 	return r, nil
 }
 
-// object reads one JSON object's members with their names as written,
-// refusing anything else, trailing data and a name given twice.
-func object(raw []byte) (map[string]json.RawMessage, error) {
-	dec := json.NewDecoder(bytes.NewReader(raw))
-	if t, err := dec.Token(); err != nil || t != json.Delim('{') {
-		return nil, fmt.Errorf("not a JSON object")
-	}
-	fields := map[string]json.RawMessage{}
-	for dec.More() {
-		t, err := dec.Token()
-		if err != nil {
-			return nil, err
+// why says in a few words what the decoder refused.
+func why(err error) string {
+	var se *json.SemanticError
+	var syn *jsontext.SyntacticError
+	switch {
+	case errors.As(err, &se) && errors.Is(se.Err, json.ErrUnknownName):
+		name := se.JSONPointer.LastToken()
+		s := fmt.Sprintf("unknown field %q", name)
+		if i := slices.IndexFunc(backfillFields, func(f string) bool { return strings.EqualFold(f, name) }); i >= 0 {
+			s += fmt.Sprintf(" (field names are matched exactly: write %q)", backfillFields[i])
 		}
-		name, _ := t.(string)
-		var v json.RawMessage
-		if err := dec.Decode(&v); err != nil {
-			return nil, err
-		}
-		if _, dup := fields[name]; dup {
-			return nil, fmt.Errorf("field %q appears twice", name)
-		}
-		fields[name] = v
+		return s
+	case errors.As(err, &se) && se.JSONPointer != "":
+		return fmt.Sprintf("%s: expected %s, found %s", strings.TrimPrefix(string(se.JSONPointer), "/"), want(se), billing.KindName(se.JSONKind))
+	case errors.As(err, &se):
+		return "not a JSON object"
+	case errors.As(err, &syn) && errors.Is(syn.Err, jsontext.ErrDuplicateName):
+		return fmt.Sprintf("field %q appears twice", syn.JSONPointer.LastToken())
+	case errors.As(err, &syn):
+		return strings.TrimPrefix(syn.Err.Error(), "jsontext: ")
 	}
-	if _, err := dec.Token(); err != nil {
-		return nil, err
+	return err.Error()
+}
+
+// want names the kind of value a backfill field takes.
+func want(se *json.SemanticError) string {
+	if se.GoType != nil && se.GoType.Kind().String() == "slice" {
+		return "an array of strings"
 	}
-	if _, err := dec.Token(); err != io.EOF {
-		return nil, fmt.Errorf("not one JSON object")
-	}
-	return fields, nil
+	return "a string"
 }
 
 // backfillNamed lists the members of fields named like a backfill field,
 // in any case.
-func backfillNamed(fields map[string]json.RawMessage) []string {
+func backfillNamed(fields map[string]jsontext.Value) []string {
 	var found []string
 	for name := range fields {
 		if slices.ContainsFunc(backfillFields, func(f string) bool { return strings.EqualFold(f, name) }) {

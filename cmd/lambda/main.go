@@ -1,7 +1,7 @@
 // Command lambda is the scheduled export: an AWS Lambda on provided.al2023
 // (binary bootstrap) that runs the same pipeline as cmd/local against the
 // vendors' APIs and writes to OUTPUT_URI. The schedule's event means the
-// default window; a backfill event names a range (DESIGN §7).
+// default window; a backfill event names a range (README: "Run it once now").
 package main
 
 import (
@@ -18,6 +18,7 @@ import (
 	"github.com/aws/aws-lambda-go/lambdacontext"
 	invoiceexport "github.com/invoice-export/invoice-export"
 	"github.com/invoice-export/invoice-export/extract"
+	"github.com/invoice-export/invoice-export/internal/registry"
 	"github.com/invoice-export/invoice-export/load"
 )
 
@@ -80,7 +81,7 @@ func (h *handler) handle(ctx context.Context, event []byte) (*Result, error) {
 	}
 	// Everything that can be checked without a network call, first: a
 	// mistyped setting is one line, not a run of retries.
-	if _, err := extract.ReadConfig(h.getenv); err != nil {
+	if _, err := invoiceexport.ReadConfigs(h.getenv); err != nil {
 		return fail(err)
 	}
 	if o.RestatementDays, err = invoiceexport.RestatementDaysFromEnv(h.getenv); err != nil {
@@ -94,12 +95,13 @@ func (h *handler) handle(ctx context.Context, event []byte) (*Result, error) {
 	if err != nil {
 		return fail(err)
 	}
-	day := req.AsOf
-	if day.IsZero() {
-		day = start.UTC()
+	if o.AsOf, err = invoiceexport.AsOf(req.AsOf, start); err != nil {
+		return fail(fmt.Errorf("event: as_of %w", err))
 	}
-	o.AsOf = time.Date(day.Year(), day.Month(), day.Day(), 0, 0, 0, 0, time.UTC)
 	o.From, o.To = req.From, req.To
+	if err := invoiceexport.CheckRange(o.AsOf, o.From, o.To); err != nil {
+		return fail(fmt.Errorf("event: from/to: %w", err))
+	}
 
 	if deadline, ok := ctx.Deadline(); ok {
 		var cancel context.CancelFunc
@@ -110,10 +112,12 @@ func (h *handler) handle(ctx context.Context, event []byte) (*Result, error) {
 		return fail(fmt.Errorf("OUTPUT_URI %s: %w", dest, err))
 	}
 
-	// A key that cannot be read fails its vendor only (issue 5: one
-	// vendor's failure never stops the others).
+	// A key that cannot be read fails its provider only: one provider's
+	// failure never stops the others.
 	getenv, keyErrs := h.keys.resolve(ctx, req.Providers)
-	o.Config = extract.ConfigFromEnv(getenv) // validated above; only the keys differ
+	if o.Config, err = invoiceexport.ReadConfigs(getenv); err != nil { // checked above; only the keys differ
+		return fail(err)
+	}
 	var keyFailures []invoiceexport.Failure
 	var requested []string
 	for _, p := range req.Providers {
@@ -143,15 +147,14 @@ func (h *handler) handle(ctx context.Context, event []byte) (*Result, error) {
 	if len(o.Providers) > 0 {
 		rep = invoiceexport.Run(ctx, o)
 	}
-	// The metrics and the error count a vendor whose key failed as failed.
+	// The metrics and the error count a provider whose key failed as failed.
 	rep.Failures = append(rep.Failures, keyFailures...)
-	order := func(p string) int { return slices.Index(extract.Providers, p) }
-	slices.SortStableFunc(rep.Failures, func(a, b invoiceexport.Failure) int { return order(a.Provider) - order(b.Provider) })
+	rep.Sort()
 	ran := slices.Clone(o.Providers)
 	for _, f := range keyFailures {
 		ran = append(ran, f.Provider)
 	}
-	slices.SortFunc(ran, func(a, b string) int { return order(a) - order(b) })
+	slices.SortFunc(ran, registry.Compare)
 	emitMetrics(os.Stdout, h.getenv("AWS_LAMBDA_FUNCTION_NAME"), ran, rep, time.Since(start))
 	res := &Result{RunID: o.RunID, Unreconciled: rep.Unreconciled()}
 	for _, p := range rep.Partitions {

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"sync"
@@ -11,7 +12,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 	"github.com/aws/aws-sdk-go-v2/service/ssm"
-	"github.com/invoice-export/invoice-export/extract"
+	"github.com/invoice-export/invoice-export/internal/registry"
 )
 
 // secretTimeout bounds one read of a secret (the SDK's own retries
@@ -31,9 +32,10 @@ type keys struct {
 	vals   map[string]string // key variable → the key; successes only
 }
 
-// resolve reads the keys of providers that come from a secret and returns
-// a getenv that answers the key variables with them, and the providers
-// whose key could not be read, with why: those fail alone, the others run.
+// resolve reads the keys of providers (every secret setting the registry
+// names) that come from a secret and returns a getenv that answers the key
+// variables with them, and the providers whose key could not be read, with
+// why: those fail alone, the others run.
 func (k *keys) resolve(ctx context.Context, providers []string) (func(string) string, map[string]error) {
 	k.mu.Lock()
 	defer k.mu.Unlock()
@@ -41,17 +43,23 @@ func (k *keys) resolve(ctx context.Context, providers []string) (func(string) st
 		k.vals = map[string]string{}
 	}
 	failed := map[string]error{}
-	for _, p := range providers {
-		name := extract.KeyVar(p)
-		if _, ok := k.vals[name]; ok {
+	for _, slug := range providers {
+		p, err := registry.Get(slug)
+		if err != nil {
+			failed[slug] = err
 			continue
 		}
-		v, fromSecret, err := k.read(ctx, name)
-		switch {
-		case err != nil:
-			failed[p] = err
-		case fromSecret:
-			k.vals[name] = v
+		for _, name := range p.SecretVars() {
+			if _, ok := k.vals[name]; ok {
+				continue
+			}
+			v, fromSecret, err := k.read(ctx, name)
+			switch {
+			case err != nil:
+				failed[slug] = errors.Join(failed[slug], err)
+			case fromSecret:
+				k.vals[name] = v
+			}
 		}
 	}
 	vals := make(map[string]string, len(k.vals))

@@ -11,13 +11,14 @@ import (
 	"io"
 	"os"
 	"os/signal"
-	"path/filepath"
 	"strings"
 	"syscall"
 	"time"
 
 	invoiceexport "github.com/invoice-export/invoice-export"
 	"github.com/invoice-export/invoice-export/extract"
+	"github.com/invoice-export/invoice-export/internal/billing"
+	"github.com/invoice-export/invoice-export/internal/registry"
 	"github.com/invoice-export/invoice-export/load"
 )
 
@@ -61,10 +62,10 @@ func run(args []string, stdout, stderr io.Writer, getenv func(string) string) in
 	var (
 		in        = fs.String("in", "", "replay captured responses from `DIR` (the layout --record and the Lambda's raw/ write; see the README)")
 		out       = fs.String("out", "out", "write to `DEST`: a folder or s3://bucket/prefix")
-		live      = fs.Bool("live", false, "call the vendors' APIs (keys from WARPSTREAM_API_KEY, COCKROACH_API_KEY, SPECTROCLOUD_API_KEY)")
+		live      = fs.Bool("live", false, "call the vendors' APIs (keys from "+strings.Join(keyVars(), ", ")+")")
 		from      = fs.String("from", "", "first billing period to export, `YYYY-MM` (a backfill)")
 		to        = fs.String("to", "", "last billing period to export, `YYYY-MM` (default: the open period; alone, that one month)")
-		providers = fs.String("providers", "", "comma-separated `list` of providers (default: all: "+strings.Join(extract.Providers, ",")+")")
+		providers = fs.String("providers", "", "comma-separated `list` of providers (default: all: "+strings.Join(registry.Slugs(), ",")+")")
 		asOf      = fs.String("as-of", "", "fix \"today\" (`YYYY-MM-DD`, UTC): which period is open, the restatement window (default: today; "+sampleAsOf+" for the sample)")
 		record    = fs.String("record", "", "with --live, also save every raw response into `DIR` in the capture layout")
 		verbose   = fs.Bool("v", false, "log every step, not only warnings and errors")
@@ -93,40 +94,33 @@ func run(args []string, stdout, stderr io.Writer, getenv func(string) string) in
 		return fail("--record saves what the APIs answer: use it with --live")
 	}
 
-	cfg, err := extract.ReadConfig(getenv)
+	cfg, err := invoiceexport.ReadConfigs(getenv)
 	if err != nil {
 		return fail("%v", err)
 	}
 	o := invoiceexport.Options{Config: cfg, RunID: invoiceexport.NewRunID(time.Now())}
-	day := time.Now().UTC()
 	sample := !*live && *in == ""
 	if sample {
 		*in = sampleDir
-		day, _ = time.Parse("2006-01-02", sampleAsOf)
-	}
-	if *asOf != "" {
-		t, err := time.Parse("2006-01-02", *asOf)
-		if err != nil {
-			return fail("--as-of %q is not a date: use YYYY-MM-DD", *asOf)
+		if *asOf == "" {
+			*asOf = sampleAsOf
 		}
-		day = t
 	}
-	o.AsOf = time.Date(day.Year(), day.Month(), day.Day(), 0, 0, 0, 0, time.UTC)
+	if o.AsOf, err = invoiceexport.AsOf(*asOf, time.Now()); err != nil {
+		return fail("--as-of %v", err)
+	}
 	for _, p := range []struct {
 		flag, val string
-		dst       *extract.Period
+		dst       *billing.Period
 	}{{"--from", *from, &o.From}, {"--to", *to, &o.To}} {
 		if p.val != "" {
-			if *p.dst, err = extract.ParsePeriod(p.val); err != nil {
+			if *p.dst, err = billing.ParsePeriod(p.val); err != nil {
 				return fail("%s: %v", p.flag, err)
 			}
 		}
 	}
-	if open := extract.PeriodOf(o.AsOf); open.Before(o.From) {
-		return fail("--from %s is after the open period %s (as of %s): nothing is billed yet", o.From, open, o.AsOf.Format("2006-01-02"))
-	}
-	if !o.From.IsZero() && !o.To.IsZero() && o.To.Before(o.From) {
-		return fail("--from %s is after --to %s: give the earlier month first", o.From, o.To)
+	if err := invoiceexport.CheckRange(o.AsOf, o.From, o.To); err != nil {
+		return fail("--from/--to: %v", err)
 	}
 	if o.RestatementDays, err = invoiceexport.RestatementDaysFromEnv(getenv); err != nil {
 		return fail("%v", err)
@@ -141,10 +135,10 @@ func run(args []string, stdout, stderr io.Writer, getenv func(string) string) in
 	ctx, cancel := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer cancel()
 
-	if o.Sink, err = load.Open(ctx, *out); err != nil {
-		return fail("--out %s: %v", *out, err)
+	if o.Sink, err = load.Open(ctx, *out); err == nil {
+		err = load.Check(ctx, o.Sink)
 	}
-	if err := checkDest(ctx, o.Sink, *out); err != nil {
+	if err != nil {
 		return fail("--out %s: %v", *out, err)
 	}
 	var skipped []string
@@ -188,7 +182,7 @@ func run(args []string, stdout, stderr io.Writer, getenv func(string) string) in
 	}
 
 	if *dryRun {
-		if !printPlan(stdout, invoiceexport.Plan(ctx, o), o, *live) {
+		if !printPlan(stdout, invoiceexport.DryRun(ctx, o), o, *live) {
 			return 1
 		}
 		return 0
@@ -232,36 +226,11 @@ func failureLines(f invoiceexport.Failure) []string {
 	return lines
 }
 
-// checkDest reads the destination once before anything runs, so that a
-// missing bucket, missing credentials or an unwritable folder is one line,
-// not one failure per provider and period.
-func checkDest(ctx context.Context, sink load.Sink, dest string) error {
-	if _, err := sink.List(ctx, "_manifests/"); err != nil {
-		return err
+// keyVars are the variables of every provider's keys, for --help.
+func keyVars() []string {
+	var out []string
+	for _, p := range registry.All() {
+		out = append(out, p.SecretVars()...)
 	}
-	if strings.HasPrefix(dest, "s3://") {
-		return nil
-	}
-	// The folder sink creates the folder on its first write: check that the
-	// nearest folder that exists is one we may write into.
-	dir := filepath.Clean(dest)
-	for {
-		st, err := os.Stat(dir)
-		if err == nil {
-			if !st.IsDir() {
-				return fmt.Errorf("%s is not a folder", dir)
-			}
-			f, err := os.CreateTemp(dir, ".invoice-export-check-*")
-			if err != nil {
-				return fmt.Errorf("cannot write into %s: %w", dir, errors.Unwrap(err))
-			}
-			f.Close()
-			return os.Remove(f.Name())
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			return err
-		}
-		dir = parent
-	}
+	return out
 }

@@ -6,11 +6,11 @@ import (
 	"testing"
 
 	invoiceexport "github.com/invoice-export/invoice-export"
-	"github.com/invoice-export/invoice-export/extract"
+	"github.com/invoice-export/invoice-export/internal/billing"
 )
 
 func TestProgressDisplay(t *testing.T) {
-	oct, _ := extract.ParsePeriod("2026-10")
+	oct, _ := billing.ParsePeriod("2026-10")
 	events := []invoiceexport.Event{
 		{Provider: "warpstream", Stage: invoiceexport.Planned, Periods: 2},
 		{Provider: "cockroachdb", Stage: invoiceexport.Planned, Periods: 1},

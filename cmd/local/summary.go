@@ -78,7 +78,7 @@ func printSummary(w io.Writer, rep *invoiceexport.Report, o invoiceexport.Option
 					}
 				}
 			}
-			if !isISOCurrency(c) {
+			if !transform.IsNationalCurrency(c) {
 				c += "*"
 				virtual = true
 			}
@@ -107,20 +107,6 @@ func printSummary(w io.Writer, rep *invoiceexport.Report, o invoiceexport.Option
 		}
 	}
 	fmt.Fprintf(w, "\n%d partitions written under %s (charge_lines/, invoices/, _manifests/), %d failed\n", len(rep.Partitions), dest, len(rep.Failures))
-}
-
-// isISOCurrency tells a national currency code (ISO 4217: three capital
-// letters) from a vendor's virtual one such as CRDB_CLOUD_CREDITS.
-func isISOCurrency(c string) bool {
-	if len(c) != 3 {
-		return false
-	}
-	for _, r := range c {
-		if r < 'A' || r > 'Z' {
-			return false
-		}
-	}
-	return true
 }
 
 func seconds(d time.Duration) string { return fmt.Sprintf("%.2fs", d.Seconds()) }

@@ -1,6 +1,7 @@
-// Package gen writes synthetic vendor captures of any size, in the capture
-// layout (DESIGN §5), for benchmarks and tests. Output is a pure function of
-// the Config: the same seed gives the same bytes.
+// Package gen writes synthetic provider captures of any size, in the
+// capture layout (README: "Output layout"), for benchmarks and tests.
+// Output is a pure function of the Config: the same seed gives the same
+// bytes.
 //
 // WarpStream captures reconcile by construction: every daily total is an
 // exact count of 10^-8 dollars, each invoice line is the cent-rounded sum of
@@ -186,16 +187,6 @@ func Write(dir string, c Config) (int64, error) {
 		}
 	}
 	return total, nil
-}
-
-// WriteBreakdowns writes one month of daily breakdowns (month index i of
-// c) to w: for benchmarks that decode from memory.
-func WriteBreakdowns(out io.Writer, c Config, i int) error {
-	w := newJSONWriter(out, c.Indent)
-	if _, err := c.breakdowns(w, i, c.Pending && i == c.months()-1); err != nil {
-		return err
-	}
-	return w.flush()
 }
 
 func writeFile(path string, indent bool, body func(w *jsonWriter) error) (int64, error) {

@@ -1,6 +1,8 @@
 package testkit
 
 import (
+	"encoding/json"
+	"math/big"
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
@@ -52,4 +54,38 @@ func FakeCockroachDB(t testing.TB, dir, key string) *FakeAPI {
 	f.Server = httptest.NewServer(mux) // listens on 127.0.0.1
 	t.Cleanup(f.Close)
 	return f
+}
+
+func init() { Oracles["cockroachdb"] = cockroachTotals }
+
+// cockroachTotals sums each invoice's totals per period and currency, as
+// the API sends them: an omitted amount is 0, an omitted currency USD.
+func cockroachTotals(t testing.TB, dir string) []Total {
+	files, _ := filepath.Glob(filepath.Join(dir, "cockroachdb", "invoice", "*.json"))
+	sums := map[[2]string]*big.Rat{}
+	for _, f := range files {
+		var inv struct {
+			PeriodStart string `json:"period_start"`
+			Totals      []struct {
+				Amount   *json.Number `json:"amount"`
+				Currency *string      `json:"currency"`
+			} `json:"totals"`
+		}
+		readJSON(t, f, &inv)
+		for _, tot := range inv.Totals {
+			cur, amount := "USD", "0"
+			if tot.Currency != nil {
+				cur = *tot.Currency
+			}
+			if tot.Amount != nil {
+				amount = string(*tot.Amount)
+			}
+			k := [2]string{inv.PeriodStart[:7], cur}
+			if sums[k] == nil {
+				sums[k] = new(big.Rat)
+			}
+			sums[k].Add(sums[k], ratOf(t, amount))
+		}
+	}
+	return sortedTotals("cockroachdb", sums)
 }

@@ -3,10 +3,12 @@ package testkit
 import (
 	"encoding/json"
 	"fmt"
+	"math/big"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 )
 
@@ -86,4 +88,39 @@ func FakeSpectroCloud(t testing.TB, dir, key string, list bool) *FakeAPI {
 	f.Server = httptest.NewServer(mux) // listens on 127.0.0.1
 	t.Cleanup(f.Close)
 	return f
+}
+
+func init() { Oracles["spectrocloud"] = spectroTotals }
+
+// spectroTotals sums billableAmount per billing month and paymentUnit.
+func spectroTotals(t testing.TB, dir string) []Total {
+	files, _ := filepath.Glob(filepath.Join(dir, "spectrocloud", "invoice", "*.json"))
+	sums := map[[2]string]*big.Rat{}
+	for _, f := range files {
+		var inv struct {
+			Spec struct {
+				BillingPeriod struct {
+					Start string `json:"start"`
+				} `json:"billingPeriod"`
+				PaymentUnit string `json:"paymentUnit"`
+			} `json:"spec"`
+			Status struct {
+				BillableAmount *json.Number `json:"billableAmount"`
+			} `json:"status"`
+		}
+		readJSON(t, f, &inv)
+		cur, amount := strings.ToUpper(inv.Spec.PaymentUnit), "0"
+		if cur == "" {
+			cur = "USD"
+		}
+		if inv.Status.BillableAmount != nil {
+			amount = string(*inv.Status.BillableAmount)
+		}
+		k := [2]string{inv.Spec.BillingPeriod.Start[:7], cur}
+		if sums[k] == nil {
+			sums[k] = new(big.Rat)
+		}
+		sums[k].Add(sums[k], ratOf(t, amount))
+	}
+	return sortedTotals("spectrocloud", sums)
 }

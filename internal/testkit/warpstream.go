@@ -83,3 +83,21 @@ func month(date string) string {
 	}
 	return "invalid"
 }
+
+func init() { Oracles["warpstream"] = warpStreamTotals }
+
+// warpStreamTotals are the invoices' totals as sent.
+func warpStreamTotals(t testing.TB, dir string) []Total {
+	files, _ := filepath.Glob(filepath.Join(dir, "warpstream", "past_invoice", "*.json"))
+	files = append(files, filepath.Join(dir, "warpstream", "pending_invoice.json"))
+	var out []Total
+	for _, f := range files {
+		var inv struct {
+			DateFrom string      `json:"date_from"`
+			Total    json.Number `json:"total"`
+		}
+		readJSON(t, f, &inv)
+		out = append(out, Total{"warpstream", inv.DateFrom[:7], "USD", ratOf(t, string(inv.Total))})
+	}
+	return out
+}

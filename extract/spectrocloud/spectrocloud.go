@@ -1,0 +1,274 @@
+// Package spectrocloud is Spectro Cloud Palette's billing API: the tenant
+// uid comes from SPECTROCLOUD_TENANT_UID or GET /v1/users/info; the
+// tenant's invoices from the invoice list, page by page
+// (listmeta.continue), then one GET per invoice whose billing period is
+// planned (docs/vendors.md).
+//
+// The list route is not in the public API spec (only its response schema
+// is). Where it answers 404 (live) or has no capture (replay), the invoice
+// UIDs come from SPECTROCLOUD_INVOICE_UIDS: each of those invoices is
+// fetched while listing, to learn its billing period, and handed to its
+// period's Job as a Shared body. List pages are captured as
+// spectrocloud/invoices/<n>.json, n = 0001, 0002, ... (our addition to the
+// capture layout).
+package spectrocloud
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/invoice-export/invoice-export/extract"
+	"github.com/invoice-export/invoice-export/internal/billing"
+)
+
+// Slug names Spectro Cloud in partition paths, --providers and x_Provider.
+const Slug = "spectrocloud"
+
+// The calls, by the API's operation ids (the list has none published;
+// ours says what it does).
+const (
+	UsersInfo    = "v1UsersInfoGet"
+	ListInvoices = "v1InvoicesList"
+	GetInvoice   = "v1InvoicesUidGet"
+)
+
+// Settings are Spectro Cloud's configuration (SPECTROCLOUD_*).
+var Settings = []extract.Setting{
+	extract.APIKey,
+	extract.BaseURL("https://api.spectrocloud.com"),
+	{Name: "TENANT_UID", Doc: "the tenant whose invoices are exported; spares the GET /v1/users/info that finds it"},
+	{Name: "INVOICE_UIDS", Check: checkUIDs,
+		Doc: "the invoices to export, comma-separated, where the invoice list route answers 404 (it is in no published spec)"},
+}
+
+// Authorize sends the key in the ApiKey header.
+func Authorize(c extract.Config, next http.RoundTripper) http.RoundTripper {
+	return extract.WithHeaders(next, map[string]string{"ApiKey": c.Secret("API_KEY").Reveal()})
+}
+
+// maxPages bounds pagination: 50 invoices a page, one invoice a month.
+const maxPages = 9999
+
+// Jobs finds the tenant and lists its invoices, then makes one job per
+// period with a call per invoice of that period.
+func Jobs(ctx context.Context, c extract.Config, src extract.Source, plan extract.Plan) (jobs []extract.Job, err error) {
+	if len(plan.Periods) == 0 {
+		return nil, nil
+	}
+	var shared []*extract.Body // every job's
+	var own []*extract.Body    // one job's (fallback invoices)
+	defer func() {
+		if err != nil {
+			for _, b := range append(shared, own...) {
+				b.Close()
+			}
+		}
+	}()
+
+	tenant := c.Value("TENANT_UID")
+	if tenant == "" {
+		info, err := src.Fetch(ctx, call(UsersInfo, "/v1/users/info", "users_info.json"))
+		if err != nil {
+			return nil, fmt.Errorf("reading the tenant uid (set SPECTROCLOUD_TENANT_UID to skip this call): %w", err)
+		}
+		shared = append(shared, info)
+		if tenant, err = tenantOf(info); err != nil {
+			return nil, err
+		}
+	}
+	if err := extract.CheckID(Slug, "tenant uid", tenant); err != nil {
+		return nil, err
+	}
+	jobs = make([]extract.Job, len(plan.Periods))
+	for i, p := range plan.Periods {
+		jobs[i] = extract.Job{Provider: Slug, Period: p, Account: tenant}
+	}
+	job := func(p billing.Period) *extract.Job {
+		for i := range jobs {
+			if jobs[i].Period == p {
+				return &jobs[i]
+			}
+		}
+		return nil
+	}
+
+	pages, invoices, err := list(ctx, src, tenant)
+	shared = append(shared, pages...)
+	switch {
+	case errors.Is(err, extract.ErrNotFound) && len(pages) == 0:
+		uids := invoiceUIDs(c)
+		if len(uids) == 0 {
+			return nil, fmt.Errorf("the invoice list is not available and SPECTROCLOUD_INVOICE_UIDS is not set: set it to the UIDs of the invoices to export, comma-separated (the list: %v)", err)
+		}
+		for _, uid := range uids {
+			b, err := src.Fetch(ctx, invoiceCall(tenant, uid))
+			if err != nil {
+				return nil, fmt.Errorf("invoice %s of SPECTROCLOUD_INVOICE_UIDS: %w", uid, err)
+			}
+			var inv listed
+			if err := extract.DecodeSmall(b, "the invoice is not what the API documents", &inv); err != nil {
+				b.Close()
+				return nil, err
+			}
+			p, err := inv.period(b.Call)
+			if err != nil {
+				b.Close()
+				return nil, err
+			}
+			if j := job(p); j != nil {
+				own = append(own, b)
+				j.Shared = append(j.Shared, b)
+			} else {
+				b.Close()
+			}
+		}
+	case err != nil:
+		return nil, err
+	default:
+		seen := map[string]bool{}
+		for _, l := range invoices {
+			uid := l.Metadata.UID
+			if seen[uid] {
+				continue // an invoice that moved between pages while we read them
+			}
+			seen[uid] = true
+			if j := job(l.p); j != nil {
+				j.Calls = append(j.Calls, invoiceCall(tenant, uid))
+			}
+		}
+	}
+	for i := range jobs {
+		// Shared first: users/info and list pages, then the job's own.
+		jobs[i].Shared = append(append([]*extract.Body(nil), shared...), jobs[i].Shared...)
+	}
+	return jobs, nil
+}
+
+// listed is what listing needs of a v1Invoice.
+type listed struct {
+	Metadata struct {
+		UID string `json:"uid"`
+	} `json:"metadata"`
+	Spec struct {
+		BillingPeriod struct {
+			Start time.Time `json:"start"`
+		} `json:"billingPeriod"`
+		Month time.Time `json:"month"`
+	} `json:"spec"`
+	p billing.Period
+}
+
+// period is the invoice's billing month: from spec.billingPeriod.start,
+// else spec.month (0001-01-01T00:00:00Z, Go's zero time, means unset).
+func (l *listed) period(c extract.Call) (billing.Period, error) {
+	t := l.Spec.BillingPeriod.Start
+	if t.IsZero() {
+		t = l.Spec.Month
+	}
+	if t.IsZero() {
+		return billing.Period{}, fmt.Errorf("%s: invoice %q has neither spec.billingPeriod.start nor spec.month", c, l.Metadata.UID)
+	}
+	return billing.PeriodOf(t), nil
+}
+
+// list reads every page of the tenant's invoices. It returns the pages read
+// (to be closed by the caller) and an error wrapping ErrNotFound when the
+// first page does not exist.
+func list(ctx context.Context, src extract.Source, tenant string) ([]*extract.Body, []listed, error) {
+	var pages []*extract.Body
+	var all []listed
+	tokens := map[string]bool{}
+	next := ""
+	for n := 1; ; n++ {
+		if n > maxPages {
+			return pages, nil, fmt.Errorf("spectrocloud: the invoice list goes on for more than %d pages", maxPages)
+		}
+		path := "/v1/tenants/" + tenant + "/invoices"
+		if next != "" {
+			path += "?" + url.Values{"continue": {next}}.Encode()
+		}
+		b, err := src.Fetch(ctx, call(ListInvoices, path, fmt.Sprintf("invoices/%04d.json", n)))
+		if err != nil {
+			return pages, nil, err
+		}
+		pages = append(pages, b)
+		var page struct {
+			Invoices []listed `json:"invoices"`
+			ListMeta struct {
+				Continue string `json:"continue"`
+			} `json:"listmeta"`
+		}
+		if err := extract.DecodeSmall(b, "the invoice list is not what the API documents", &page); err != nil {
+			return pages, nil, err
+		}
+		for _, l := range page.Invoices {
+			if err := extract.CheckID(Slug, "invoice uid", l.Metadata.UID); err != nil {
+				return pages, nil, fmt.Errorf("%s: %w", b.Call, err)
+			}
+			if l.p, err = l.period(b.Call); err != nil {
+				return pages, nil, err
+			}
+			all = append(all, l)
+		}
+		next = page.ListMeta.Continue
+		if next == "" {
+			return pages, all, nil
+		}
+		if tokens[next] {
+			return pages, nil, fmt.Errorf("%s: listmeta.continue repeats an earlier token: the list would never end", b.Call)
+		}
+		tokens[next] = true
+	}
+}
+
+// tenantOf reads tenantUid from a users/info response.
+func tenantOf(b *extract.Body) (string, error) {
+	var info struct {
+		TenantUID string `json:"tenantUid"`
+	}
+	if err := extract.DecodeSmall(b, "not what the API documents", &info); err != nil {
+		return "", err
+	}
+	if info.TenantUID == "" {
+		return "", fmt.Errorf("%s: the response has no tenantUid: set SPECTROCLOUD_TENANT_UID", b.Call)
+	}
+	return info.TenantUID, nil
+}
+
+func invoiceCall(tenant, uid string) extract.Call {
+	return call(GetInvoice, "/v1/tenants/"+tenant+"/invoices/"+uid, "invoice/"+uid+".json")
+}
+
+func call(endpoint, path, capture string) extract.Call {
+	return extract.Call{Provider: Slug, Endpoint: endpoint, Method: "GET", Path: path, Capture: Slug + "/" + capture}
+}
+
+// invoiceUIDs are the uids of SPECTROCLOUD_INVOICE_UIDS, as checkUIDs left them.
+func invoiceUIDs(c extract.Config) []string {
+	if v := c.Value("INVOICE_UIDS"); v != "" {
+		return strings.Split(v, ",")
+	}
+	return nil
+}
+
+// checkUIDs takes a comma-separated list of invoice uids, each a safe file
+// name. A uid listed twice is one invoice: it is exported once (the
+// transform refuses an invoice that appears twice in a period).
+func checkUIDs(name, v string) (string, error) {
+	var uids []string
+	for _, u := range strings.Split(v, ",") {
+		if u = strings.TrimSpace(u); u != "" && !slices.Contains(uids, u) {
+			if err := extract.CheckID(Slug, "invoice uid in "+name, u); err != nil {
+				return "", err
+			}
+			uids = append(uids, u)
+		}
+	}
+	return strings.Join(uids, ","), nil
+}

@@ -1,0 +1,99 @@
+// Package warpstream is WarpStream's billing API: one invoice call per
+// period (the pending invoice for the open month, get_past_invoice for a
+// closed one) and one call for the daily breakdowns. WarpStream has no
+// list endpoint and no invoice id (docs/vendors.md).
+package warpstream
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"strings"
+
+	"github.com/invoice-export/invoice-export/extract"
+	"github.com/invoice-export/invoice-export/internal/billing"
+)
+
+// Slug names WarpStream in partition paths, --providers and x_Provider.
+const Slug = "warpstream"
+
+// The calls, by the names the API gives them.
+const (
+	PendingInvoice = "get_pending_invoice"
+	PastInvoice    = "get_past_invoice"
+	Breakdowns     = "get_invoice_breakdowns"
+)
+
+// Settings are WarpStream's configuration (WARPSTREAM_*).
+var Settings = []extract.Setting{
+	extract.APIKey,
+	extract.BaseURL("https://api.warpstream.com"),
+	{Name: "HTTP_METHOD", Default: "POST", Check: checkMethod,
+		Doc: "the HTTP method of every call: the API pages say GET with a JSON body, WarpStream's own Terraform provider sends POST"},
+	{Name: "ACCOUNT_ID", Default: "default", Doc: "names the billing account (BillingAccountId): WarpStream's responses name none"},
+}
+
+// checkMethod takes GET and POST in any case.
+func checkMethod(name, v string) (string, error) {
+	if m := strings.ToUpper(v); m == "GET" || m == "POST" {
+		return m, nil
+	}
+	return "", fmt.Errorf("%s=%q: use GET or POST (default POST)", name, v)
+}
+
+// Authorize sends the key in the warpstream-api-key header.
+func Authorize(c extract.Config, next http.RoundTripper) http.RoundTripper {
+	return extract.WithHeaders(next, map[string]string{"warpstream-api-key": c.Secret("API_KEY").Reveal()})
+}
+
+// Jobs makes no listing call: each period is its invoice and its breakdowns.
+func Jobs(ctx context.Context, c extract.Config, src extract.Source, plan extract.Plan) ([]extract.Job, error) {
+	open := billing.PeriodOf(plan.AsOf)
+	var jobs []extract.Job
+	for _, p := range plan.Periods {
+		if open.Before(p) {
+			continue // nothing is billed in the future
+		}
+		var invoice extract.Call
+		if p == open {
+			invoice = call(c, PendingInvoice, nil, "pending_invoice.json")
+		} else {
+			// Any date inside a cycle returns that cycle's invoice.
+			invoice = call(c, PastInvoice, map[string]string{
+				"date_start": p.Start().Format("2006-01-02"),
+			}, "past_invoice/"+p.String()+".json")
+		}
+		// date_end's inclusivity is undocumented: asking up to the first day
+		// of the next month and keeping only this month's days is right
+		// either way (the transform drops days outside the period).
+		breakdowns := call(c, Breakdowns, map[string]string{
+			"date_start": p.Start().Format("2006-01-02"),
+			"date_end":   p.End().Format("2006-01-02"),
+		}, "invoice_breakdowns/"+p.String()+".json")
+		jobs = append(jobs, extract.Job{
+			Provider: Slug,
+			Period:   p,
+			Account:  c.Value("ACCOUNT_ID"),
+			Calls:    []extract.Call{invoice, breakdowns},
+		})
+	}
+	return jobs, nil
+}
+
+// call builds a request the way WarpStream's own Terraform provider does: a
+// JSON body with every call (POST by default; the docs say GET with a body).
+func call(c extract.Config, endpoint string, body map[string]string, capture string) extract.Call {
+	if body == nil {
+		body = map[string]string{}
+	}
+	b, _ := json.Marshal(body)
+	return extract.Call{
+		Provider: Slug,
+		Endpoint: endpoint,
+		Method:   c.Value("HTTP_METHOD"),
+		Path:     "/api/v1/billing/invoices/" + endpoint,
+		Body:     b,
+		Capture:  Slug + "/" + capture,
+	}
+}

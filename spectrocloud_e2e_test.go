@@ -1,0 +1,150 @@
+package invoiceexport_test
+
+import (
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/invoice-export/invoice-export/internal/testkit"
+	"github.com/invoice-export/invoice-export/internal/testkit/duck"
+)
+
+const (
+	spectroKey = "c3BlY3Ryby1rZXktMDEyMzQ1Njc4OWFiY2RlZg"
+	spectroOct = "6540e1f2a3b4c5d6e7f80912"
+	spectroNov = "6568a0b1c2d3e4f5a6b7c8d9"
+)
+
+// Live mode against a fake Palette API gives exactly the replay's data
+// files, following the list's continue token to its second page.
+func TestLiveSpectroCloudEqualsReplay(t *testing.T) {
+	api := testkit.FakeSpectroCloud(t, sampleDir, spectroKey, true)
+	env := map[string]string{"SPECTROCLOUD_API_KEY": spectroKey, "SPECTROCLOUD_API_URL": api.URL}
+	live, replay, rec := t.TempDir(), t.TempDir(), t.TempDir()
+	res := export(t, run{Env: env, Live: true, Providers: []string{"spectrocloud"}, Out: live, Record: rec})
+	if !res.OK() {
+		t.Fatalf("live: %v\n%s", res.Err(), res.log)
+	}
+	mustExport(t, run{Providers: []string{"spectrocloud"}, Out: replay})
+	if l, r := dataFiles(t, live), dataFiles(t, replay); len(l) != 4 || !mapsEqual(l, r) {
+		t.Fatalf("live and replay differ:\nlive   %v\nreplay %v", l, r)
+	}
+	want := []string{
+		"GET /v1/users/info",
+		"GET /v1/tenants/5f9c2a7e1b3d4c6a8e0f1a2b/invoices",
+		"GET /v1/tenants/5f9c2a7e1b3d4c6a8e0f1a2b/invoices?continue=eyJvZmZzZXQiOjUwLCJjb3VudCI6NTMsInRva2VuIjoiIn0%3D",
+		"GET /v1/tenants/5f9c2a7e1b3d4c6a8e0f1a2b/invoices/" + spectroOct,
+		"GET /v1/tenants/5f9c2a7e1b3d4c6a8e0f1a2b/invoices/" + spectroNov,
+	}
+	calls := api.Calls()
+	if len(calls) != len(want) || !slices.Equal(calls[:3], want[:3]) {
+		t.Errorf("listing calls = %q, want %q first", calls, want[:3])
+	}
+	slices.Sort(calls)
+	slices.Sort(want)
+	if !slices.Equal(calls, want) {
+		t.Errorf("calls = %q, want %q", calls, want)
+	}
+	assertRecorded(t, "spectrocloud", rec, []string{"users_info.json", "invoices/0001.json", "invoices/0002.json",
+		"invoice/" + spectroOct + ".json", "invoice/" + spectroNov + ".json"})
+	assertNoKey(t, spectroKey, res.printed(), live)
+	if n := notes(res); slices.ContainsFunc(n, func(s string) bool { return strings.Contains(s, "SPECTROCLOUD_INVOICE_UIDS") }) {
+		t.Errorf("the list worked, yet the run speaks of the fallback: %q", n)
+	}
+
+	// A rejected key: one clear line naming the variable; nothing written.
+	bad := map[string]string{"SPECTROCLOUD_API_KEY": "wrong-spectro-key", "SPECTROCLOUD_API_URL": api.URL}
+	out := t.TempDir()
+	res = export(t, run{Env: bad, Live: true, Providers: []string{"spectrocloud"}, Out: out})
+	if res.OK() || !strings.Contains(res.printed(), "SPECTROCLOUD_API_KEY") || !strings.Contains(res.printed(), "401") || strings.Contains(res.printed(), "wrong-spectro-key") {
+		t.Errorf("bad key:\n%s", res.printed())
+	}
+	if files := dataFiles(t, out); len(files) != 0 {
+		t.Errorf("bad key wrote %v", files)
+	}
+}
+
+// Where the list route answers 404, SPECTROCLOUD_INVOICE_UIDS names the
+// invoices: the same data, and the run says where the invoices came from.
+// Without it the run fails with one line saying what to set.
+func TestLiveSpectroCloudListFallback(t *testing.T) {
+	api := testkit.FakeSpectroCloud(t, sampleDir, spectroKey, false)
+	env := map[string]string{"SPECTROCLOUD_API_KEY": spectroKey, "SPECTROCLOUD_API_URL": api.URL,
+		"SPECTROCLOUD_INVOICE_UIDS": spectroOct + "," + spectroNov}
+	live, replay := t.TempDir(), t.TempDir()
+	res := export(t, run{Env: env, Live: true, Providers: []string{"spectrocloud"}, Out: live})
+	if !res.OK() {
+		t.Fatalf("live: %v\n%s", res.Err(), res.log)
+	}
+	mustExport(t, run{Providers: []string{"spectrocloud"}, Out: replay})
+	if l, r := dataFiles(t, live), dataFiles(t, replay); len(l) != 4 || !mapsEqual(l, r) {
+		t.Fatalf("live (fallback) and replay differ:\nlive   %v\nreplay %v", l, r)
+	}
+	for _, p := range []string{"2026-10", "2026-11"} {
+		if !slices.Contains(notes(res), "spectrocloud "+p+": the invoice list route is not available (HTTP 404, or no capture): the invoices exported are those named by SPECTROCLOUD_INVOICE_UIDS") {
+			t.Errorf("no fallback note for %s: %q", p, notes(res))
+		}
+	}
+	calls := api.Calls()
+	want := []string{
+		"GET /v1/users/info",
+		"GET /v1/tenants/5f9c2a7e1b3d4c6a8e0f1a2b/invoices",
+		"GET /v1/tenants/5f9c2a7e1b3d4c6a8e0f1a2b/invoices/" + spectroOct,
+		"GET /v1/tenants/5f9c2a7e1b3d4c6a8e0f1a2b/invoices/" + spectroNov,
+	}
+	if !slices.Equal(calls, want) {
+		t.Errorf("calls = %q, want %q", calls, want)
+	}
+
+	// SPECTROCLOUD_TENANT_UID spares GET /v1/users/info.
+	before := len(api.Calls())
+	env["SPECTROCLOUD_TENANT_UID"] = "5f9c2a7e1b3d4c6a8e0f1a2b"
+	if res := export(t, run{Env: env, Live: true, Providers: []string{"spectrocloud"}, Out: t.TempDir()}); !res.OK() {
+		t.Fatalf("tenant from config: %v", res.Err())
+	}
+	if calls := api.Calls()[before:]; len(calls) != 3 || slices.Contains(calls, "GET /v1/users/info") {
+		t.Errorf("with SPECTROCLOUD_TENANT_UID, calls = %q", calls)
+	}
+
+	delete(env, "SPECTROCLOUD_INVOICE_UIDS")
+	out := t.TempDir()
+	res = export(t, run{Env: env, Live: true, Providers: []string{"spectrocloud"}, Out: out})
+	if res.OK() || !strings.Contains(res.Err().Error(), "SPECTROCLOUD_INVOICE_UIDS is not set") || len(res.Failures) != 1 {
+		t.Errorf("no list, no UIDs:\n%s", res.printed())
+	}
+	if files := dataFiles(t, out); len(files) != 0 {
+		t.Errorf("wrote %v", files)
+	}
+}
+
+// The sample's Spectro Cloud partitions, read back with DuckDB.
+func TestSampleSpectroCloudWithDuckDB(t *testing.T) {
+	out := t.TempDir()
+	mustExport(t, run{Providers: []string{"spectrocloud"}, Out: out})
+	db := duck.Open(t)
+	lines, invoices := duck.Table(out, "charge_lines"), duck.Table(out, "invoices")
+	assertNoEmptyStrings(t, db, lines)
+	got := duck.Rows(t, db, `SELECT billing_period, InvoiceId, BillingAccountName, coalesce(InvoiceStatus, 'NULL'), IsFinal, Reconciled, RoundingAdjustment::VARCHAR, LineCount FROM `+invoices+` ORDER BY ALL`)
+	want := [][]string{
+		{"2026-10", spectroOct, "Müller & Söhne Logistik AG", "Paid", "true", "true", "0.000000000000000000000000", "5"},
+		{"2026-11", spectroNov, "Müller & Söhne Logistik AG", "NULL", "false", "true", "0.003333333333332000000000", "4"},
+	}
+	if !slices.EqualFunc(got, want, slices.Equal) {
+		t.Errorf("invoices:\n got %q\nwant %q", got, want)
+	}
+	got = duck.Rows(t, db, `SELECT billing_period, ChargeCategory, coalesce(ResourceName, '-'), SkuId, BilledCost::VARCHAR, coalesce(ConsumedQuantity::VARCHAR, '-') FROM `+lines+` ORDER BY ALL`)
+	want = [][]string{
+		{"2026-10", "Credit", "-", "pure", "-1000.000000000000000000000000", "-"},
+		{"2026-10", "Usage", "-", "alloy", "60.000000000000000000000000", "3.000000000000000000000000"},
+		{"2026-10", "Usage", "Zürich Produktion", "alloy", "370.000000000000000000000000", "18.500000000000000000000000"},
+		{"2026-10", "Usage", "Zürich Produktion", "pure", "2813.600000000000000000000000", "70.340000000000000000000000"},
+		{"2026-10", "Usage", "東京 Edge", "pure", "2016.400000000000000000000000", "50.410000000000000000000000"},
+		{"2026-11", "Adjustment", "-", "NULL", "0.003333333333332000000000", "-"},
+		{"2026-11", "Credit", "-", "pure", "-374.800000000000000000000000", "-"},
+		{"2026-11", "Usage", "Zürich Produktion", "alloy", "26.666666666666668000000000", "1.333333333333333300000000"},
+		{"2026-11", "Usage", "Zürich Produktion", "pure", "374.800000000000000000000000", "9.370000000000000000000000"},
+	}
+	if !slices.EqualFunc(got, want, slices.Equal) {
+		t.Errorf("lines:\n got %q\nwant %q", got, want)
+	}
+}

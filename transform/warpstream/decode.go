@@ -1,0 +1,457 @@
+package warpstream
+
+import (
+	"encoding/json"
+	"fmt"
+	"time"
+
+	"github.com/invoice-export/invoice-export/extract"
+	source "github.com/invoice-export/invoice-export/extract/warpstream"
+	"github.com/invoice-export/invoice-export/internal/billing"
+	"github.com/invoice-export/invoice-export/transform"
+)
+
+// Decoding: the invoice (small: totals only) and the daily breakdowns
+// (streamed: a month of a large account is hundreds of MB).
+
+type invoiceCharge struct {
+	product   string
+	unitPrice transform.NullDecimal
+	quantity  transform.NullDecimal
+	total     transform.NullDecimal
+}
+
+type invoice struct {
+	from, to time.Time
+	total    transform.NullDecimal
+	account  []invoiceCharge   // account_charges: credits (negative), support
+	charges  transform.Decimal // Σ of the invoice's charge totals (cluster × product lines)
+	levels   []string          // cluster, workspace or tenant totals that are not the sum of their charges
+}
+
+// decodeInvoice reads a pending or past invoice (small: totals only).
+func decodeInvoice(r *transform.Reader, p billing.Period, ledger *ledger) (*invoice, error) {
+	inv := &invoice{}
+	err := r.Document(func(name []byte) (err error) {
+		switch string(name) {
+		case "date_from":
+			inv.from, err = r.Date()
+		case "date_to":
+			inv.to, err = r.Date()
+		case "total":
+			inv.total, err = r.Number(false)
+		case "account_charges":
+			err = r.Array(func() error {
+				c, err := readCharge(r)
+				inv.account = append(inv.account, c)
+				return err
+			})
+		case "tenants":
+			err = r.Array(func() error { return readInvoiceTenant(r, ledger, inv) })
+		default:
+			err = r.Skip()
+		}
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	switch {
+	case !inv.total.Valid:
+		return nil, r.Errorf("the invoice has no total")
+	case inv.from.IsZero():
+		return nil, r.Errorf("the invoice has no date_from")
+	case inv.from != p.Start():
+		return nil, r.Errorf("the invoice covers a period from %s, not %s (a capture from another day? replay with the --as-of of the run that recorded it; only calendar-month billing is supported)",
+			inv.from.Format("2006-01-02"), p)
+	case !inv.to.IsZero() && inv.to != p.End() && inv.to != p.End().AddDate(0, 0, -1):
+		return nil, r.Errorf("the invoice ends on %s: only calendar-month billing periods are supported", inv.to.Format("2006-01-02"))
+	}
+	return inv, nil
+}
+
+// readInvoiceTenant reads one tenant of an invoice. Ids may come before or
+// after their children, so children are collected and keyed at the end.
+// The cluster, workspace and tenant totals, where given, must be the sums
+// of their charges exactly (all are in cents); a mismatch is recorded in
+// inv.levels for reconciliation to report.
+func readInvoiceTenant(r *transform.Reader, ledger *ledger, inv *invoice) error {
+	type line struct {
+		workspace, cluster string
+		c                  invoiceCharge
+	}
+	var tenant string
+	var tenantTotal transform.NullDecimal
+	var lines []line
+	var tenantSum transform.Decimal
+	// level checks a stated total against the sum of the charges below it.
+	level := func(what string, total transform.NullDecimal, sum transform.Decimal) {
+		if total.Valid && total.Cmp(sum) != 0 {
+			inv.levels = append(inv.levels, fmt.Sprintf("%s: total %s, its charges add up to %s", what, total.Decimal, sum))
+		}
+	}
+	err := r.Object(func(name []byte) (err error) {
+		switch string(name) {
+		case "tenant_id":
+			tenant, err = r.Str()
+		case "total":
+			tenantTotal, err = r.Number(false)
+		case "workspaces":
+			err = r.Array(func() error {
+				var ws string
+				var wsTotal transform.NullDecimal
+				var daySum transform.Decimal
+				var wl []line
+				err := r.Object(func(name []byte) (err error) {
+					switch string(name) {
+					case "workspace_id":
+						ws, err = r.Str()
+					case "total":
+						wsTotal, err = r.Number(false)
+					case "clusters":
+						err = r.Array(func() error {
+							var cluster string
+							var total transform.NullDecimal
+							var cs []invoiceCharge
+							err := r.Object(func(name []byte) (err error) {
+								switch string(name) {
+								case "virtual_cluster_id":
+									cluster, err = r.Str()
+								case "total":
+									total, err = r.Number(false)
+								case "charges":
+									err = r.Array(func() error {
+										c, err := readCharge(r)
+										cs = append(cs, c)
+										return err
+									})
+								default:
+									err = r.Skip()
+								}
+								return err
+							})
+							if err == nil && cluster == "" {
+								err = r.Errorf("a cluster has no virtual_cluster_id")
+							}
+							var sum transform.Decimal
+							for _, c := range cs {
+								wl = append(wl, line{cluster: cluster, c: c})
+								sum, _ = sum.Add(c.total.Decimal)
+							}
+							level("cluster "+cluster, total, sum)
+							daySum, _ = daySum.Add(sum)
+							return err
+						})
+					default:
+						err = r.Skip()
+					}
+					return err
+				})
+				if err == nil && ws == "" {
+					err = r.Errorf("a workspace has no workspace_id")
+				}
+				for i := range wl {
+					wl[i].workspace = ws
+				}
+				level("workspace "+ws, wsTotal, daySum)
+				tenantSum, _ = tenantSum.Add(daySum)
+				lines = append(lines, wl...)
+				return err
+			})
+		default:
+			err = r.Skip()
+		}
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	if tenant == "" {
+		return r.Errorf("a tenant has no tenant_id")
+	}
+	level("tenant "+tenant, tenantTotal, tenantSum)
+	inv.charges, _ = inv.charges.Add(tenantSum)
+	for _, l := range lines {
+		ci, pi := ledger.cluster(clusterKey{tenant, l.workspace, l.cluster}), ledger.productString(l.c.product)
+		e := ledger.line(ci, pi)
+		if e.invoiced {
+			return r.Errorf("duplicate invoice line for %s", ledger.key(ci, pi))
+		}
+		e.invoice, e.invoiced = l.c.total.Decimal, true
+	}
+	return nil
+}
+
+// readCharge reads {product, unit_price, quantity, total}.
+func readCharge(r *transform.Reader) (invoiceCharge, error) {
+	var c invoiceCharge
+	err := r.Object(func(name []byte) (err error) {
+		switch string(name) {
+		case "product":
+			c.product, err = r.Str()
+		case "unit_price":
+			c.unitPrice, err = r.Number(true)
+		case "quantity":
+			c.quantity, err = r.Number(true)
+		case "total":
+			c.total, err = r.Number(false)
+		default:
+			err = r.Skip()
+		}
+		return err
+	})
+	switch {
+	case err != nil:
+		return c, err
+	case c.product == "":
+		return c, r.Errorf("a charge has no product")
+	case !c.total.Valid:
+		return c, r.Errorf("charge %q has no total", c.product)
+	}
+	return c, nil
+}
+
+// daysReader streams the daily breakdowns into usage lines.
+type daysReader struct {
+	period  billing.Period
+	base    transform.Line
+	out     *transform.Tally
+	ledger  *ledger
+	outside int
+	day     dayFields
+}
+
+// daySum is one charge's days so far.
+type daySum struct {
+	total transform.Decimal
+	days  int64
+}
+
+type dayFields struct {
+	from, to        time.Time
+	quantity, total transform.NullDecimal
+}
+
+func (w *daysReader) decode(b *extract.Body) error {
+	r := w.out.Reader(b)
+	return r.Document(func(name []byte) error {
+		if string(name) == "tenants" {
+			return r.Array(func() error { return w.tenant(r) })
+		}
+		// date_from/date_to echo the request; account_charges are taken
+		// from the invoice, which is what the period is billed.
+		return r.Skip()
+	})
+}
+
+// Each level below streams its children once the fields they need are
+// known, and decodes them afterwards (transform.Later) in the rare case
+// they come first.
+
+func (w *daysReader) tenant(r *transform.Reader) error {
+	var id string
+	var later transform.Later
+	each := func(r *transform.Reader) error {
+		return r.Array(func() error { return w.workspace(r, id) })
+	}
+	err := r.Object(func(name []byte) (err error) {
+		switch string(name) {
+		case "tenant_id":
+			id, err = r.Str()
+		case "workspaces":
+			err = later.Take(r, id != "", each)
+		default:
+			err = r.Skip()
+		}
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	if id == "" {
+		return r.Errorf("a tenant has no tenant_id")
+	}
+	return later.Each(each)
+}
+
+func (w *daysReader) workspace(r *transform.Reader, tenant string) error {
+	var id, name string
+	var haveName bool
+	var later transform.Later
+	each := func(r *transform.Reader) error {
+		return r.Array(func() error { return w.cluster(r, tenant, id, name) })
+	}
+	err := r.Object(func(n []byte) (err error) {
+		switch string(n) {
+		case "workspace_id":
+			id, err = r.Str()
+		case "workspace_name":
+			name, err = r.Str()
+			haveName = true
+		case "clusters":
+			err = later.Take(r, id != "" && haveName, each)
+		default:
+			err = r.Skip()
+		}
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	if id == "" {
+		return r.Errorf("a workspace of tenant %s has no workspace_id", tenant)
+	}
+	return later.Each(each)
+}
+
+func (w *daysReader) cluster(r *transform.Reader, tenant, workspace, workspaceName string) error {
+	var id, name string
+	var regions []string
+	var haveName, haveRegions bool
+	var later transform.Later
+	each := func(r *transform.Reader) error {
+		l := w.base
+		l.TenantID = tenant
+		l.SubAccountID, l.SubAccountName = workspace, workspaceName
+		l.ResourceID, l.ResourceName, l.ResourceType = id, name, resourceType(id)
+		if len(regions) == 1 {
+			l.RegionID, l.RegionName = regions[0], regions[0]
+		}
+		if len(regions) > 0 {
+			b, _ := json.Marshal(regions)
+			l.Regions = string(b)
+		}
+		ci := w.ledger.cluster(clusterKey{tenant, workspace, id})
+		return r.Array(func() error { return w.charge(r, l, ci) })
+	}
+	err := r.Object(func(n []byte) (err error) {
+		switch string(n) {
+		case "virtual_cluster_id":
+			id, err = r.Str()
+		case "cluster_name":
+			name, err = r.Str()
+			haveName = true
+		case "cluster_regions":
+			regions, err = r.Strs()
+			haveRegions = true
+		case "charges":
+			err = later.Take(r, id != "" && haveName && haveRegions, each)
+		default:
+			err = r.Skip()
+		}
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	if id == "" {
+		return r.Errorf("a cluster of workspace %s has no virtual_cluster_id", workspace)
+	}
+	return later.Each(each)
+}
+
+// charge streams one product's days; l carries the cluster's fields.
+func (w *daysReader) charge(r *transform.Reader, l transform.Line, cluster int32) error {
+	var product string
+	var pi int32
+	var unitPrice transform.NullDecimal
+	var haveUnitPrice bool
+	var later transform.Later
+	var seen uint32 // days of the month already read, to catch duplicates
+	each := func(r *transform.Reader) error {
+		first := w.ledger.line(cluster, pi)
+		if first.seen {
+			return r.Errorf("duplicate charge %s", w.ledger.key(cluster, pi))
+		}
+		first.seen = true
+		p := &w.ledger.prods[pi]
+		l.ChargeCategory, l.ChargeFrequency = transform.Usage, transform.UsageBased
+		l.ChargeDescription, l.SkuID, l.SkuMeter = p.name, p.name, p.meter
+		l.ConsumedUnit, l.PricingUnit = p.unit, p.unit
+		l.VendorUnitPrice = unitPrice
+		l.SourceEndpoint = source.Breakdowns
+		var sum daySum
+		err := r.Array(func() error { return w.breakdown(r, &l, &seen, &sum) })
+		e := w.ledger.line(cluster, pi) // first may have moved
+		e.days, e.n = sum.total, int32(sum.days)
+		return err
+	}
+	err := r.Object(func(n []byte) (err error) {
+		switch string(n) {
+		case "product":
+			var b []byte
+			if b, err = r.Bytes(); err == nil && len(b) > 0 {
+				pi = w.ledger.product(b)
+				product = w.ledger.prods[pi].name
+			}
+		case "unit_price":
+			unitPrice, err = r.Number(true)
+			haveUnitPrice = true
+		case "breakdowns":
+			err = later.Take(r, product != "" && haveUnitPrice, each)
+		default:
+			err = r.Skip()
+		}
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	if product == "" {
+		return r.Errorf("a charge of cluster %s has no product", l.ResourceID)
+	}
+	return later.Each(each)
+}
+
+// breakdown reads one day and writes its usage line.
+func (w *daysReader) breakdown(r *transform.Reader, l *transform.Line, seen *uint32, sum *daySum) error {
+	d := &w.day
+	*d = dayFields{}
+	err := r.Object(func(n []byte) (err error) {
+		switch string(n) {
+		case "date_from":
+			d.from, err = r.Date()
+		case "date_to":
+			d.to, err = r.Date()
+		case "quantity":
+			d.quantity, err = r.Number(true)
+		case "total":
+			d.total, err = r.Number(false)
+		default:
+			err = r.Skip()
+		}
+		return err
+	})
+	switch {
+	case err != nil:
+		return err
+	case d.from.IsZero() || d.to.IsZero():
+		return r.Errorf("a daily breakdown has no date_from or date_to")
+	case !d.to.After(d.from):
+		return r.Errorf("a daily breakdown ends (%s) before it starts (%s)", d.to.Format("2006-01-02"), d.from.Format("2006-01-02"))
+	case !d.to.Equal(d.from.AddDate(0, 0, 1)):
+		// A daily line is [d, d+1): a longer one could reach past the
+		// billing period and would not be a day.
+		return r.Errorf("a daily breakdown covers %s to %s: each must cover exactly one day, date_to = date_from + 1",
+			d.from.Format("2006-01-02"), d.to.Format("2006-01-02"))
+	case !d.total.Valid:
+		return r.Errorf("a daily breakdown has no total")
+	case !d.quantity.Valid:
+		return r.Errorf("a daily breakdown has no quantity")
+	}
+	if !w.period.Contains(d.from) {
+		w.outside++
+		return nil
+	}
+	bit := uint32(1) << d.from.Day()
+	if *seen&bit != 0 {
+		return r.Errorf("duplicate breakdown for %s of %s", d.from.Format("2006-01-02"), l.SkuID)
+	}
+	*seen |= bit
+	sum.total, _ = sum.total.Add(d.total.Decimal)
+	sum.days++
+	l.ChargePeriodStart, l.ChargePeriodEnd = d.from, d.to
+	l.BilledCost, l.EffectiveCost, l.ListCost, l.ContractedCost = d.total.Decimal, d.total.Decimal, d.total.Decimal, d.total.Decimal
+	l.ConsumedQuantity, l.PricingQuantity = d.quantity, d.quantity
+	return w.out.Write(l)
+}
