@@ -377,20 +377,20 @@ func compactJSON(v any) string {
 // Decoding. Every object is read whole whatever its field order, then
 // checked; the decoder itself rejects duplicate member names.
 
+// decodeOrganization reads the billing account: its id, and its name
+// ("Name of the organization"). Its label, "a short ID used by CockroachDB
+// Support", is not exported (docs/vendors.md).
 func decodeOrganization(b *extract.Body) (organization, error) {
 	r := transform.NewReader(b, nil) // no numbers
 	var org organization
-	var label string
 	err := r.Document(func(name []byte) (err error) {
 		switch string(name) {
 		case "id":
 			org.id, err = r.Str()
-		case "label":
-			label, err = r.Str()
 		case "name":
 			org.name, err = r.Str()
 		default:
-			err = r.Skip()
+			err = r.Skip() // label, created_at
 		}
 		return err
 	})
@@ -399,9 +399,6 @@ func decodeOrganization(b *extract.Body) (organization, error) {
 	}
 	if org.id == "" {
 		return org, r.Errorf("the organization has no id")
-	}
-	if label != "" {
-		org.name = label // the display name; name is the URL-safe one
 	}
 	return org, nil
 }

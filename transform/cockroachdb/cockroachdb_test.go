@@ -28,7 +28,10 @@ func billed(ls []transform.Line) (s [2]transform.Decimal) {
 	return s
 }
 
-const crdbOrg = `{"id": "org-1", "name": "acme", "label": "Acme Zürich", "created_at": "2023-02-14T09:12:44.123456Z"}`
+// The organization's name is its display name ("Name of the
+// organization"); its label is "a short ID used by CockroachDB Support"
+// (testdata/vendor-examples/README.md).
+const crdbOrg = `{"id": "org-1", "name": "Acme Zürich", "label": "acme-x7k2", "created_at": "2023-02-14T09:12:44.123456Z"}`
 
 const crdbListed = `{"invoices": [{"invoice_id": "inv-10", "period_start": "2026-10-01T00:00:00Z", "period_end": "2026-11-01T00:00:00Z"}]}`
 
