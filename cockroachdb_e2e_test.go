@@ -104,3 +104,42 @@ func assertNoEmptyStrings(t *testing.T, db *sql.DB, lines string) {
 		}
 	}
 }
+
+// A key whose service account has only the BILLING_COORDINATOR role gets
+// 403 from GET /api/v1/organization but reads the invoices: with
+// COCKROACH_ORGANIZATION_ID the run exports them under that account (no
+// name); without it the provider fails at once with one line naming the
+// variable and the roles, and nothing is written.
+func TestLiveCockroachDBBillingOnlyKey(t *testing.T) {
+	const key, org = "CCDB1_billing_coordinator_only", "9a7c3e51-4b2d-4f8e-a6c0-1d5b7e9f2a34"
+	api := testkit.FakeCockroachDB(t, "testdata/vendor-examples/variants/crdb-billing-only-key", key)
+	env := map[string]string{"COCKROACH_API_KEY": key, "COCKROACH_API_URL": api.URL}
+	out := t.TempDir()
+	res := export(t, run{Env: env, Live: true, Providers: []string{"cockroachdb"}, Out: out, AsOf: "2026-01-03", From: "2025-12", To: "2025-12"})
+	if res.OK() || len(res.Failures) != 1 || !strings.Contains(res.Err().Error(), "set COCKROACH_ORGANIZATION_ID") ||
+		!strings.Contains(res.Err().Error(), "ORG_ADMIN or ORG_MEMBER") || strings.Count(res.Err().Error(), "\n") != 0 {
+		t.Errorf("no organization id:\n%s", res.printed())
+	}
+	if files := dataFiles(t, out); len(files) != 0 {
+		t.Errorf("wrote %v", files)
+	}
+
+	env["COCKROACH_ORGANIZATION_ID"] = org
+	before := len(api.Calls())
+	out = t.TempDir()
+	res = export(t, run{Env: env, Live: true, Providers: []string{"cockroachdb"}, Out: out, AsOf: "2026-01-03", From: "2025-12", To: "2025-12"})
+	if !res.OK() {
+		t.Fatalf("with COCKROACH_ORGANIZATION_ID: %v\n%s", res.Err(), res.log)
+	}
+	db := duck.Open(t)
+	lines, invoices := duck.Table(out, "charge_lines"), duck.Table(out, "invoices")
+	if got := duck.Rows(t, db, `SELECT DISTINCT BillingAccountId, coalesce(BillingAccountName, 'NULL') FROM `+lines); len(got) != 1 || got[0][0] != org || got[0][1] != "NULL" {
+		t.Errorf("lines' account: %q", got)
+	}
+	if got := duck.Value(t, db, `SELECT BillingAccountId || ' ' || coalesce(BillingAccountName, 'NULL') FROM `+invoices); got != org+" NULL" {
+		t.Errorf("invoice's account: %s", got)
+	}
+	if calls := api.Calls()[before:]; len(calls) != 2 || slices.Contains(calls, "GET /api/v1/organization") {
+		t.Errorf("with COCKROACH_ORGANIZATION_ID the organization was still asked for: %q", calls)
+	}
+}

@@ -5,6 +5,7 @@ import (
 	"math/big"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"path/filepath"
 	"testing"
 	"time"
@@ -14,7 +15,10 @@ import (
 // capture layout: dir/cockroachdb/...). Like the real API it requires
 // "Authorization: Bearer <key>" (401 otherwise) and a valid Cc-Version
 // (400 "invalid Cc-Version." otherwise), and ListInvoices' start_time and
-// end_time to be RFC 3339 date-times.
+// end_time to be RFC 3339 date-times. A folder without organization.json
+// stands for a key whose service account has only the BILLING_COORDINATOR
+// role: the organization route answers 403, as the API does to a role
+// other than ORG_ADMIN and ORG_MEMBER.
 func FakeCockroachDB(t testing.TB, dir, key string) *FakeAPI {
 	f := &FakeAPI{}
 	mux := http.NewServeMux()
@@ -34,7 +38,12 @@ func FakeCockroachDB(t testing.TB, dir, key string) *FakeAPI {
 				http.Error(w, `{"code":3,"message":"invalid request","details":[]}`, http.StatusBadRequest)
 				return
 			}
-			serveFile(w, filepath.Join(dir, "cockroachdb", name))
+			path := filepath.Join(dir, "cockroachdb", name)
+			if _, err := os.Stat(path); err != nil && name == "organization.json" {
+				http.Error(w, `{"code":7,"message":"user does not have permission to perform this action","details":[]}`, http.StatusForbidden)
+				return
+			}
+			serveFile(w, path)
 		})
 	}
 	handle("GET /api/v1/organization", func(*http.Request) string { return "organization.json" })

@@ -80,15 +80,18 @@ type invoice struct {
 
 type organization struct{ id, name string }
 
-// Transform maps the period's invoices.
+// Transform maps the period's invoices. The billing account is the
+// organization's, or the job's (COCKROACH_ORGANIZATION_ID: no name then).
 func Transform(in transform.Input, t *transform.Tally) (*transform.Result, error) {
-	orgBody, err := in.Body(source.Organization)
-	if err != nil {
-		return nil, err
-	}
-	org, err := decodeOrganization(orgBody)
-	if err != nil {
-		return nil, err
+	org := organization{id: in.Job.Account}
+	if org.id == "" {
+		orgBody, err := in.Body(source.Organization)
+		if err != nil {
+			return nil, err
+		}
+		if org, err = decodeOrganization(orgBody); err != nil {
+			return nil, err
+		}
 	}
 	res := &transform.Result{}
 	for _, b := range in.Bodies {

@@ -430,3 +430,27 @@ func FuzzOrganization(f *testing.F) {
 		testkit.CheckAccepted(t, res, lines, err)
 	})
 }
+
+// With COCKROACH_ORGANIZATION_ID, no organization is read: the variable is
+// the billing account, which then has no name.
+func TestOrganizationFromConfiguration(t *testing.T) {
+	files := crdbFiles(crdbInvoice)
+	delete(files, "organization.json")
+	res, lines, err := testkit.RunProvider(t, cockroachdb.Provider, map[string]string{"COCKROACH_ORGANIZATION_ID": "org-9"}, "2026-10", "2026-11-03", files)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, l := range lines {
+		if l.BillingAccountID != "org-9" || l.BillingAccountName != "" {
+			t.Fatalf("line of account %q named %q", l.BillingAccountID, l.BillingAccountName)
+		}
+	}
+	for _, inv := range res.Invoices {
+		if inv.BillingAccountID != "org-9" || inv.BillingAccountName != "" || !inv.Reconciled {
+			t.Errorf("invoice = %+v", inv)
+		}
+	}
+	if len(lines) != 8 {
+		t.Errorf("%d lines", len(lines))
+	}
+}
