@@ -179,17 +179,14 @@ func export(t *transform.Tally, org organization, inv *invoice, p billing.Period
 			problems[cur] = append(problems[cur], msg)
 		}
 	}
+	// Adjustments count with the sign they are sent with: the spec gives
+	// none, and Σ line items + Σ adjustments = total is what the invoice
+	// row checks; a name tells nothing ("Credit card processing fee").
 	for _, a := range inv.adjustments {
 		l := base
 		l.ChargeDescription = a.name
-		amount := a.amount
 		switch {
-		case strings.Contains(strings.ToLower(a.name), "credit"):
-			// The sign of credits is undocumented: a credit lowers the
-			// invoice whatever sign the API gives it.
-			amount.amount = amount.amount.Abs().Neg()
-			l.ChargeCategory, l.ChargeFrequency = transform.Credit, transform.OneTime
-		case amount.amount.Sign() < 0:
+		case a.amount.amount.Sign() < 0:
 			l.ChargeCategory, l.ChargeFrequency = transform.Credit, transform.OneTime
 		default:
 			// A Purchase needs a quantity (FOCUS): one of it, for the period.
@@ -201,7 +198,7 @@ func export(t *transform.Tally, org organization, inv *invoice, p billing.Period
 				l.ServiceCategory, l.ServiceSubcategory = "Management and Governance", "Support"
 			}
 		}
-		if err := w.write(&l, amount); err != nil {
+		if err := w.write(&l, a.amount); err != nil {
 			return nil, err
 		}
 	}

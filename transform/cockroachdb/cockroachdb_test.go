@@ -148,24 +148,19 @@ func TestMapsAndReconcilesExactly(t *testing.T) {
 	}
 }
 
-// The sign of credit adjustments is undocumented: either sign lowers the
-// invoice. Status DRAFT, or none, is not final.
-func TestCreditSignAndStatus(t *testing.T) {
+// Status DRAFT, or none, is not final.
+func TestStatus(t *testing.T) {
 	for _, c := range []struct {
 		name, old, new, status string
 		final                  bool
 	}{
-		{"positive credit", `"amount": -10, "currency": "USD"`, `"amount": 10, "currency": "USD"`, "FINALIZED", true},
 		{"draft", `"status": "FINALIZED"`, `"status": "DRAFT"`, "DRAFT", false},
 		{"no status", `"status": "FINALIZED",`, ``, "", false},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			res, lines, err := runCockroach(t, "2026-11-03", crdbFiles(strings.Replace(crdbInvoice, c.old, c.new, 1)))
+			res, _, err := runCockroach(t, "2026-11-03", crdbFiles(strings.Replace(crdbInvoice, c.old, c.new, 1)))
 			if err != nil {
 				t.Fatal(err)
-			}
-			if lines[6].BilledCost.String() != "-10" || billed(lines)[0].String() != "60.30000000000001" {
-				t.Errorf("credit = %s, Σ = %s", lines[6].BilledCost, billed(lines)[0])
 			}
 			for _, inv := range res.Invoices {
 				if inv.Status != c.status || inv.Final != c.final || !inv.Reconciled {
@@ -173,6 +168,41 @@ func TestCreditSignAndStatus(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// Adjustments count with the sign they are sent with, whatever their name:
+// a positive one named with "credit" adds to the invoice (a Purchase), and
+// an invoice whose total says otherwise is reported, not made to agree.
+func TestAdjustmentSignsAsSent(t *testing.T) {
+	fee := strings.Replace(crdbInvoice, `{"name": "Serverless Free Credit", "amount": {"amount": -10, "currency": "USD"}}]`,
+		`{"name": "Serverless Free Credit", "amount": {"amount": -10, "currency": "USD"}}, {"name": "Credit card processing fee", "amount": {"amount": 12.5}}]`, 1)
+	fee = strings.Replace(fee, `"amount": 60.30000000000001`, `"amount": 72.80000000000001`, 1)
+	res, lines, err := runCockroach(t, "2026-11-03", crdbFiles(fee))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, l := range lines[5:] {
+		got = append(got, l.ChargeDescription+" "+l.ChargeCategory+" "+l.BilledCost.String())
+	}
+	want := []string{"Premium Support Purchase 10", "Serverless Free Credit Credit -10", "Credit card processing fee Purchase 12.5"}
+	if !slices.Equal(got[:3], want) || !res.Invoices[0].Reconciled {
+		t.Errorf("adjustments %q, want %q first; invoice %+v", got, want, res.Invoices[0])
+	}
+
+	// A credit sent positive while the total subtracts it: the lines are
+	// written as sent and the invoice row says by how much they disagree.
+	pos := strings.Replace(crdbInvoice, `"amount": -10, "currency": "USD"`, `"amount": 10, "currency": "USD"`, 1)
+	res, lines, err = runCockroach(t, "2026-11-03", crdbFiles(pos))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if l := lines[6]; l.ChargeDescription != "Serverless Free Credit" || l.BilledCost.String() != "10" || l.ChargeCategory != "Purchase" {
+		t.Errorf("positive credit line = %+v", l)
+	}
+	if usd := res.Invoices[0]; usd.Reconciled || !strings.Contains(usd.Problem, "the lines add up to 80.3 USD") || !usd.RoundingAdjustment.IsZero() {
+		t.Errorf("USD invoice = %+v", usd)
 	}
 }
 
