@@ -68,7 +68,8 @@ func FakeCockroachDB(t testing.TB, dir, key string) *FakeAPI {
 func init() { Oracles["cockroachdb"] = cockroachTotals }
 
 // cockroachTotals sums each invoice's totals per period and currency, as
-// the API sends them: an omitted amount is 0, an omitted currency USD.
+// the API sends them: an omitted amount is 0, an omitted currency USD; an
+// amount is a float64 (at 15 digits).
 func cockroachTotals(t testing.TB, dir string) []Total {
 	files, _ := filepath.Glob(filepath.Join(dir, "cockroachdb", "invoice", "*.json"))
 	sums := map[[2]string]*big.Rat{}
@@ -93,7 +94,7 @@ func cockroachTotals(t testing.TB, dir string) []Total {
 			if sums[k] == nil {
 				sums[k] = new(big.Rat)
 			}
-			sums[k].Add(sums[k], ratOf(t, amount))
+			sums[k].Add(sums[k], float15Of(t, amount))
 		}
 	}
 	return sortedTotals("cockroachdb", sums)

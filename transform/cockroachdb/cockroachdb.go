@@ -4,9 +4,13 @@
 // adjustment (credits, support). Invoices are small, so each is decoded
 // whole, then mapped.
 //
-// Money: a CurrencyAmount is protobuf JSON, which leaves default values
-// out: a missing amount is 0 and a missing currency is USD (the Currency
-// enum's first value). The same holds for quantity and unit_cost, and for
+// Money: the API documents a CurrencyAmount's amount as a decimal
+// serialized as a 64-bit float, and its SDK types quantity and unit_cost as
+// float64 too: every number of those fields is read at the 15 significant
+// digits a float64 holds (transform.ParseFloat64: 988.5700000000002 is
+// 988.57). They are protobuf JSON, which leaves default values out: a
+// missing amount is 0 and a missing currency is USD (the Currency enum's
+// first value). The same holds for quantity and unit_cost, and for
 // quantity_unit (HOURS, the QuantityUnit enum's first value). Currency
 // codes are upper-cased before they are classified.
 //
@@ -17,9 +21,9 @@
 // and PricingCurrencyEffectiveCost = the credits. Each currency of an
 // invoice has its own invoices row and is reconciled on its own.
 //
-// Rounding: amounts are float64 serializations of the vendor's decimals,
-// so lines and totals may differ by float noise (e.g. 2e-13); only that much
-// is closed by an Adjustment line. Anything larger is reported.
+// Rounding: a total that is a float64 sum whose terms cancel can keep
+// noise in its 15th digit; only that much is closed by an Adjustment line.
+// Anything larger is reported.
 package cockroachdb
 
 import (
@@ -295,12 +299,14 @@ func checkItem(it invoiceItem) map[string]string {
 	return out
 }
 
-// floatNoise is how far float64 serialization can move values whose
-// magnitudes add up to scale: each printed value is within 2^-53 (1.1e-16)
-// of the decimal it stands for, relatively; 1e-15 leaves a wide margin and
-// stays far below a cent for any invoice.
+// floatNoise is how far float64 arithmetic, read at 15 significant
+// digits, can leave values whose magnitudes add up to scale from the
+// decimals they stand for: a value made from a decimal of at most 15
+// digits reads back exactly, and a sum whose terms cancel may be one unit
+// off in its 15th digit, 1e-14 of its magnitude at most. That stays far
+// below a cent for any invoice.
 func floatNoise(scale transform.Decimal) transform.Decimal {
-	d, err := transform.ParseDecimal([]byte(scale.String()+"e-15"), true)
+	d, err := transform.ParseDecimal([]byte(scale.String()+"e-14"), true)
 	if err != nil {
 		return transform.Decimal{}
 	}
@@ -563,7 +569,7 @@ func readLineItem(r *transform.Reader) (lineItem, error) {
 		case "description":
 			li.description, err = r.Str()
 		case "quantity":
-			n, err = r.Number(true)
+			n, err = r.Float()
 			li.quantity = n.Decimal
 		case "quantity_unit":
 			var u string
@@ -571,7 +577,7 @@ func readLineItem(r *transform.Reader) (lineItem, error) {
 				li.unit = u
 			}
 		case "unit_cost":
-			n, err = r.Number(true)
+			n, err = r.Float()
 			li.unitCost = n.Decimal
 		case "total":
 			li.total, err = readAmount(r)
@@ -631,15 +637,15 @@ func readAmounts(r *transform.Reader, what string) ([]currencyAmount, error) {
 	return out, err
 }
 
-// readAmount reads a CurrencyAmount; protobuf JSON omits the defaults:
-// amount 0 and currency USD.
+// readAmount reads a CurrencyAmount, its amount at a float64's 15 digits;
+// protobuf JSON omits the defaults: amount 0 and currency USD.
 func readAmount(r *transform.Reader) (currencyAmount, error) {
 	a := currencyAmount{currency: "USD"}
 	err := r.Object(func(name []byte) (err error) {
 		switch string(name) {
 		case "amount":
 			var n transform.NullDecimal
-			n, err = r.Number(false)
+			n, err = r.Float()
 			a.amount = n.Decimal
 		case "currency":
 			// Upper-cased before it is classified: "usd" is USD, not a
