@@ -92,7 +92,8 @@ func FakeSpectroCloud(t testing.TB, dir, key string, list bool) *FakeAPI {
 
 func init() { Oracles["spectrocloud"] = spectroTotals }
 
-// spectroTotals sums billableAmount per billing month and paymentUnit.
+// spectroTotals sums billableAmount (a float64, at 15 digits) per billing
+// month and paymentUnit.
 func spectroTotals(t testing.TB, dir string) []Total {
 	files, _ := filepath.Glob(filepath.Join(dir, "spectrocloud", "invoice", "*.json"))
 	sums := map[[2]string]*big.Rat{}
@@ -120,7 +121,7 @@ func spectroTotals(t testing.TB, dir string) []Total {
 		if sums[k] == nil {
 			sums[k] = new(big.Rat)
 		}
-		sums[k].Add(sums[k], ratOf(t, amount))
+		sums[k].Add(sums[k], float15Of(t, amount))
 	}
 	return sortedTotals("spectrocloud", sums)
 }

@@ -18,7 +18,11 @@
 // credits at the tier price plus its discount (discountBound).
 //
 // Money is float64 with Go's omitempty: a missing amount or credit count is
-// 0. An unset time is printed as 0001-01-01T00:00:00Z and read as unset.
+// 0. Every field the Palette Go models type as float64 (amounts, credits
+// used, tier prices) is read at the 15 significant digits a float64 holds
+// (transform.ParseFloat64); the integer ones (free credits, discount)
+// exactly. An unset time is printed as 0001-01-01T00:00:00Z and read as
+// unset.
 // An invoice is final once its billing period is over (as of the run) and
 // it has been issued (it has a payment state): its amounts no longer move;
 // later payment states do not change them.
@@ -450,7 +454,7 @@ func readStatus(r *transform.Reader, inv *invoice, stateAt *time.Time) error {
 		switch string(name) {
 		case "billableAmount":
 			var n transform.NullDecimal
-			n, err = r.Number(false)
+			n, err = r.Float()
 			inv.billable = n.Decimal
 		case "productInvoice":
 			err = r.Object(func(name []byte) error {
@@ -494,21 +498,21 @@ func readProduct(r *transform.Reader) (productInvoice, error) {
 		var n transform.NullDecimal
 		switch string(name) {
 		case "amount":
-			n, err = r.Number(false)
+			n, err = r.Float()
 			pi.amount = n.Decimal
 		case "usedCredits":
-			n, err = r.Number(true)
+			n, err = r.Float()
 			pi.used = n.Decimal // omitted or null: 0 (omitempty)
 		case "freeCredits":
-			n, err = r.Number(true)
+			n, err = r.Number(true) // int64
 			pi.freeCredits = n.Decimal
 		case "discount":
-			n, err = r.Number(false)
+			n, err = r.Number(false) // int64
 			pi.discount = n.Decimal
 		case "tierName":
 			pi.tierName, err = r.Str()
 		case "tierPrice":
-			pi.tierPrice, err = r.Number(true)
+			pi.tierPrice, err = r.Float()
 		default:
 			err = r.Skip()
 		}
@@ -539,13 +543,13 @@ func readProject(r *transform.Reader) (project, error) {
 					var n transform.NullDecimal
 					switch string(name) {
 					case "amount":
-						n, err = r.Number(false)
+						n, err = r.Float()
 						u.amount = n.Decimal
 					case "usedCredits":
-						n, err = r.Number(true)
+						n, err = r.Float()
 						u.used = n.Decimal
 					case "tierPrice":
-						u.tierPrice, err = r.Number(true)
+						u.tierPrice, err = r.Float()
 					default:
 						err = r.Skip()
 					}
@@ -555,7 +559,7 @@ func readProject(r *transform.Reader) (project, error) {
 				return err
 			})
 		case "amount":
-			pr.amount, err = r.Number(false) // the sum of its usage amounts (checked)
+			pr.amount, err = r.Float() // the sum of its usage amounts (checked)
 		default:
 			err = r.Skip()
 		}

@@ -381,7 +381,7 @@ func TestSampleCaptures(t *testing.T) {
 		final                           bool
 	}{
 		{"2026-10", "4260", "Paid", "0", 5, true},
-		{"2026-11", "26.67", "", "0.003333333333332", 4, false},
+		{"2026-11", "26.67", "", "0.0033333333333", 4, false}, // 26.67 − 26.6666666666667 (26.666666666666668 as sent)
 	} {
 		res, lines, err := testkit.RunProvider(t, spectrocloud.Provider, nil, c.period, "2026-11-03", files)
 		if err != nil {
@@ -392,6 +392,44 @@ func TestSampleCaptures(t *testing.T) {
 			inv.RoundingAdjustment.String() != c.rounding || inv.BillingAccountName != "Müller & Söhne Logistik AG" {
 			t.Errorf("%s: %d lines, Σ %s, invoice %+v", c.period, len(lines), billed(lines)[0], inv)
 		}
+	}
+}
+
+// Every field the Palette Go models type as float64 (amounts, used
+// credits, tier prices, the billable amount) reads at the 15 significant
+// digits a float64 holds; the integer ones (free credits) exactly.
+func TestFloatFieldsAt15Digits(t *testing.T) {
+	inv := spInvoice
+	for _, c := range [][2]string{
+		{`"billableAmount": 4260,`, `"billableAmount": 4260.000000000001,`},
+		{`"pure": {"amount": 3830, "usedCredits": 120.75,`, `"pure": {"amount": 3830.0000000000005, "usedCredits": 120.75000000000001,`},
+		{`"tierName": "Tier 1", "tierPrice": 40}`, `"tierName": "Tier 1", "tierPrice": 40.00000000000001}`},
+		{`"amount": 3183.6,`, `"amount": 3183.6000000000004,`},
+		{`{"pure": {"amount": 2813.6, "tierPrice": 40, "usedCredits": 70.34}`, `{"pure": {"amount": 2813.6000000000004, "tierPrice": 40.00000000000001, "usedCredits": 70.34000000000002}`},
+	} {
+		if !strings.Contains(inv, c[0]) {
+			t.Fatalf("fixture has no %q", c[0])
+		}
+		inv = strings.Replace(inv, c[0], c[1], 1)
+	}
+	res, lines, err := runSpectro(t, "2026-11-03", spFiles(inv))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, want, err := runSpectro(t, "2026-11-03", spFiles(spInvoice))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(lines) != len(want) {
+		t.Fatalf("%d lines, want %d", len(lines), len(want))
+	}
+	for i := range lines {
+		if lines[i] != want[i] {
+			t.Errorf("line %d\n got %+v\nwant %+v", i, lines[i], want[i])
+		}
+	}
+	if inv := res.Invoices[0]; inv.VendorTotal.String() != "4260" || !inv.RoundingAdjustment.IsZero() || !inv.Reconciled {
+		t.Errorf("invoice = %+v", inv)
 	}
 }
 
