@@ -32,6 +32,7 @@ import (
 	"fmt"
 	"maps"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -157,8 +158,14 @@ func export(t *transform.Tally, org organization, inv *invoice, p billing.Period
 	}
 	w := &writer{t: t, national: nationalOf(inv.totals), abs: map[string]transform.Decimal{}}
 	problems := map[string][]string{} // per currency
+	// x_ChargeId: invoice / cluster / position in line_items. LineItem has
+	// no id nor region, and the same item may repeat within a cluster
+	// (one per region), so its position tells it apart; a cluster in a
+	// second invoice item is the cluster id with #2.
+	clusters := transform.ChargeIDs{}
 	for _, it := range inv.items {
 		c := it.cluster
+		item := clusters.Next(inv.id + "/" + c.id)
 		cl := base
 		cl.ResourceID, cl.ResourceName, cl.ResourceType = c.id, c.name, "Cluster"
 		if len(c.regions) == 1 {
@@ -169,8 +176,9 @@ func export(t *transform.Tally, org organization, inv *invoice, p billing.Period
 		}
 		cl.Tags, cl.Plan, cl.CloudProvider = c.tags, c.plan, c.cloud
 		cl.ChargeCategory, cl.ChargeFrequency = transform.Usage, transform.UsageBased
-		for _, li := range it.lines {
+		for i, li := range it.lines {
 			l := cl
+			l.ChargeID = item + "/" + strconv.Itoa(i)
 			l.ChargeDescription, l.SkuID, l.SkuMeter = li.description, li.description, li.description
 			l.ConsumedQuantity, l.PricingQuantity = transform.Some(li.quantity), transform.Some(li.quantity)
 			l.ConsumedUnit, l.PricingUnit = unitOf(li.unit), unitOf(li.unit)
@@ -186,8 +194,9 @@ func export(t *transform.Tally, org organization, inv *invoice, p billing.Period
 	// Adjustments count with the sign they are sent with: the spec gives
 	// none, and Σ line items + Σ adjustments = total is what the invoice
 	// row checks; a name tells nothing ("Credit card processing fee").
-	for _, a := range inv.adjustments {
+	for i, a := range inv.adjustments {
 		l := base
+		l.ChargeID = inv.id + "/adjustments/" + strconv.Itoa(i)
 		l.ChargeDescription = a.name
 		switch {
 		case a.amount.amount.Sign() < 0:
@@ -244,6 +253,7 @@ func export(t *transform.Tally, org organization, inv *invoice, p billing.Period
 		}
 		err := t.Reconcile(&row, floatNoise(scale), problem, func(gap transform.Decimal) transform.Line {
 			l := base
+			l.ChargeID = inv.id + "/rounding/" + cur
 			l.ChargeCategory, l.ChargeFrequency = transform.Adjustment, transform.OneTime
 			l.ChargeDescription = "Rounding adjustment: CockroachDB Cloud serializes amounts as float64; this closes the float noise between the lines and the invoice total"
 			if transform.IsNationalCurrency(cur) {
@@ -424,18 +434,12 @@ func decodeInvoice(r *transform.Reader, b *extract.Body, p billing.Period) (*inv
 		case "totals":
 			inv.totals, err = readAmounts(r, "the invoice's totals")
 		case "invoice_items":
+			// A cluster may have two invoice items: nothing says it is
+			// unique; its lines are exported with both.
 			err = r.Array(func() error {
 				it, err := readItem(r)
-				if err != nil {
-					return err
-				}
-				for _, o := range inv.items {
-					if o.cluster.id == it.cluster.id {
-						return r.Errorf("cluster %s has two invoice items", it.cluster.id)
-					}
-				}
 				inv.items = append(inv.items, it)
-				return nil
+				return err
 			})
 		case "adjustments":
 			err = r.Array(func() error {
@@ -477,18 +481,12 @@ func readItem(r *transform.Reader) (invoiceItem, error) {
 			it.cluster, err = readCluster(r)
 			haveCluster = true
 		case "line_items":
+			// Line items may repeat description, unit and unit cost (one
+			// per region: LineItem names none): each is a line.
 			err = r.Array(func() error {
 				li, err := readLineItem(r)
-				if err != nil {
-					return err
-				}
-				for _, o := range it.lines {
-					if o.description == li.description && o.unit == li.unit && o.unitCost == li.unitCost && o.total.currency == li.total.currency {
-						return r.Errorf("duplicate line item %q (%s at %s %s)", li.description, li.unit, li.unitCost, li.total.currency)
-					}
-				}
 				it.lines = append(it.lines, li)
-				return nil
+				return err
 			})
 		case "totals":
 			it.totals, err = readAmounts(r, "the invoice item's totals")

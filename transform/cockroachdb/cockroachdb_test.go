@@ -95,6 +95,7 @@ func TestMapsAndReconcilesExactly(t *testing.T) {
 	want.ResourceID, want.ResourceName, want.ResourceType = "c-1", "東京-1", "Cluster"
 	want.RegionID, want.RegionName, want.Regions = "asia-northeast1", "asia-northeast1", `["asia-northeast1"]`
 	want.Tags, want.Plan, want.CloudProvider = `{"env":"prod","team":"a&b"}`, "STANDARD", "GCP"
+	want.ChargeID = "inv-10/c-1/0"
 	if lines[0] != want {
 		t.Errorf("first line\n got %+v\nwant %+v", lines[0], want)
 	}
@@ -356,8 +357,6 @@ func TestBadData(t *testing.T) {
 		{"item without cluster", r(`"cluster": {"id": "c-2", "name": "zürich", "plan": "ADVANCED", "cloud_provider": "AWS", "state": "DELETED", "deleted_at": "2026-10-12T08:30:00.5Z",
      "regions": [{"name": "eu-central-1"}, {"name": "eu-west-1"}], "labels": {}},`, ``), "an invoice item has no cluster"},
 		{"line item without total", r(`, "total": {"amount": 4.2}`, ``), `line item "Backup storage" has no total`},
-		{"duplicate line item", r(`"description": "Data transfer", "quantity": 12.5, "quantity_unit": "GIB", "total": {"currency": "USD"}`, `"description": "vCPU hours", "quantity": 744, "quantity_unit": "VCPU_HOURS", "unit_cost": 0.05, "total": {"amount": 37.2, "currency": "USD"}`), `duplicate line item "vCPU hours"`},
-		{"duplicate cluster", r(`"id": "c-2"`, `"id": "c-1"`), "cluster c-1 has two invoice items"},
 		{"duplicate currency", r(`{"amount": 120, "currency": "CRDB_CLOUD_CREDITS"}],
  "balances"`, `{"amount": 120}],
  "balances"`), "the invoice's totals name USD twice"},
@@ -484,6 +483,61 @@ func TestOrganizationFromConfiguration(t *testing.T) {
 	}
 	if len(lines) != 8 {
 		t.Errorf("%d lines", len(lines))
+	}
+}
+
+// Every line is named (x_ChargeId) by invoice, cluster and position in
+// line_items; adjustments by position, rounding by currency.
+func TestChargeIDs(t *testing.T) {
+	_, lines, err := runCockroach(t, "2026-11-03", crdbFiles(crdbInvoice))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, l := range lines {
+		got = append(got, l.ChargeID)
+	}
+	want := []string{"inv-10/c-1/0", "inv-10/c-1/1", "inv-10/c-1/2", "inv-10/c-2/0", "inv-10/c-2/1",
+		"inv-10/adjustments/0", "inv-10/adjustments/1", "inv-10/rounding/USD"}
+	if !slices.Equal(got, want) {
+		t.Errorf("ChargeIDs = %q, want %q", got, want)
+	}
+}
+
+// Line items that repeat description, unit and unit cost within a cluster
+// (one per region: LineItem names no region), and a cluster with two
+// invoice items, are separate lines with distinct ids, the same on every
+// run; they reconcile like any other.
+func TestRepeatsAreLines(t *testing.T) {
+	vcpu := `{"description": "vCPU hours", "quantity": 744, "quantity_unit": "VCPU_HOURS", "unit_cost": 0.05, "total": {"amount": 37.2, "currency": "USD"}}`
+	inv := strings.Replace(crdbInvoice, vcpu, vcpu+",\n     "+vcpu, 1)
+	inv = strings.Replace(inv, `"totals": [{"amount": 41.4}]`, `"totals": [{"amount": 78.6}]`, 1)
+	second := `{"cluster": {"id": "c-1", "name": "東京-1"}, "line_items": [` + vcpu + `], "totals": [{"amount": 37.2}]}`
+	inv = strings.Replace(inv, `"invoice_items": [`, `"invoice_items": [`+second+`,`, 1)
+	inv = strings.Replace(inv, `"amount": 60.3000000000001, "currency": "USD"`, `"amount": 134.70000000000002, "currency": "USD"`, 1)
+	ids := func() []string {
+		res, lines, err := runCockroach(t, "2026-11-03", crdbFiles(inv))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if usd := res.Invoices[0]; !usd.Reconciled || usd.VendorTotal.String() != "134.7" || usd.Lines != 9 {
+			t.Errorf("USD invoice = %+v", usd)
+		}
+		var out []string
+		for _, l := range lines {
+			if l.SkuID == "vCPU hours" && l.BillingCurrency == "USD" && l.PricingCurrency == "" {
+				out = append(out, l.ChargeID+" "+l.BilledCost.String())
+			}
+		}
+		return out
+	}
+	got := ids()
+	want := []string{"inv-10/c-1/0 37.2", "inv-10/c-1#2/0 37.2", "inv-10/c-1#2/1 37.2"}
+	if !slices.Equal(got, want) {
+		t.Errorf("repeated lines = %q, want %q", got, want)
+	}
+	if again := ids(); !slices.Equal(again, got) {
+		t.Errorf("a second run gives %q, the first %q", again, got)
 	}
 }
 

@@ -157,6 +157,7 @@ func export(t *transform.Tally, in transform.Input, res *transform.Result, tenan
 				continue
 			}
 			l := base
+			l.ChargeID = inv.uid + "/" + pr.uid + "/" + product // projects and products are unique in an invoice
 			l.ChargeCategory, l.ChargeFrequency = transform.Usage, transform.UsageBased
 			l.ChargeDescription = description(product, inv.products[product].tierName)
 			l.SkuID, l.SkuMeter = product, meterOf(product)
@@ -194,6 +195,7 @@ func export(t *transform.Tally, in transform.Input, res *transform.Result, tenan
 			continue
 		}
 		l := base
+		l.ChargeID = inv.uid + "/unattributed/" + product
 		l.SkuID, l.SkuMeter = product, meterOf(product)
 		cost(&l, rest)
 		if rest.Sign() < 0 {
@@ -249,6 +251,7 @@ func export(t *transform.Tally, in transform.Input, res *transform.Result, tenan
 	tolerance, _ := transform.HalfCent.MulInt(int64(max(1, len(inv.products))))
 	err := t.Reconcile(&row, tolerance, strings.Join(problems, "; "), func(gap transform.Decimal) transform.Line {
 		l := base
+		l.ChargeID = inv.uid + "/rounding"
 		l.ChargeCategory, l.ChargeFrequency = transform.Adjustment, transform.OneTime
 		l.ChargeDescription = "Rounding adjustment: Spectro Cloud rounds the billable amount to cents, its product amounts are not rounded"
 		cost(&l, gap)

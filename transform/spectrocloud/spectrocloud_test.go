@@ -69,6 +69,7 @@ func TestMapsAndReconcilesExactly(t *testing.T) {
 		ResourceID: "p-1", ResourceName: "Zürich", ResourceType: "Project", SubAccountID: "p-1", SubAccountName: "Zürich",
 		SkuID: "pure", SkuMeter: "Managed clusters",
 		Provider: "spectrocloud", TenantID: "t-1", VendorUnitPrice: some("40"), Plan: "MonthlyOnDemand", SourceEndpoint: "v1InvoicesUidGet",
+		ChargeID: "inv-10/p-1/pure",
 	}
 	if lines[0] != want {
 		t.Errorf("first line\n got %+v\nwant %+v", lines[0], want)
@@ -392,6 +393,24 @@ func TestSampleCaptures(t *testing.T) {
 			inv.RoundingAdjustment.String() != c.rounding || inv.BillingAccountName != "Müller & Söhne Logistik AG" {
 			t.Errorf("%s: %d lines, Σ %s, invoice %+v", c.period, len(lines), billed(lines)[0], inv)
 		}
+	}
+}
+
+// Every line is named (x_ChargeId) by invoice, project and product; what
+// no project carries by invoice and product; rounding by invoice.
+func TestChargeIDs(t *testing.T) {
+	inv := strings.Replace(spInvoice, `"billableAmount": 4260,`, `"billableAmount": 4260.004,`, 1)
+	_, lines, err := runSpectro(t, "2026-11-03", spFiles(inv))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, l := range lines {
+		got = append(got, l.ChargeID)
+	}
+	want := []string{"inv-10/p-1/pure", "inv-10/p-1/alloy", "inv-10/p-2/pure", "inv-10/unattributed/pure", "inv-10/unattributed/alloy", "inv-10/rounding"}
+	if !slices.Equal(got, want) {
+		t.Errorf("ChargeIDs = %q, want %q", got, want)
 	}
 }
 

@@ -219,6 +219,8 @@ type daysReader struct {
 	ledger  *ledger
 	outside int
 	day     dayFields
+	ids     transform.ChargeIDs // of the cluster being read
+	id      []byte
 }
 
 // daySum is one charge's days so far.
@@ -322,6 +324,7 @@ func (w *daysReader) cluster(r *transform.Reader, tenant, workspace, workspaceNa
 			l.Regions = string(b)
 		}
 		ci := w.ledger.cluster(clusterKey{tenant, workspace, id})
+		clear(w.ids)
 		return r.Array(func() error { return w.charge(r, l, ci) })
 	}
 	err := r.Object(func(n []byte) (err error) {
@@ -451,6 +454,10 @@ func (w *daysReader) breakdown(r *transform.Reader, l *transform.Line, seen *uin
 	sum.total, _ = sum.total.Add(d.total.Decimal)
 	sum.days++
 	l.ChargePeriodStart, l.ChargePeriodEnd = d.from, d.to
+	// x_ChargeId: tenant/workspace/cluster/product/day, #n on a repeat.
+	w.id = append(append(append(append(append(append(append(append(w.id[:0],
+		l.TenantID...), '/'), l.SubAccountID...), '/'), l.ResourceID...), '/'), l.SkuID...), '/')
+	l.ChargeID = w.ids.Next(string(d.from.AppendFormat(w.id, "2006-01-02")))
 	l.BilledCost, l.EffectiveCost, l.ListCost, l.ContractedCost = d.total.Decimal, d.total.Decimal, d.total.Decimal, d.total.Decimal
 	l.ConsumedQuantity, l.PricingQuantity = d.quantity, d.quantity
 	return w.out.Write(l)
