@@ -123,8 +123,9 @@ type Invoice struct {
 // key and "#n". A repeat is what a vendor plausibly sends (the same product
 // twice for one cluster after a price change, a line item per region that
 // names no region), and the same input repeats in the same order, so the
-// ids are the same on every run. Its memory is the keys it has seen: a
-// provider clears it (clear) where no key can cross, at a new cluster.
+// ids are the same on every run. Its memory is the keys it has seen, so
+// it is for the few lines of an invoice (CockroachDB's, Spectro Cloud's);
+// WarpStream's millions of daily lines count their days instead.
 type ChargeIDs map[string]int
 
 // Next is the id of the next line with key.

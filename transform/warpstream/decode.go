@@ -3,6 +3,7 @@ package warpstream
 import (
 	"encoding/json"
 	"fmt"
+	"strconv"
 	"time"
 
 	"github.com/invoice-export/invoice-export/extract"
@@ -219,8 +220,19 @@ type daysReader struct {
 	ledger  *ledger
 	outside int
 	day     dayFields
-	ids     transform.ChargeIDs // of the cluster being read
-	id      []byte
+	// x_ChargeId: per product (by ledger index), the lines of each day in
+	// the cluster object being read, so that a day's second line gets #2.
+	object int32
+	days   []dayLines
+	count  *dayLines // the charge being read
+	id     []byte
+}
+
+// dayLines counts one product's lines of each day of the month in one
+// cluster object.
+type dayLines struct {
+	object int32
+	n      [32]int32
 }
 
 // daySum is one charge's days so far.
@@ -324,7 +336,7 @@ func (w *daysReader) cluster(r *transform.Reader, tenant, workspace, workspaceNa
 			l.Regions = string(b)
 		}
 		ci := w.ledger.cluster(clusterKey{tenant, workspace, id})
-		clear(w.ids)
+		w.object++
 		return r.Array(func() error { return w.charge(r, l, ci) })
 	}
 	err := r.Object(func(n []byte) (err error) {
@@ -373,6 +385,12 @@ func (w *daysReader) charge(r *transform.Reader, l transform.Line, cluster int32
 		l.ConsumedUnit, l.PricingUnit = p.unit, p.unit
 		l.VendorUnitPrice = unitPrice
 		l.SourceEndpoint = source.Breakdowns
+		for int(pi) >= len(w.days) {
+			w.days = append(w.days, dayLines{})
+		}
+		if w.count = &w.days[pi]; w.count.object != w.object {
+			*w.count = dayLines{object: w.object}
+		}
 		var sum daySum
 		err := r.Array(func() error { return w.breakdown(r, &l, &seen, &sum) })
 		e := w.ledger.line(cluster, pi) // first may have moved
@@ -454,10 +472,16 @@ func (w *daysReader) breakdown(r *transform.Reader, l *transform.Line, seen *uin
 	sum.total, _ = sum.total.Add(d.total.Decimal)
 	sum.days++
 	l.ChargePeriodStart, l.ChargePeriodEnd = d.from, d.to
-	// x_ChargeId: tenant/workspace/cluster/product/day, #n on a repeat.
+	// x_ChargeId: tenant/workspace/cluster/product/day, #n on the n-th
+	// line of a day.
 	w.id = append(append(append(append(append(append(append(append(w.id[:0],
 		l.TenantID...), '/'), l.SubAccountID...), '/'), l.ResourceID...), '/'), l.SkuID...), '/')
-	l.ChargeID = w.ids.Next(string(d.from.AppendFormat(w.id, "2006-01-02")))
+	w.id = d.from.AppendFormat(w.id, "2006-01-02")
+	n := &w.count.n[d.from.Day()]
+	if *n++; *n > 1 {
+		w.id = strconv.AppendInt(append(w.id, '#'), int64(*n), 10)
+	}
+	l.ChargeID = string(w.id)
 	l.BilledCost, l.EffectiveCost, l.ListCost, l.ContractedCost = d.total.Decimal, d.total.Decimal, d.total.Decimal, d.total.Decimal
 	l.ConsumedQuantity, l.PricingQuantity = d.quantity, d.quantity
 	return w.out.Write(l)

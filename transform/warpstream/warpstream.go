@@ -59,7 +59,7 @@ func Transform(in transform.Input, t *transform.Tally) (*transform.Result, error
 		ServiceSubcategory: "Streaming Analytics",
 		Provider:           source.Slug,
 	}
-	days := &daysReader{period: p, base: base, out: t, ledger: ledger, ids: transform.ChargeIDs{}}
+	days := &daysReader{period: p, base: base, out: t, ledger: ledger}
 	if err := days.decode(brkBody); err != nil {
 		return nil, err
 	}
