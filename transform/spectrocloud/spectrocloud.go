@@ -68,6 +68,7 @@ type project struct {
 type invoice struct {
 	uid        string
 	start, end time.Time
+	month      time.Time // spec.month, for an invoice without billingPeriod
 	currency   string
 	planType   string
 	haveStatus bool
@@ -92,7 +93,7 @@ func Transform(in transform.Input, t *transform.Tally) (*transform.Result, error
 	}
 	res := &transform.Result{}
 	if _, err := in.Body(source.ListInvoices); err != nil {
-		res.Notes = append(res.Notes, "the invoice list route is not available (HTTP 404, or no capture): the invoices exported are those named by SPECTROCLOUD_INVOICE_UIDS")
+		res.Notes = append(res.Notes, "the invoice list route gave no list of invoices (HTTP 404 or 405, no capture, or an answer that is not a list of invoices): the invoices exported are those named by SPECTROCLOUD_INVOICE_UIDS")
 	}
 	seen := map[string]bool{}
 	for _, b := range in.Bodies {
@@ -384,14 +385,23 @@ func decodeInvoice(r *transform.Reader, b *extract.Body, p billing.Period) (*inv
 	if err != nil {
 		return nil, err
 	}
+	// The billing month as listing finds it (extract/spectrocloud):
+	// spec.billingPeriod, else spec.month (every field is optional).
+	if inv.start.IsZero() && !inv.month.IsZero() {
+		m := billing.PeriodOf(inv.month)
+		inv.start, inv.end = m.Start(), m.End()
+	}
+	if !inv.start.IsZero() && inv.end.IsZero() {
+		inv.end = billing.PeriodOf(inv.start).End()
+	}
 	want := b.Call.Path[strings.LastIndexByte(b.Call.Path, '/')+1:]
 	switch {
 	case inv.uid == "":
 		return nil, r.Errorf("the invoice has no metadata.uid")
 	case inv.uid != want:
 		return nil, r.Errorf("the response is invoice %q, not the requested %q", inv.uid, want)
-	case inv.start.IsZero() || inv.end.IsZero():
-		return nil, r.Errorf("invoice %s has no spec.billingPeriod (start and end)", inv.uid)
+	case inv.start.IsZero():
+		return nil, r.Errorf("invoice %s has neither spec.billingPeriod.start nor spec.month", inv.uid)
 	case !isMonth(inv.start, inv.end):
 		return nil, r.Errorf("invoice %s bills %s to %s: only calendar-month billing periods are supported",
 			inv.uid, inv.start.Format(time.RFC3339Nano), inv.end.Format(time.RFC3339Nano))
@@ -429,6 +439,8 @@ func readSpec(r *transform.Reader, inv *invoice) error {
 				}
 				return err
 			})
+		case "month":
+			inv.month, err = r.Instant()
 		case "paymentUnit":
 			var u string
 			if u, err = r.Str(); err == nil && u != "" {
@@ -446,7 +458,7 @@ func readSpec(r *transform.Reader, inv *invoice) error {
 				return r.Skip()
 			})
 		default:
-			err = r.Skip() // month (billingPeriod is the period), credits, address, ...
+			err = r.Skip() // credits, address, ...
 		}
 		return err
 	})

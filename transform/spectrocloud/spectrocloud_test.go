@@ -334,8 +334,8 @@ func TestBadData(t *testing.T) {
 		{"truncated", spInvoice[:len(spInvoice)/2], "truncated"},
 		{"no uid", r(`"uid": "inv-10", `, ``), "the invoice has no metadata.uid"},
 		{"another invoice", r(`"uid": "inv-10"`, `"uid": "inv-11"`), `the response is invoice "inv-11", not the requested "inv-10"`},
-		{"no billing period", r(`"billingPeriod": {"start": "2026-10-01T00:00:00.000Z", "end": "2026-11-01T00:00:00.000Z"}, `, ``), "has no spec.billingPeriod"},
-		{"unset end", r(`"end": "2026-11-01T00:00:00.000Z"`, `"end": "0001-01-01T00:00:00.000Z"`), "has no spec.billingPeriod"},
+		{"no billing month", r(`"billingPeriod": {"start": "2026-10-01T00:00:00.000Z", "end": "2026-11-01T00:00:00.000Z"}, "month": "2026-10-01T00:00:00.000Z",`, ``), "has neither spec.billingPeriod.start nor spec.month"},
+		{"another month", r(`"billingPeriod": {"start": "2026-10-01T00:00:00.000Z", "end": "2026-11-01T00:00:00.000Z"}, "month": "2026-10-01T00:00:00.000Z",`, `"month": "2026-09-01T00:00:00.000Z",`), "bills 2026-09, not 2026-10"},
 		{"mid-month start", r(`"start": "2026-10-01T00:00:00.000Z", "end"`, `"start": "2026-10-15T00:00:00.000Z", "end"`), "only calendar-month billing periods are supported"},
 		{"two months", r(`"end": "2026-11-01T00:00:00.000Z"`, `"end": "2026-12-01T00:00:00.000Z"`), "bills 2026-10-01T00:00:00Z to 2026-12-01T00:00:00Z: only calendar-month"},
 		{"another month", r(`"start": "2026-10-01T00:00:00.000Z", "end": "2026-11-01T00:00:00.000Z"`, `"start": "2026-09-01T00:00:00.000Z", "end": "2026-10-01T00:00:00.000Z"`), "invoice inv-10 bills 2026-09, not 2026-10"},
@@ -392,6 +392,33 @@ func TestSampleCaptures(t *testing.T) {
 		if len(lines) != c.lines || billed(lines)[0].String() != c.total || inv.Status != c.status || inv.Final != c.final || !inv.Reconciled ||
 			inv.RoundingAdjustment.String() != c.rounding || inv.BillingAccountName != "Müller & Söhne Logistik AG" {
 			t.Errorf("%s: %d lines, Σ %s, invoice %+v", c.period, len(lines), billed(lines)[0], inv)
+		}
+	}
+}
+
+// An invoice's billing month is spec.billingPeriod, else spec.month (every
+// field of v1Invoice is optional), as listing finds it: an invoice the
+// list places in a month is exported in that month, never refused.
+func TestBillingMonthAsListingFindsIt(t *testing.T) {
+	_, want, err := runSpectro(t, "2026-11-03", spFiles(spInvoice))
+	if err != nil {
+		t.Fatal(err)
+	}
+	period := `"billingPeriod": {"start": "2026-10-01T00:00:00.000Z", "end": "2026-11-01T00:00:00.000Z"}, `
+	for name, c := range map[string]struct{ invoice, listed string }{
+		"spec.month only": {strings.Replace(spInvoice, period, ``, 1), `"month": "2026-10-01T00:00:00.000Z"`},
+		"start only":      {strings.Replace(spInvoice, `, "end": "2026-11-01T00:00:00.000Z"}`, `}`, 1), `"billingPeriod": {"start": "2026-10-01T00:00:00.000Z"}`},
+		"unset end":       {strings.Replace(spInvoice, `"end": "2026-11-01T00:00:00.000Z"`, `"end": "0001-01-01T00:00:00.000Z"`, 1), `"billingPeriod": {"start": "2026-10-01T00:00:00.000Z"}`},
+	} {
+		files := spFiles(c.invoice)
+		files["invoices/0001.json"] = `{"invoices": [{"metadata": {"uid": "inv-10"}, "spec": {` + c.listed + `}}]}`
+		res, lines, err := runSpectro(t, "2026-11-03", files)
+		if err != nil {
+			t.Errorf("%s: %v", name, err)
+			continue
+		}
+		if len(lines) != len(want) || lines[0] != want[0] || !res.Invoices[0].Reconciled || !res.Invoices[0].BillingPeriodStart.Equal(utc("2026-10-01T00:00:00Z")) {
+			t.Errorf("%s: %d lines, invoice %+v", name, len(lines), res.Invoices[0])
 		}
 	}
 }
