@@ -27,7 +27,7 @@ func (f *vendorFake) Fetch(ctx context.Context, c Call) (*Body, error) {
 	if !ok {
 		return nil, fmt.Errorf("%s: HTTP 404 Not Found: %w", c, ErrNotFound)
 	}
-	return spool(c, strings.NewReader(body))
+	return spool(c, strings.NewReader(body), "")
 }
 
 func (f *vendorFake) paths() []string {

@@ -99,13 +99,19 @@ var ErrNotFound = errors.New("not found")
 
 // spool copies r into an unlinked temporary file: the disk space goes back
 // to the system when the Body is closed or the process dies, whatever happens.
-func spool(c Call, r io.Reader) (*Body, error) {
+// Every chunk is scanned for key before it is written; a body that holds it
+// fails with ErrKeyInBody, and what was spooled of it goes with the file.
+func spool(c Call, r io.Reader, key Secret) (*Body, error) {
 	f, err := os.CreateTemp("", "invoice-export-body-*")
 	if err != nil {
 		return nil, err
 	}
 	os.Remove(f.Name())
-	n, err := io.Copy(f, r)
+	var w io.Writer = f
+	if s := newKeyScanner(key); s != nil {
+		w = io.MultiWriter(s, f) // the scanner first: a chunk with the key is never written
+	}
+	n, err := io.Copy(w, r)
 	if err != nil {
 		f.Close()
 		return nil, err

@@ -200,7 +200,10 @@ func (h *HTTP) once(ctx context.Context, c Call) (*Body, time.Duration, error) {
 			return nil, 0, &permanentError{fmt.Errorf("HTTP 200 with an HTML page instead of JSON (a proxy, login or maintenance page?); check %s", urlVar(c.Provider))}
 		}
 	}
-	b, err := spool(c, resp.Body)
+	b, err := spool(c, resp.Body, h.cfg.Key(c.Provider))
+	if errors.Is(err, ErrKeyInBody) {
+		return nil, 0, &permanentError{err} // the vendor would echo it again
+	}
 	if err != nil {
 		return nil, 0, fmt.Errorf("reading the response body: %w", err) // truncated: retry
 	}

@@ -216,7 +216,7 @@ func FuzzDecodeSmall(f *testing.F) {
 		f.Add([]byte(s))
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
-		b, err := spool(Call{Provider: SpectroCloud, Endpoint: SpectroListInvoices, Capture: "spectrocloud/invoices/0001.json"}, bytes.NewReader(data))
+		b, err := spool(Call{Provider: SpectroCloud, Endpoint: SpectroListInvoices, Capture: "spectrocloud/invoices/0001.json"}, bytes.NewReader(data), "")
 		if err != nil {
 			t.Fatal(err)
 		}
