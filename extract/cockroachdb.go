@@ -88,7 +88,7 @@ func (c cockroachDB) jobs(list *Body, plan Plan) ([]Job, error) {
 		}
 		start, err := time.Parse(time.RFC3339, inv.PeriodStart)
 		if err != nil {
-			return nil, fmt.Errorf("%s: invoice %s has no valid period_start (%q)", list.Call, inv.InvoiceID, inv.PeriodStart)
+			return nil, fmt.Errorf("%s: invoice %s has no valid period_start (%q)", list.Call, inv.InvoiceID, list.Excerpt([]byte(inv.PeriodStart)))
 		}
 		if seen[inv.InvoiceID] {
 			continue

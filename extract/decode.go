@@ -24,12 +24,24 @@ type DataError struct {
 	Msg     string
 }
 
+// maxDataErrorPart bounds the pointer and the message of a DataError: they
+// name values of the body (member names, ids, excerpts), and whatever their
+// size a failure stays a short line.
+const maxDataErrorPart = 4 * maxExcerpt
+
 func (e *DataError) Error() string {
 	where := fmt.Sprintf("byte %d", e.Offset)
 	if e.Pointer != "" {
-		where += ", " + e.Pointer
+		where += ", " + bound(e.Pointer)
 	}
-	return fmt.Sprintf("%s: bad data at %s: %s", e.Source, where, e.Msg)
+	return fmt.Sprintf("%s: bad data at %s: %s", e.Source, where, bound(e.Msg))
+}
+
+func bound(s string) string {
+	if len(s) <= maxDataErrorPart {
+		return s
+	}
+	return strings.ToValidUTF8(s[:maxDataErrorPart], "") + "…"
 }
 
 // decodeSmall decodes a small response body (a list page, users/info, an
@@ -46,7 +58,7 @@ func decodeSmall(b *Body, what string, v any) error {
 	if err != nil {
 		return fmt.Errorf("%s: reading the body: %w", b.Call, err)
 	}
-	d := &smallDecoder{data: data, dec: jsontext.NewDecoder(bytes.NewReader(data))}
+	d := &smallDecoder{data: data, dec: jsontext.NewDecoder(bytes.NewReader(data)), body: b}
 	if len(bytes.TrimSpace(data)) == 0 {
 		err = &DataError{Msg: "the body is empty (an empty response or capture)"}
 	} else if err = d.value(reflect.ValueOf(v).Elem(), ""); err == nil {
@@ -82,6 +94,7 @@ func decodeSmall(b *Body, what string, v any) error {
 type smallDecoder struct {
 	data []byte
 	dec  *jsontext.Decoder
+	body *Body
 }
 
 var timeType = reflect.TypeFor[time.Time]()
@@ -129,7 +142,7 @@ func (d *smallDecoder) value(v reflect.Value, ptr string) error {
 	case v.Type() == timeType:
 		t, err := time.Parse(time.RFC3339Nano, tok.String())
 		if err != nil {
-			start.(*DataError).Msg = fmt.Sprintf("expected an RFC 3339 date-time, found %q", tok.String())
+			start.(*DataError).Msg = fmt.Sprintf("expected an RFC 3339 date-time, found %q", d.body.Excerpt([]byte(tok.String())))
 			return start
 		}
 		v.Set(reflect.ValueOf(t))

@@ -77,6 +77,7 @@ type Body struct {
 	Call Call
 	f    *os.File
 	size int64
+	key  Secret // the vendor's key, kept out of the body (see spool) and of Excerpt
 }
 
 // Reader returns a new reader over the whole body.
@@ -87,6 +88,11 @@ func (b *Body) Size() int64 { return b.size }
 
 // Close releases the body (and its disk space when it was spooled).
 func (b *Body) Close() error { return b.f.Close() }
+
+// Excerpt shortens a value of the body for an error message (which quotes
+// it): at most 100 bytes, with anything that looks like the vendor's key
+// masked.
+func (b *Body) Excerpt(v []byte) string { return excerpt(v, b.key) }
 
 // Source answers calls with complete response bodies.
 type Source interface {
@@ -116,7 +122,7 @@ func spool(c Call, r io.Reader, key Secret) (*Body, error) {
 		f.Close()
 		return nil, err
 	}
-	return &Body{Call: c, f: f, size: n}, nil
+	return &Body{Call: c, f: f, size: n, key: key}, nil
 }
 
 // Plan says which billing periods a run exports, and when "now" is.
@@ -154,7 +160,7 @@ func checkID(provider, what, id string) error {
 		}
 	}
 	if bad || len(id) > 200 {
-		return fmt.Errorf("%s: %s %q is not a safe identifier (empty, too long, or contains '/', '\\', '..' or control characters)", provider, what, id)
+		return fmt.Errorf("%s: %s %q is not a safe identifier (empty, too long, or contains '/', '\\', '..' or control characters)", provider, what, excerpt([]byte(id), ""))
 	}
 	return nil
 }

@@ -192,7 +192,8 @@ func (h *HTTP) once(ctx context.Context, c Call) (*Body, time.Duration, error) {
 		return nil, 0, &permanentError{redirectError(c, resp)}
 	}
 	if resp.StatusCode != http.StatusOK {
-		snippet, _ := io.ReadAll(io.LimitReader(resp.Body, 300))
+		// Room for the excerpt once runs of white space are folded.
+		snippet, _ := io.ReadAll(io.LimitReader(resp.Body, 4*maxExcerpt))
 		return nil, retryAfter(resp.Header.Get("Retry-After")), h.statusError(c, resp.StatusCode, snippet)
 	}
 	if ct := resp.Header.Get("Content-Type"); ct != "" {
@@ -225,8 +226,10 @@ func redirectError(c Call, resp *http.Response) error {
 		resp.StatusCode, http.StatusText(resp.StatusCode), c.Provider, where, urlVar(c.Provider))
 }
 
+// statusError quotes the start of the vendor's answer, which may echo the
+// key whole or cut anywhere: an excerpt masks any run of it.
 func (h *HTTP) statusError(c Call, code int, snippet []byte) error {
-	text := strings.Join(strings.Fields(string(bytes.ToValidUTF8(snippet, nil))), " ")
+	text := excerpt([]byte(strings.Join(strings.Fields(string(snippet)), " ")), h.cfg.Key(c.Provider))
 	if text != "" {
 		text = ": " + text
 	}

@@ -69,6 +69,9 @@ func (f *faultServer) serve(w http.ResponseWriter, r *http.Request) {
 		code, _ := strconv.Atoi(fault)
 		w.WriteHeader(code)
 		w.Write([]byte(`{"message":"` + fault + ` from the fake"}`))
+	case "400 with the body":
+		w.WriteHeader(http.StatusBadRequest)
+		w.Write(f.body)
 	case "401":
 		w.WriteHeader(http.StatusUnauthorized)
 		w.Write([]byte(`{"error":"invalid_api_key ` + testKey + `"}`)) // a vendor echoing the key back

@@ -677,7 +677,7 @@ func readInstant(r *reader) (time.Time, error) {
 	}
 	t, perr := time.Parse(time.RFC3339Nano, string(b))
 	if perr != nil {
-		return time.Time{}, r.errorf("%q is not a date-time (RFC 3339)", b)
+		return time.Time{}, r.errorf("%q is not a date-time (RFC 3339)", r.excerpt(b))
 	}
 	return t.UTC(), nil
 }

@@ -26,13 +26,14 @@ type reader struct {
 	prefix  string // JSON pointer of a deferred sub-document within the body
 	base    int64  // byte offset of the same
 	scratch []byte
-	rounded *int64 // counts quantities rounded at the 24th decimal (nil: not counted)
+	rounded *int64              // counts quantities rounded at the 24th decimal (nil: not counted)
+	excerpt func([]byte) string // a value, as messages may quote it (extract.Body.Excerpt)
 }
 
 // newReader reads b; rounded, if not nil, counts the quantities that
 // number(true) rounds.
 func newReader(b *extract.Body, rounded *int64) *reader {
-	return &reader{dec: jsontext.NewDecoder(b.Reader()), source: b.Call.String(), rounded: rounded}
+	return &reader{dec: jsontext.NewDecoder(b.Reader()), source: b.Call.String(), rounded: rounded, excerpt: b.Excerpt}
 }
 
 // errorf reports bad data at the decoder's current position.
@@ -229,13 +230,17 @@ func (r *reader) number(round bool) (NullDecimal, error) {
 		return NullDecimal{}, nil
 	case '0':
 	case '"':
-		return NullDecimal{}, r.errorf("number expected, found the string %s", clip(raw))
+		s, err := r.unquote(raw)
+		if err != nil {
+			return NullDecimal{}, err
+		}
+		return NullDecimal{}, r.errorf("number expected, found the string %q", r.excerpt(s))
 	default:
 		return NullDecimal{}, r.errorf("number expected, found %s", extract.KindName(raw.Kind()))
 	}
 	d, rounded, err := parseDecimal(raw, round)
 	if err != nil {
-		return NullDecimal{}, r.errorf("%s %v", clip(raw), err)
+		return NullDecimal{}, r.errorf("%s %v", r.excerpt(raw), err)
 	}
 	if rounded && r.rounded != nil {
 		*r.rounded++
@@ -254,7 +259,7 @@ func (r *reader) date() (time.Time, error) {
 	}
 	t, ok := parseDay(b)
 	if !ok {
-		return time.Time{}, r.errorf("%q is not a date (YYYY-MM-DD)", b)
+		return time.Time{}, r.errorf("%q is not a date (YYYY-MM-DD)", r.excerpt(b))
 	}
 	return t, nil
 }
@@ -306,13 +311,6 @@ func (r *reader) deferred() (*reader, error) {
 		prefix:  ptr,
 		base:    start,
 		rounded: r.rounded,
+		excerpt: r.excerpt,
 	}, nil
-}
-
-// clip shortens a raw value for an error message.
-func clip(b []byte) string {
-	if len(b) > 40 {
-		return string(b[:40]) + "…"
-	}
-	return string(b)
 }

@@ -438,7 +438,7 @@ func spReadSpec(r *reader, inv *spInvoice) error {
 			if u, err = r.str(); err == nil && u != "" {
 				inv.currency = strings.ToUpper(u)
 				if !isNationalCurrency(inv.currency) {
-					err = r.errorf("paymentUnit %q is not an ISO 4217 currency code", u)
+					err = r.errorf("paymentUnit %q is not an ISO 4217 currency code", r.excerpt([]byte(u)))
 				}
 			}
 		case "plan":
