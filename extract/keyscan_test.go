@@ -143,3 +143,32 @@ func benchBody(size int, escapes bool) []byte {
 	}
 	return buf.Bytes()[:size]
 }
+
+// However the reads cut a body, the scanner sees what it sees in one piece,
+// and it always sees the key as sent.
+func FuzzKeyScannerSplits(f *testing.F) {
+	const key = "sk_live/Zq9+aB3=kT7"
+	f.Add([]byte(`{"echo":"sk_live\/Zq9\u002baB3=kT7"}`), uint8(7), uint8(3))
+	f.Add([]byte(`\ud83d\ude00sk_live/Zq9+aB3=kT7`), uint8(1), uint8(13))
+	f.Add([]byte(`"\\\\\u0073k_live/Zq9+aB3=kT7"`), uint8(5), uint8(2))
+	f.Fuzz(func(t *testing.T, body []byte, a, b uint8) {
+		whole := scanChunks(key, body)
+		if bytes.Contains(body, []byte(key)) && !whole {
+			t.Fatalf("%q holds the key, the scan missed it", body)
+		}
+		// Pieces of sizes a+1, b+1, a+1, ... (at most 256 bytes each).
+		var chunks [][]byte
+		for i, rest := 0, body; len(rest) > 0; i++ {
+			n := int(a) + 1
+			if i%2 == 1 {
+				n = int(b) + 1
+			}
+			n = min(n, len(rest))
+			chunks = append(chunks, rest[:n])
+			rest = rest[n:]
+		}
+		if got := scanChunks(key, chunks...); got != whole {
+			t.Fatalf("%q in pieces of %d and %d: found = %v, in one piece %v", body, int(a)+1, int(b)+1, got, whole)
+		}
+	})
+}
