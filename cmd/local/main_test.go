@@ -370,7 +370,9 @@ func TestBadInvocations(t *testing.T) {
 func TestUnusableDestination(t *testing.T) {
 	file := filepath.Join(t.TempDir(), "a-file")
 	os.WriteFile(file, nil, 0o644)
-	for _, dest := range []string{file, filepath.Join(file, "under-a-file")} {
+	stagingFile := t.TempDir() // its staging folder is a file
+	os.WriteFile(filepath.Join(stagingFile, ".staging"), nil, 0o644)
+	for _, dest := range []string{file, filepath.Join(file, "under-a-file"), stagingFile} {
 		code, stdout, stderr := runLocal(t, nil, "--out", dest)
 		if code != 2 || strings.Count(stderr, "\n") != 1 || !strings.Contains(stderr, "--out "+dest+": ") || stdout != "" {
 			t.Errorf("--out %s: exit %d\nstdout %q\nstderr %q", dest, code, stdout, stderr)
