@@ -39,6 +39,11 @@ type Options struct {
 	// Progress, if set, is told of each step; it is called from the
 	// providers' goroutines at once.
 	Progress func(Event)
+	// AcceptUnreconciled lets a closed month whose final invoice no longer
+	// reconciles replace the reconciled partition exported before
+	// (load.Store.AcceptUnreconciled); without it that period fails and
+	// its partition stays.
+	AcceptUnreconciled bool
 }
 
 // Event is a step of a run, for a progress display.
@@ -144,7 +149,10 @@ func Run(ctx context.Context, o Options) *Report {
 	if o.Lookahead <= 0 {
 		o.Lookahead = 4
 	}
-	store := &load.Store{Sink: o.Sink, RunID: o.RunID, AsOf: o.AsOf, Now: o.Now}
+	store := &load.Store{Sink: o.Sink, RunID: o.RunID, AsOf: o.AsOf, Now: o.Now, AcceptUnreconciled: o.AcceptUnreconciled}
+	if o.AcceptUnreconciled {
+		o.Logger.Warn("accepting unreconciled final invoices: a reconciled partition may be replaced by one that does not reconcile (accept-unreconciled)")
+	}
 	rep := &Report{RunID: o.RunID}
 	var mu sync.Mutex
 	var wg sync.WaitGroup

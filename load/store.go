@@ -25,6 +25,9 @@ type Store struct {
 	RunID string
 	AsOf  time.Time
 	Now   func() time.Time // the manifest's written_at; time.Now if nil
+	// AcceptUnreconciled lets a final invoice that no longer reconciles
+	// replace one that did (see checkStillReconciled); the manifest notes it.
+	AcceptUnreconciled bool
 }
 
 // Keys of a partition's files and manifest.
@@ -188,7 +191,9 @@ type staged struct {
 //     first, still invisible: an invoice row that fails validation, or a
 //     failed write, leaves the previous partition exactly as it was.
 //  2. The current manifest is read. If it lists invoice ids that this
-//     export lacks, nothing is replaced (checkNothingLost).
+//     export lacks, or invoices that reconciled and whose final version
+//     here does not, nothing is replaced (checkNothingLost,
+//     checkStillReconciled).
 //  3. If the new files differ from those the current manifest lists, the
 //     manifest is first overwritten by a marker (Replacing, not final, no
 //     files), so that from here on a crash leaves a manifest that says the
@@ -287,6 +292,10 @@ func (p *Partition) Commit(res *transform.Result) (*Manifest, error) {
 		return nil, fmt.Errorf("reading the current manifest (fix or delete %s, then run again): %w", p.store.where(mkey), err)
 	}
 	if err := p.store.checkNothingLost(old, m, mkey); err != nil {
+		abort(0)
+		return nil, err
+	}
+	if err := p.store.checkStillReconciled(old, m); err != nil {
 		abort(0)
 		return nil, err
 	}
@@ -423,6 +432,52 @@ func (s *Store) checkNothingLost(old, m *Manifest, mkey string) error {
 	return fmt.Errorf("not replacing the partition: invoice(s) %s, exported by run %s, are missing from this export; "+
 		"check the vendor's answer (for Spectro Cloud, SPECTROCLOUD_INVOICE_UIDS), or, if the vendor really voided them, delete %s and run again",
 		strings.Join(missing, ", "), old.RunID, s.where(mkey))
+}
+
+// checkStillReconciled refuses to replace a partition whose invoices
+// reconciled with one where the final version of one of them does not: a
+// vendor that keeps a closed month's invoice but stops sending its lines
+// (empty breakdowns, no invoice items) would otherwise replace a good month
+// with a nearly empty one. Open invoices (pending, draft) still move and
+// replace freely. With AcceptUnreconciled the replacement goes through and
+// the new manifest notes it. Invoices are matched by id and currency (a
+// vendor without invoice ids has one invoice per currency and period).
+func (s *Store) checkStillReconciled(old, m *Manifest) error {
+	if old == nil {
+		return nil
+	}
+	type key struct{ id, currency string }
+	reconciled := map[key]bool{}
+	for _, inv := range old.Invoices {
+		if inv.Reconciled {
+			reconciled[key{inv.InvoiceID, inv.Currency}] = true
+		}
+	}
+	var now []string
+	for _, inv := range m.Invoices {
+		if inv.Final && !inv.Reconciled && reconciled[key{inv.InvoiceID, inv.Currency}] {
+			name := "final " + inv.Currency + " invoice"
+			if inv.InvoiceID != "" {
+				name = "final invoice " + inv.InvoiceID + " (" + inv.Currency + ")"
+			}
+			now = append(now, fmt.Sprintf("%s: lines add up to %s against its total of %s", name, inv.LinesTotal, inv.VendorTotal))
+		}
+	}
+	if len(now) == 0 {
+		return nil
+	}
+	was := fmt.Sprintf("run %s exported %d, reconciled", old.RunID, old.Rows)
+	if old.Replacing {
+		was = fmt.Sprintf("run %s, which did not finish replacing the partition, had them reconciled", old.RunID)
+	}
+	what := fmt.Sprintf("the vendor now sends %d lines (%s): %s", m.Rows, was, strings.Join(now, "; "))
+	if s.AcceptUnreconciled {
+		m.Notes = append(m.Notes, "replaced a reconciled partition on purpose (accept-unreconciled): "+what)
+		return nil
+	}
+	return fmt.Errorf("not replacing the partition, which reconciled, with one that does not: %s; "+
+		"the partition is kept; if the vendor really changed the invoice, accept it on purpose: run again with --accept-unreconciled "+
+		`(in the Lambda's event: "accept_unreconciled": true)`, what)
 }
 
 // verify reads the files back and checks their size and sha256.

@@ -21,13 +21,15 @@ type request struct {
 	From, To  extract.Period
 	Providers []string
 	AsOf      time.Time // zero: today
+	// AcceptUnreconciled: see invoiceexport.Options.AcceptUnreconciled.
+	AcceptUnreconciled bool
 }
 
-const accepted = `send the scheduler's {"detail-type":"Scheduled Event"} or a backfill {"from":"YYYY-MM","to":"YYYY-MM","providers":["warpstream","cockroachdb","spectrocloud"],"as_of":"YYYY-MM-DD"} (every field optional)`
+const accepted = `send the scheduler's {"detail-type":"Scheduled Event"} or a backfill {"from":"YYYY-MM","to":"YYYY-MM","providers":["warpstream","cockroachdb","spectrocloud"],"as_of":"YYYY-MM-DD","accept_unreconciled":false} (every field optional)`
 
 // backfillFields are the backfill event's fields, matched exactly as
 // written (encoding/json alone would also take "FROM" or "From").
-var backfillFields = []string{"from", "to", "providers", "as_of"}
+var backfillFields = []string{"from", "to", "providers", "as_of", "accept_unreconciled"}
 
 // parseEvent reads the EventBridge "Scheduled Event" payload (the default
 // window) or a backfill object (DESIGN §7); anything else is refused, so a
@@ -58,6 +60,7 @@ func parseEvent(raw []byte) (request, error) {
 	var b struct {
 		From, To, AsOf string
 		Providers      []string
+		Accept         bool
 	}
 	for _, name := range slices.Sorted(maps.Keys(fields)) {
 		v := fields[name]
@@ -71,6 +74,8 @@ func parseEvent(raw []byte) (request, error) {
 			dst = &b.AsOf
 		case "providers":
 			dst = &b.Providers
+		case "accept_unreconciled":
+			dst = &b.Accept
 		default:
 			why := fmt.Sprintf("unknown field %q", name)
 			if i := slices.IndexFunc(backfillFields, func(f string) bool { return strings.EqualFold(f, name) }); i >= 0 {
@@ -95,6 +100,7 @@ func parseEvent(raw []byte) (request, error) {
 	if r.Providers, err = invoiceexport.ParseProviders(strings.Join(b.Providers, ",")); err != nil {
 		return r, fmt.Errorf("event: providers: %v", err)
 	}
+	r.AcceptUnreconciled = b.Accept
 	if b.AsOf != "" {
 		if r.AsOf, err = time.Parse("2006-01-02", b.AsOf); err != nil {
 			return r, fmt.Errorf("event: as_of %q is not a date: use YYYY-MM-DD", b.AsOf)

@@ -100,6 +100,7 @@ func (h *handler) handle(ctx context.Context, event []byte) (*Result, error) {
 	}
 	o.AsOf = time.Date(day.Year(), day.Month(), day.Day(), 0, 0, 0, 0, time.UTC)
 	o.From, o.To = req.From, req.To
+	o.AcceptUnreconciled = req.AcceptUnreconciled
 
 	if deadline, ok := ctx.Deadline(); ok {
 		var cancel context.CancelFunc
@@ -137,7 +138,7 @@ func (h *handler) handle(ctx context.Context, event []byte) (*Result, error) {
 	if !req.From.IsZero() || !req.To.IsZero() {
 		window = "backfill " + req.From.String() + ".." + req.To.String()
 	}
-	o.Logger.Info("run started", "providers", o.Providers, "as_of", o.AsOf.Format("2006-01-02"), "window", window)
+	o.Logger.Info("run started", "providers", o.Providers, "as_of", o.AsOf.Format("2006-01-02"), "window", window, "accept_unreconciled", o.AcceptUnreconciled)
 
 	rep := &invoiceexport.Report{RunID: o.RunID}
 	if len(o.Providers) > 0 {

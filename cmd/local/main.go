@@ -69,6 +69,7 @@ func run(args []string, stdout, stderr io.Writer, getenv func(string) string) in
 		record    = fs.String("record", "", "with --live, also save every raw response into `DIR` in the capture layout")
 		verbose   = fs.Bool("v", false, "log every step, not only warnings and errors")
 		dryRun    = fs.Bool("dry-run", false, "print the calls and partitions the run would make; fetch and write nothing")
+		accept    = fs.Bool("accept-unreconciled", false, "let a closed month whose final invoice no longer reconciles replace the reconciled partition exported before (by default that period fails and keeps its partition)")
 	)
 	fail := func(format string, a ...any) int {
 		fmt.Fprintf(stderr, "invoice-export: "+format+"\n", a...)
@@ -97,7 +98,7 @@ func run(args []string, stdout, stderr io.Writer, getenv func(string) string) in
 	if err != nil {
 		return fail("%v", err)
 	}
-	o := invoiceexport.Options{Config: cfg, RunID: invoiceexport.NewRunID(time.Now())}
+	o := invoiceexport.Options{Config: cfg, RunID: invoiceexport.NewRunID(time.Now()), AcceptUnreconciled: *accept}
 	day := time.Now().UTC()
 	sample := !*live && *in == ""
 	if sample {
