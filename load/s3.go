@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/feature/s3/manager"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
@@ -32,6 +33,7 @@ const (
 type S3 struct {
 	client   *s3.Client
 	uploader *manager.Uploader
+	guard    *s3Guard
 	bucket   string
 	prefix   string // "" or ending in "/"
 }
@@ -57,10 +59,22 @@ func openS3(ctx context.Context, dest string) (Sink, error) {
 		// S3 needs a region to sign with; MinIO and most S3 endpoints accept this one.
 		cfg.Region = "us-east-1"
 	}
+	return newS3(cfg, bucket, prefix), nil
+}
+
+// newS3 is the sink on an AWS configuration.
+func newS3(cfg aws.Config, bucket, prefix string) *S3 {
+	next := cfg.HTTPClient
+	if next == nil {
+		next = awshttp.NewBuildableClient()
+	}
+	guard := newS3Guard(next, S3Stall)
 	client := s3.NewFromConfig(cfg, func(o *s3.Options) {
 		// Virtual-hosted addressing needs DNS for bucket.host, which a custom
 		// endpoint such as MinIO on 127.0.0.1 does not have.
 		o.UsePathStyle = os.Getenv("AWS_ENDPOINT_URL_S3") != "" || os.Getenv("AWS_ENDPOINT_URL") != ""
+		o.HTTPClient = guard
+		o.APIOptions = append(o.APIOptions, countStalls)
 	})
 	return &S3{
 		client: client,
@@ -68,9 +82,20 @@ func openS3(ctx context.Context, dest string) (Sink, error) {
 			u.PartSize = s3PartSize
 			u.Concurrency = s3Concurrency
 		}),
+		guard:  guard,
 		bucket: bucket,
 		prefix: prefix,
-	}, nil
+	}
+}
+
+// fail is the error of a call that failed: once the sink has stopped
+// (s3Guard.check), the stop's, which says why and matches
+// ErrStorageUnresponsive; otherwise the service's code and message.
+func (s *S3) fail(what string, err error) error {
+	if err = s.guard.check(s.String(), err); errors.Is(err, ErrStorageUnresponsive) {
+		return fmt.Errorf("%s: %w", what, err)
+	}
+	return fmt.Errorf("%s: %s", what, s3Cause(err))
 }
 
 func (s *S3) String() string { return "s3://" + s.bucket + "/" + strings.TrimSuffix(s.prefix, "/") }
@@ -96,9 +121,12 @@ func (s *S3) Create(ctx context.Context, key string) (Object, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
+	if err := s.guard.stopped(); err != nil {
+		return nil, fmt.Errorf("uploading %s: %w", s.url(key), err)
+	}
 	uctx, ucancel := context.WithCancel(context.WithoutCancel(ctx))
 	pr, pw := io.Pipe()
-	o := &s3Object{pw: pw, ctx: ctx, done: make(chan error, 1), url: s.url(key)}
+	o := &s3Object{pw: pw, ctx: ctx, done: make(chan error, 1), url: s.url(key), s: s}
 	stop := context.AfterFunc(ctx, func() {
 		pw.CloseWithError(fmt.Errorf("stopped: %w", context.Cause(ctx)))
 		t := time.NewTimer(s3AbortGrace)
@@ -116,6 +144,11 @@ func (s *S3) Create(ctx context.Context, key string) (Object, error) {
 			Body:                 pr,
 			ServerSideEncryption: types.ServerSideEncryptionAes256,
 		})
+		if err != nil {
+			// Stops the sink at once if the endpoint is gone, not only
+			// when the object's Commit comes.
+			err = s.guard.check(s.String(), err)
+		}
 		// Unblocks a writer still in Write when the upload failed.
 		pr.CloseWithError(err)
 		stop()
@@ -130,6 +163,7 @@ type s3Object struct {
 	ctx  context.Context // the caller's: its end stops the upload
 	done chan error
 	url  string
+	s    *S3
 }
 
 func (o *s3Object) Write(p []byte) (int, error) {
@@ -150,7 +184,7 @@ func (o *s3Object) Commit() error {
 		if cause := context.Cause(o.ctx); cause != nil {
 			return fmt.Errorf("uploading %s: %w", o.url, cause)
 		}
-		return fmt.Errorf("uploading %s: %s", o.url, s3Cause(err))
+		return o.s.fail("uploading "+o.url, err)
 	}
 	return nil
 }
@@ -170,7 +204,7 @@ func (s *S3) Open(ctx context.Context, key string) (io.ReadCloser, error) {
 		if errors.As(err, &nsk) {
 			return nil, fmt.Errorf("%s: %w", s.url(key), fs.ErrNotExist)
 		}
-		return nil, fmt.Errorf("reading %s: %s", s.url(key), s3Cause(err))
+		return nil, s.fail("reading "+s.url(key), err)
 	}
 	return out.Body, nil
 }
@@ -181,7 +215,7 @@ func (s *S3) List(ctx context.Context, prefix string) ([]string, error) {
 	for p.HasMorePages() {
 		page, err := p.NextPage(ctx)
 		if err != nil {
-			return nil, fmt.Errorf("listing %s: %s", s.url(prefix), s3Cause(err))
+			return nil, s.fail("listing "+s.url(prefix), err)
 		}
 		for _, o := range page.Contents {
 			keys = append(keys, strings.TrimPrefix(aws.ToString(o.Key), s.prefix))
@@ -202,7 +236,7 @@ func (s *S3) Delete(ctx context.Context, keys ...string) error {
 			Delete: &types.Delete{Objects: ids, Quiet: aws.Bool(true)},
 		})
 		if err != nil {
-			return fmt.Errorf("deleting under %s: %s", s.String(), s3Cause(err))
+			return s.fail("deleting under "+s.String(), err)
 		}
 		// DeleteObjects answers 200 with per-key errors.
 		if len(out.Errors) > 0 {

@@ -289,7 +289,7 @@ func (p *Partition) Commit(res *transform.Result) (*Manifest, error) {
 	old, err := p.store.Manifest(p.ctx, p.provider, p.period)
 	if err != nil {
 		abort(0)
-		return nil, fmt.Errorf("reading the current manifest (fix or delete %s, then run again): %w", p.store.where(mkey), err)
+		return nil, fmt.Errorf("reading the current manifest: %w", err)
 	}
 	if err := p.store.checkNothingLost(old, m, mkey); err != nil {
 		abort(0)
@@ -561,10 +561,16 @@ func (s *Store) Manifest(ctx context.Context, provider string, p extract.Period)
 	if err != nil {
 		return nil, err
 	}
-	defer r.Close()
+	// Read whole first: a manifest read whole and found bad is for a person
+	// to repair; one whose read was cut (a connection error) is not.
+	b, err := io.ReadAll(r)
+	r.Close()
+	if err != nil {
+		return nil, fmt.Errorf("reading %s: %w", s.where(manifestKey(provider, p)), err)
+	}
 	var m Manifest
-	if err := json.NewDecoder(r).Decode(&m); err != nil {
-		return nil, fmt.Errorf("manifest %s: %w", manifestKey(provider, p), err)
+	if err := json.Unmarshal(b, &m); err != nil {
+		return nil, fmt.Errorf("%s is not a manifest (fix or delete it, then run again): %w", s.where(manifestKey(provider, p)), err)
 	}
 	return &m, nil
 }

@@ -146,6 +146,11 @@ func run(args []string, stdout, stderr io.Writer, getenv func(string) string) in
 		return fail("--out %s: %v", *out, err)
 	}
 	if err := checkDest(ctx, o.Sink, *out); err != nil {
+		if down := load.Unresponsive(err); down != nil {
+			// Not a mistake in the command: the endpoint is down or frozen.
+			fmt.Fprintf(stderr, "invoice-export: FAILED %v\n", down)
+			return 1
+		}
 		return fail("--out %s: %v", *out, err)
 	}
 	var skipped []string
@@ -200,9 +205,15 @@ func run(args []string, stdout, stderr io.Writer, getenv func(string) string) in
 	prog.finish()
 	printSummary(stdout, rep, o, o.Sink.String(), time.Since(start))
 	for _, f := range rep.Failures {
+		if rep.Stopped != nil && errors.Is(f.Err, rep.Stopped) {
+			continue // one line for all, below
+		}
 		for _, line := range failureLines(f) {
 			fmt.Fprintln(stderr, "invoice-export: FAILED "+line)
 		}
+	}
+	if err := rep.StopError(); err != nil {
+		fmt.Fprintln(stderr, "invoice-export: FAILED "+err.Error())
 	}
 	if !rep.OK() {
 		return 1

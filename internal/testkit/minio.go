@@ -12,6 +12,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -26,6 +27,7 @@ type MinIO struct {
 	Endpoint string // http://127.0.0.1:port
 	Bucket   string
 	Client   *s3.Client
+	proc     *os.Process
 }
 
 const (
@@ -67,7 +69,7 @@ func StartMinIO(t testing.TB) *MinIO {
 		cmd.Process.Kill()
 		<-exited
 	})
-	m := &MinIO{Endpoint: "http://" + addr, Bucket: "exports"}
+	m := &MinIO{Endpoint: "http://" + addr, Bucket: "exports", proc: cmd.Process}
 	deadline := time.Now().Add(30 * time.Second)
 	for {
 		resp, err := http.Get(m.Endpoint + "/minio/health/live")
@@ -159,3 +161,33 @@ func (m *MinIO) Download(t testing.TB, prefix, dir string) {
 		}
 	}
 }
+
+// Freeze stops the server (SIGSTOP) as a hung endpoint would be: its port
+// still takes connections (the kernel completes the handshakes) and
+// buffers what is sent, but nothing answers. Thaw, or the test's end,
+// resumes it.
+func (m *MinIO) Freeze(t testing.TB) {
+	t.Helper()
+	if err := m.proc.Signal(syscall.SIGSTOP); err != nil {
+		t.Fatalf("freezing minio: %v", err)
+	}
+	t.Cleanup(m.Thaw)
+	// The signal is delivered asynchronously: on a busy machine the server
+	// could answer a few more requests. Wait until it is stopped ("T").
+	stat := fmt.Sprintf("/proc/%d/stat", m.proc.Pid)
+	for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(time.Millisecond) {
+		b, err := os.ReadFile(stat)
+		if err != nil {
+			time.Sleep(100 * time.Millisecond) // no /proc: give the signal time
+			return
+		}
+		// pid (comm) state ...: the state follows the last ')'.
+		if i := strings.LastIndexByte(string(b), ')'); i > 0 && strings.HasPrefix(string(b[i+1:]), " T") {
+			return
+		}
+	}
+	t.Fatal("minio did not stop within 5 s of SIGSTOP")
+}
+
+// Thaw resumes a frozen server (SIGCONT).
+func (m *MinIO) Thaw() { m.proc.Signal(syscall.SIGCONT) }
