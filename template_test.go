@@ -267,6 +267,9 @@ func checkTemplate(b []byte) (problems []string) {
 		{"Events.Daily.Properties.DeadLetterConfig.Arn", "!GetAtt ScheduleDeadLetterQueue.Arn"},
 		{"Environment.Variables.OUTPUT_URI", "!Sub s3://${OutputBucket}/${OutputPrefix}"},
 		{"Environment.Variables.RESTATEMENT_DAYS", "!Ref RestatementDays"},
+		// Objects ask for no encryption unless S3_SSE says so: the bucket
+		// encrypts by default, and a stock MinIO refuses the header.
+		{"Environment.Variables.S3_SSE", "!Ref S3ServerSideEncryption"},
 	} {
 		eq(c.want, in(fnp, strings.Split(c.path, ".")...)...)
 	}
@@ -285,6 +288,8 @@ func checkTemplate(b []byte) (problems []string) {
 		eq(`!Not [!Equals [!Ref `+v.name+`ApiKeyParameter, ""]]`, "Conditions", "Has"+v.name+"Parameter")
 	}
 	eq(`!Not [!Equals [!Ref ApiKeysKmsKeyArn, ""]]`, "Conditions", "HasKmsKey")
+	eq("", "Parameters", "S3ServerSideEncryption", "Default")
+	eq("^(AES256|aws:kms(:[a-zA-Z0-9:/_-]+)?)?$", "Parameters", "S3ServerSideEncryption", "AllowedPattern")
 
 	// Least privilege. Every policy is an inline document; its statements
 	// are exactly these (Sid: condition, actions, resources, condition block).
@@ -540,6 +545,8 @@ func TestTemplatePropertiesCatchMutations(t *testing.T) {
 		{"missed-run alarm waits two days", first("      Period: 3600\n      EvaluationPeriods: 26\n      DatapointsToAlarm: 26\n", "      Period: 86400\n      EvaluationPeriods: 2\n"), "MissedRunAlarm.Properties.Period = \"86400\""},
 		{"missing data not breaching", last("      TreatMissingData: breaching\n", "      TreatMissingData: notBreaching\n"), "MissedRunAlarm.Properties.TreatMissingData = \"notBreaching\""},
 		{"public bucket", first("RestrictPublicBuckets: true", "RestrictPublicBuckets: false"), "RestrictPublicBuckets = \"false\""},
+		{"SSE asked by default", first("    Type: String\n    Default: \"\"\n    AllowedPattern: \"^(AES256|", "    Type: String\n    Default: AES256\n    AllowedPattern: \"^(AES256|"),
+			"Parameters.S3ServerSideEncryption.Default = \"AES256\""},
 	} {
 		t.Run(m.name, func(t *testing.T) {
 			mutated := m.mutate(orig)

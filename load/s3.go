@@ -34,11 +34,39 @@ type S3 struct {
 	client   *s3.Client
 	uploader *manager.Uploader
 	guard    *s3Guard
+	sse      SSE
 	bucket   string
 	prefix   string // "" or ending in "/"
 }
 
-func openS3(ctx context.Context, dest string) (Sink, error) {
+// SSE is the server-side encryption objects ask for: S3_SSE, one of
+// AES256 (SSE-S3), aws:kms (SSE-KMS, the account's aws/s3 key) or
+// aws:kms:KEY (SSE-KMS, KEY a key id, alias or ARN). By default objects
+// ask for none: an S3 bucket encrypts them with its default encryption
+// (the template's does, SSE-S3), and an endpoint that serves no
+// encryption, such as a stock MinIO, refuses objects that ask for it.
+type SSE struct {
+	Algorithm types.ServerSideEncryption // "" for none
+	KMSKeyID  string
+}
+
+// OptionsFromEnv reads S3_SSE.
+func OptionsFromEnv(getenv func(string) string) (Options, error) {
+	v := getenv("S3_SSE")
+	var o Options
+	switch {
+	case v == "":
+	case v == string(types.ServerSideEncryptionAes256), v == string(types.ServerSideEncryptionAwsKms):
+		o.SSE.Algorithm = types.ServerSideEncryption(v)
+	case strings.HasPrefix(v, "aws:kms:") && len(v) > len("aws:kms:"):
+		o.SSE = SSE{Algorithm: types.ServerSideEncryptionAwsKms, KMSKeyID: strings.TrimPrefix(v, "aws:kms:")}
+	default:
+		return o, fmt.Errorf("S3_SSE=%q: use AES256, aws:kms or aws:kms:KEY (a KMS key id, alias or ARN), or leave it unset: objects then ask for no encryption and the bucket's default applies", v)
+	}
+	return o, nil
+}
+
+func openS3(ctx context.Context, dest string, opt Options) (Sink, error) {
 	bucket, prefix, _ := strings.Cut(strings.TrimPrefix(dest, "s3://"), "/")
 	if bucket == "" {
 		return nil, errors.New("no bucket: use s3://bucket/prefix")
@@ -59,11 +87,11 @@ func openS3(ctx context.Context, dest string) (Sink, error) {
 		// S3 needs a region to sign with; MinIO and most S3 endpoints accept this one.
 		cfg.Region = "us-east-1"
 	}
-	return newS3(cfg, bucket, prefix), nil
+	return newS3(cfg, bucket, prefix, opt), nil
 }
 
 // newS3 is the sink on an AWS configuration.
-func newS3(cfg aws.Config, bucket, prefix string) *S3 {
+func newS3(cfg aws.Config, bucket, prefix string, opt Options) *S3 {
 	next := cfg.HTTPClient
 	if next == nil {
 		next = awshttp.NewBuildableClient()
@@ -83,6 +111,7 @@ func newS3(cfg aws.Config, bucket, prefix string) *S3 {
 			u.Concurrency = s3Concurrency
 		}),
 		guard:  guard,
+		sse:    opt.SSE,
 		bucket: bucket,
 		prefix: prefix,
 	}
@@ -94,6 +123,11 @@ func newS3(cfg aws.Config, bucket, prefix string) *S3 {
 func (s *S3) fail(what string, err error) error {
 	if err = s.guard.check(s.String(), err); errors.Is(err, ErrStorageUnresponsive) {
 		return fmt.Errorf("%s: %w", what, err)
+	}
+	var ae smithy.APIError
+	if s.sse.Algorithm != "" && errors.As(err, &ae) && ae.ErrorCode() == "NotImplemented" {
+		return fmt.Errorf("%s: %s (the endpoint serves no server-side encryption %s: unset S3_SSE, and the bucket's default encryption, if any, applies)",
+			what, s3Cause(err), s.sse.Algorithm)
 	}
 	return fmt.Errorf("%s: %s", what, s3Cause(err))
 }
@@ -138,12 +172,16 @@ func (s *S3) Create(ctx context.Context, key string) (Object, error) {
 		}
 	})
 	go func() {
-		_, err := s.uploader.Upload(uctx, &s3.PutObjectInput{
+		in := &s3.PutObjectInput{
 			Bucket:               aws.String(s.bucket),
 			Key:                  aws.String(s.prefix + key),
 			Body:                 pr,
-			ServerSideEncryption: types.ServerSideEncryptionAes256,
-		})
+			ServerSideEncryption: s.sse.Algorithm,
+		}
+		if s.sse.KMSKeyID != "" {
+			in.SSEKMSKeyId = aws.String(s.sse.KMSKeyID)
+		}
+		_, err := s.uploader.Upload(uctx, in)
 		if err != nil {
 			// Stops the sink at once if the endpoint is gone, not only
 			// when the object's Commit comes.

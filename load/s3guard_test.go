@@ -191,12 +191,12 @@ func TestS3SlowButMovingIsNotCut(t *testing.T) {
 	// 2 MiB taken 64 KiB per 100 ms: 3.2 s.
 	cfg.HTTPClient = slowTaker{piece: 64 << 10, pause: 100 * time.Millisecond}
 	start := time.Now()
-	put(t, newS3(cfg, "bucket", "prefix/"), "slow-upload.bin", body)
+	put(t, newS3(cfg, "bucket", "prefix/", Options{}), "slow-upload.bin", body)
 	if took := time.Since(start); took < 4*limits.Upload {
 		t.Errorf("the upload took %v: the endpoint was not slow, the test proves nothing", took)
 	}
 	cfg.HTTPClient = slowTaker{piece: 64 << 10, pause: 100 * time.Millisecond, stall: true}
-	obj, _ := newS3(cfg, "bucket", "prefix/").Create(context.Background(), "stalled-upload.bin")
+	obj, _ := newS3(cfg, "bucket", "prefix/", Options{}).Create(context.Background(), "stalled-upload.bin")
 	obj.Write(body)
 	start = time.Now()
 	if err := obj.Commit(); !errors.Is(err, ErrStorageUnresponsive) || !strings.Contains(err.Error(), "PutObject to http://s3.test made no progress for 500ms, 2 times in a row") {
@@ -208,7 +208,7 @@ func TestS3SlowButMovingIsNotCut(t *testing.T) {
 
 	// 2 MiB sent 64 KiB per 100 ms; the reader waits 1 s after its first read.
 	slowS3(t, 64<<10, 100*time.Millisecond, body)
-	sink, err := Open(context.Background(), "s3://bucket/prefix")
+	sink, err := Open(context.Background(), "s3://bucket/prefix", Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -270,7 +270,7 @@ func TestManifestHintOnlyForBadManifests(t *testing.T) {
 
 	// Nothing listens on port 1.
 	setS3Env(t, "http://127.0.0.1:1")
-	refused, err := Open(context.Background(), "s3://exports/refused")
+	refused, err := Open(context.Background(), "s3://exports/refused", Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

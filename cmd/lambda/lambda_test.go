@@ -385,6 +385,7 @@ func TestHandlerConfigurationErrors(t *testing.T) {
 		{map[string]string{"OUTPUT_URI": t.TempDir(), "WARPSTREAM_API_KEY_SECRET_ARN": "a", "WARPSTREAM_API_KEY_PARAMETER": "b"}, "warpstream: WARPSTREAM_API_KEY_SECRET_ARN and WARPSTREAM_API_KEY_PARAMETER are both set: keep one"},
 		{map[string]string{"OUTPUT_URI": t.TempDir(), "WARPSTREAM_API_KEY": "k", "WARPSTREAM_API_URL": "api.warpstream.com"}, `WARPSTREAM_API_URL="api.warpstream.com" is not an absolute http(s) URL`},
 		{map[string]string{"OUTPUT_URI": t.TempDir(), "WARPSTREAM_API_KEY": "k", "WARPSTREAM_HTTP_METHOD": "gett"}, `WARPSTREAM_HTTP_METHOD="gett": use GET or POST`},
+		{map[string]string{"OUTPUT_URI": "s3://bucket/prefix", "WARPSTREAM_API_KEY": "k", "S3_SSE": "SSE-S3"}, `S3_SSE="SSE-S3": use AES256, aws:kms or aws:kms:KEY`},
 	} {
 		getenv := func(k string) string { return c.env[k] }
 		h := &handler{getenv: getenv, keys: &keys{getenv: getenv}}

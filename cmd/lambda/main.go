@@ -90,6 +90,10 @@ func (h *handler) handle(ctx context.Context, event []byte) (*Result, error) {
 	if dest == "" {
 		return fail(errors.New("OUTPUT_URI is not set: set it to s3://bucket/prefix"))
 	}
+	sinkOpt, err := load.OptionsFromEnv(h.getenv)
+	if err != nil {
+		return fail(err)
+	}
 	opt, err := extract.HTTPOptionsFromEnv(h.getenv)
 	if err != nil {
 		return fail(err)
@@ -107,7 +111,7 @@ func (h *handler) handle(ctx context.Context, event []byte) (*Result, error) {
 		ctx, cancel = context.WithDeadline(ctx, deadline.Add(-deadlineMargin))
 		defer cancel()
 	}
-	if o.Sink, err = load.Open(ctx, dest); err != nil {
+	if o.Sink, err = load.Open(ctx, dest, sinkOpt); err != nil {
 		return fail(fmt.Errorf("OUTPUT_URI %s: %w", dest, err))
 	}
 

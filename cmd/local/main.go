@@ -132,6 +132,10 @@ func run(args []string, stdout, stderr io.Writer, getenv func(string) string) in
 	if o.RestatementDays, err = invoiceexport.RestatementDaysFromEnv(getenv); err != nil {
 		return fail("%v", err)
 	}
+	sinkOpt, err := load.OptionsFromEnv(getenv)
+	if err != nil {
+		return fail("%v", err)
+	}
 	requested, err := invoiceexport.ParseProviders(*providers)
 	if err != nil {
 		return fail("--providers: %v", err)
@@ -142,7 +146,7 @@ func run(args []string, stdout, stderr io.Writer, getenv func(string) string) in
 	ctx, cancel := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer cancel()
 
-	if o.Sink, err = load.Open(ctx, *out); err != nil {
+	if o.Sink, err = load.Open(ctx, *out, sinkOpt); err != nil {
 		return fail("--out %s: %v", *out, err)
 	}
 	if err := checkDest(ctx, o.Sink, *out); err != nil {

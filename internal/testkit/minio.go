@@ -11,6 +11,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"syscall"
 	"testing"
@@ -35,10 +36,28 @@ const (
 	minioPassword = "invoice-export-test-secret"
 )
 
+// MinIOOption changes the server StartMinIO starts.
+type MinIOOption func(*minioConfig)
+
+type minioConfig struct{ kms bool }
+
+// WithKMS gives the server a KMS key (MINIO_KMS_SECRET_KEY, named
+// MinIOKMSKey), so that it serves server-side encryption (SSE-S3, and
+// SSE-KMS with that key). Without it the server is a stock MinIO, as
+// `minio server DIR` starts, which refuses objects asking for encryption.
+func WithKMS() MinIOOption { return func(c *minioConfig) { c.kms = true } }
+
+// MinIOKMSKey is the name of the KMS key WithKMS gives the server.
+const MinIOKMSKey = "invoice-export-test"
+
 // StartMinIO starts the minio binary that `make minio` installs, points the
 // AWS SDK's environment at it (t.Setenv) and stops it when the test ends.
-func StartMinIO(t testing.TB) *MinIO {
+func StartMinIO(t testing.TB, opts ...MinIOOption) *MinIO {
 	t.Helper()
+	var conf minioConfig
+	for _, o := range opts {
+		o(&conf)
+	}
 	bin, err := exec.LookPath("minio")
 	if err != nil {
 		gopath, _ := exec.Command("go", "env", "GOPATH").Output()
@@ -47,17 +66,20 @@ func StartMinIO(t testing.TB) *MinIO {
 			t.Fatalf("no minio server: run `make minio` (it builds the pinned MinIO into $(go env GOPATH)/bin)")
 		}
 	}
-	key := make([]byte, 32)
-	rand.Read(key)
 	addr, console := freeAddr(t), freeAddr(t)
 	cmd := exec.Command(bin, "server", t.TempDir(), "--address", addr, "--console-address", console, "--quiet")
-	cmd.Env = append(os.Environ(),
+	// The caller's MINIO_* settings (a KMS key, say) would change the server.
+	cmd.Env = slices.DeleteFunc(os.Environ(), func(kv string) bool { return strings.HasPrefix(kv, "MINIO_") })
+	cmd.Env = append(cmd.Env,
 		"MINIO_ROOT_USER="+minioUser,
 		"MINIO_ROOT_PASSWORD="+minioPassword,
-		// SSE-S3 (the AES256 the S3 sink asks for) needs a KMS key.
-		"MINIO_KMS_SECRET_KEY=invoice-export-test:"+base64.StdEncoding.EncodeToString(key),
 		"MINIO_BROWSER=off",
 	)
+	if conf.kms {
+		key := make([]byte, 32)
+		rand.Read(key)
+		cmd.Env = append(cmd.Env, "MINIO_KMS_SECRET_KEY="+MinIOKMSKey+":"+base64.StdEncoding.EncodeToString(key))
+	}
 	var logs strings.Builder
 	cmd.Stdout, cmd.Stderr = &logs, &logs
 	if err := cmd.Start(); err != nil {
