@@ -787,7 +787,15 @@ func TestBootstrapKeepsAReconciledMonth(t *testing.T) {
 	if m := manifests(t, out)["warpstream 2026-10"]; m.Reconciled || m.Rows >= before.Rows {
 		t.Errorf("not replaced: %+v, was %+v", m, before)
 	}
-	if !strings.Contains(fn.stdout.String(), `"accept_unreconciled":true`) || !strings.Contains(fn.stdout.String(), "replaced a reconciled partition on purpose") {
+	// The process logs before it answers, but the pipe may deliver later.
+	logged := func() bool {
+		out := fn.stdout.String()
+		return strings.Contains(out, `"accept_unreconciled":true`) && strings.Contains(out, "replaced a reconciled partition on purpose")
+	}
+	for deadline := time.Now().Add(5 * time.Second); !logged() && time.Now().Before(deadline); {
+		time.Sleep(20 * time.Millisecond)
+	}
+	if !logged() {
 		t.Errorf("the log does not say the run accepted unreconciled data:\n%s", fn.stdout)
 	}
 }
