@@ -172,12 +172,7 @@ func readInvoiceTenant(r *transform.Reader, ledger *ledger, inv *invoice) error 
 	level("tenant "+tenant, tenantTotal, tenantSum)
 	inv.charges, _ = inv.charges.Add(tenantSum)
 	for _, l := range lines {
-		ci, pi := ledger.cluster(clusterKey{tenant, l.workspace, l.cluster}), ledger.productString(l.c.product)
-		e := ledger.line(ci, pi)
-		if e.invoiced {
-			return r.Errorf("duplicate invoice line for %s", ledger.key(ci, pi))
-		}
-		e.invoice, e.invoiced = l.c.total.Decimal, true
+		ledger.invoiced(ledger.cluster(clusterKey{tenant, l.workspace, l.cluster}), ledger.productString(l.c.product), l.c.total.Decimal)
 	}
 	return nil
 }
@@ -357,23 +352,18 @@ func (w *daysReader) charge(r *transform.Reader, l transform.Line, cluster int32
 	var unitPrice transform.NullDecimal
 	var haveUnitPrice bool
 	var later transform.Later
-	var seen uint32 // days of the month already read, to catch duplicates
 	each := func(r *transform.Reader) error {
-		first := w.ledger.line(cluster, pi)
-		if first.seen {
-			return r.Errorf("duplicate charge %s", w.ledger.key(cluster, pi))
-		}
-		first.seen = true
 		p := &w.ledger.prods[pi]
 		l.ChargeCategory, l.ChargeFrequency = transform.Usage, transform.UsageBased
 		l.ChargeDescription, l.SkuID, l.SkuMeter = p.name, p.name, p.meter
 		l.ConsumedUnit, l.PricingUnit = p.unit, p.unit
 		l.VendorUnitPrice = unitPrice
 		l.SourceEndpoint = source.Breakdowns
+		// A product listed twice for one cluster (a second unit_price),
+		// or a day listed twice, is lines of its own that the ledger adds.
 		var sum daySum
-		err := r.Array(func() error { return w.breakdown(r, &l, &seen, &sum) })
-		e := w.ledger.line(cluster, pi) // first may have moved
-		e.days, e.n = sum.total, int32(sum.days)
+		err := r.Array(func() error { return w.breakdown(r, &l, &sum) })
+		w.ledger.listed(cluster, pi, sum.days, sum.total)
 		return err
 	}
 	err := r.Object(func(n []byte) (err error) {
@@ -404,7 +394,7 @@ func (w *daysReader) charge(r *transform.Reader, l transform.Line, cluster int32
 }
 
 // breakdown reads one day and writes its usage line.
-func (w *daysReader) breakdown(r *transform.Reader, l *transform.Line, seen *uint32, sum *daySum) error {
+func (w *daysReader) breakdown(r *transform.Reader, l *transform.Line, sum *daySum) error {
 	d := &w.day
 	*d = dayFields{}
 	err := r.Object(func(n []byte) (err error) {
@@ -443,11 +433,6 @@ func (w *daysReader) breakdown(r *transform.Reader, l *transform.Line, seen *uin
 		w.outside++
 		return nil
 	}
-	bit := uint32(1) << d.from.Day()
-	if *seen&bit != 0 {
-		return r.Errorf("duplicate breakdown for %s of %s", d.from.Format("2006-01-02"), l.SkuID)
-	}
-	*seen |= bit
 	sum.total, _ = sum.total.Add(d.total.Decimal)
 	sum.days++
 	l.ChargePeriodStart, l.ChargePeriodEnd = d.from, d.to
