@@ -23,14 +23,16 @@ type invoiceCharge struct {
 
 type invoice struct {
 	from, to time.Time
-	total    transform.NullDecimal
+	total    transform.NullDecimal // not Valid: omitted, read as 0
 	account  []invoiceCharge   // account_charges: credits (negative), support
 	charges  transform.Decimal // Σ of the invoice's charge totals (cluster × product lines)
 	levels   []string          // cluster, workspace or tenant totals that are not the sum of their charges
 }
 
-// decodeInvoice reads a pending or past invoice (small: totals only).
-func decodeInvoice(r *transform.Reader, p billing.Period, ledger *ledger) (*invoice, error) {
+// decodeInvoice reads a pending or past invoice (small: totals only). The
+// pending invoice covers the charges accrued so far, so it may end on any
+// day of the month (today, say); a past one ends with the month.
+func decodeInvoice(r *transform.Reader, p billing.Period, pending bool, ledger *ledger) (*invoice, error) {
 	inv := &invoice{}
 	err := r.Document(func(name []byte) (err error) {
 		switch string(name) {
@@ -56,15 +58,16 @@ func decodeInvoice(r *transform.Reader, p billing.Period, ledger *ledger) (*invo
 	if err != nil {
 		return nil, err
 	}
+	lastDay := p.End().AddDate(0, 0, -1)
 	switch {
-	case !inv.total.Valid:
-		return nil, r.Errorf("the invoice has no total")
 	case inv.from.IsZero():
 		return nil, r.Errorf("the invoice has no date_from")
 	case inv.from != p.Start():
 		return nil, r.Errorf("the invoice covers a period from %s, not %s (a capture from another day? replay with the --as-of of the run that recorded it; only calendar-month billing is supported)",
 			inv.from.Format("2006-01-02"), p)
-	case !inv.to.IsZero() && inv.to != p.End() && inv.to != p.End().AddDate(0, 0, -1):
+	case inv.to.IsZero(), inv.to == p.End(), inv.to == lastDay:
+	case pending && !inv.to.Before(inv.from) && inv.to.Before(lastDay):
+	default:
 		return nil, r.Errorf("the invoice ends on %s: only calendar-month billing periods are supported", inv.to.Format("2006-01-02"))
 	}
 	return inv, nil
@@ -177,7 +180,8 @@ func readInvoiceTenant(r *transform.Reader, ledger *ledger, inv *invoice) error 
 	return nil
 }
 
-// readCharge reads {product, unit_price, quantity, total}.
+// readCharge reads {product, unit_price, quantity, total}. A charge
+// without a total is an omitted zero (c.total is not Valid, and 0).
 func readCharge(r *transform.Reader) (invoiceCharge, error) {
 	var c invoiceCharge
 	err := r.Object(func(name []byte) (err error) {
@@ -200,8 +204,6 @@ func readCharge(r *transform.Reader) (invoiceCharge, error) {
 		return c, err
 	case c.product == "":
 		return c, r.Errorf("a charge has no product")
-	case !c.total.Valid:
-		return c, r.Errorf("charge %q has no total", c.product)
 	}
 	return c, nil
 }
@@ -424,10 +426,9 @@ func (w *daysReader) breakdown(r *transform.Reader, l *transform.Line, sum *dayS
 		// billing period and would not be a day.
 		return r.Errorf("a daily breakdown covers %s to %s: each must cover exactly one day, date_to = date_from + 1",
 			d.from.Format("2006-01-02"), d.to.Format("2006-01-02"))
-	case !d.total.Valid:
-		return r.Errorf("a daily breakdown has no total")
-	case !d.quantity.Valid:
-		return r.Errorf("a daily breakdown has no quantity")
+	}
+	if !d.quantity.Valid {
+		d.quantity = transform.Some(transform.Decimal{}) // an omitted zero; d.total's is 0 as it is
 	}
 	if !w.period.Contains(d.from) {
 		w.outside++

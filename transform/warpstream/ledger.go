@@ -262,8 +262,12 @@ func (g *ledger) check(inv *invoice, account transform.Decimal) (tolerance trans
 	var problems []string
 	if want, _ := inv.charges.Add(account); want.Cmp(inv.total.Decimal) != 0 {
 		diff, _ := inv.total.Sub(want)
-		problems = append(problems, fmt.Sprintf("the invoice total %s is not the sum of its own lines: its charges add up to %s and its account charges to %s, %s in all (a difference of %s)",
-			inv.total.Decimal, inv.charges, account, want, diff))
+		stated := "the invoice total " + inv.total.Decimal.String()
+		if !inv.total.Valid {
+			stated = "the invoice states no total (read as 0, an omitted zero), which"
+		}
+		problems = append(problems, fmt.Sprintf("%s is not the sum of its own lines: its charges add up to %s and its account charges to %s, %s in all (a difference of %s)",
+			stated, inv.charges, account, want, diff))
 	}
 	if len(inv.levels) > 0 {
 		problems = append(problems, fmt.Sprintf("%d totals of the invoice are not the sum of their charges, e.g. %s",

@@ -150,3 +150,43 @@ func TestRepeatsAreSummed(t *testing.T) {
 		check(t, wsPast, brk, outcome{8, "0", `cluster vci_1 / "Cluster minutes": invoice 6.67, days 9.99993`})
 	})
 }
+
+// A zero WarpStream leaves out (Go's omitempty would) is a zero: a total
+// on the invoice or on a day, a day's quantity, the invoice's total.
+func TestOmittedZeros(t *testing.T) {
+	past := edit(t, wsPast, gibMinutes, `{"product": "GiB minutes", "unit_price": 0.00000463, "quantity": 1343.727466603741}`)
+	brk := edit(t, wsBreakdowns, gibMinuteDay, `{"date_from": "2026-10-01", "date_to": "2026-10-02"}`)
+	lines := check(t, past, brk, outcome{8, "0.00824", ""})
+	if l := lines[2]; l.SkuID != "GiB minutes" || !l.BilledCost.IsZero() || !l.PricingQuantity.Valid || !l.PricingQuantity.IsZero() {
+		t.Errorf("the day without total or quantity: %+v", l)
+	}
+	// An account charge without a total is a purchase of 0.
+	lines = check(t, edit(t, wsPast, `{"product": "Free credits", "unit_price": 1, "quantity": -10, "total": -10},`, `{"product": "Setup", "quantity": 1},`,
+		`"total": 529.77`, `"total": 539.77`), wsBreakdowns, outcome{8, "0.00824", ""})
+	if l := lines[5]; l.SkuID != "Setup" || !l.BilledCost.IsZero() || l.ChargeCategory != transform.Purchase {
+		t.Errorf("the account charge without a total: %+v", l)
+	}
+	// An invoice without a total bills 0: one with charges says so.
+	check(t, edit(t, wsPast, `"total": 529.77`, `"totals": 529.77`), wsBreakdowns, outcome{7, "0",
+		"the invoice states no total (read as 0, an omitted zero), which is not the sum of its own lines: its charges add up to 39.77 and its account charges to 490"})
+	empty := `{"date_from": "2026-10-01", "date_to": "2026-10-31", "tenants": [], "account_charges": []}`
+	check(t, empty, `{"tenants": []}`, outcome{0, "0", ""})
+}
+
+// The pending invoice holds the charges accrued so far: it may end on any
+// day of its month. A past invoice must end with the month.
+func TestPendingInvoiceEndsAnyDay(t *testing.T) {
+	pending := strings.ReplaceAll(strings.ReplaceAll(wsPast, "2026-10-01", "2026-11-01"), "2026-10-31", "2026-11-03")
+	brk := strings.ReplaceAll(edit(t, wsBreakdowns, `"2026-11-01", "date_to": "2026-11-02"`, `"2026-12-01", "date_to": "2026-12-02"`), "2026-10-0", "2026-11-0")
+	res, _, err := run(t, "2026-11", "2026-11-03", map[string]string{"pending_invoice.json": pending, "invoice_breakdowns/2026-11.json": brk})
+	if err != nil || !res.Invoices[0].Reconciled || res.Invoices[0].Status != "pending" {
+		t.Fatalf("pending invoice to 2026-11-03: %v, %+v", err, res)
+	}
+	for _, to := range []string{"2026-10-31", "2026-12-02"} {
+		bad := strings.Replace(pending, `"date_to": "2026-11-03"`, `"date_to": "`+to+`"`, 1)
+		if _, _, err := run(t, "2026-11", "2026-11-03", map[string]string{"pending_invoice.json": bad, "invoice_breakdowns/2026-11.json": brk}); err == nil ||
+			!strings.Contains(err.Error(), "the invoice ends on "+to) {
+			t.Errorf("pending invoice to %s: %v", to, err)
+		}
+	}
+}

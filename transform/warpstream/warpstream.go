@@ -42,7 +42,7 @@ func Transform(in transform.Input, t *transform.Tally) (*transform.Result, error
 		return nil, err
 	}
 	ledger := newLedger()
-	inv, err := decodeInvoice(t.Reader(invBody), p, ledger)
+	inv, err := decodeInvoice(t.Reader(invBody), p, invBody.Call.Endpoint == source.PendingInvoice, ledger)
 	if err != nil {
 		return nil, err
 	}
