@@ -24,9 +24,9 @@ type invoiceCharge struct {
 type invoice struct {
 	from, to time.Time
 	total    transform.NullDecimal // not Valid: omitted, read as 0
-	account  []invoiceCharge   // account_charges: credits (negative), support
-	charges  transform.Decimal // Σ of the invoice's charge totals (cluster × product lines)
-	levels   []string          // cluster, workspace or tenant totals that are not the sum of their charges
+	account  []invoiceCharge       // account_charges: credits (negative), support
+	charges  transform.Decimal     // Σ of the invoice's charge totals (cluster × product lines)
+	levels   []string              // cluster, workspace or tenant totals that are not the sum of their charges
 }
 
 // decodeInvoice reads a pending or past invoice (small: totals only). The
