@@ -278,20 +278,21 @@ func statusError(ep Endpoint, code int, snippet []byte) error {
 	return &permanentError{err}
 }
 
-// wrap names provider, endpoint and path in an error, with keys scrubbed
-// from anything the vendor echoed back.
+// wrap names provider, endpoint and the path requested in an error, with
+// keys scrubbed from anything the vendor echoed back.
 func (h *HTTP) wrap(c Call, err error) error {
-	return &callError{call: c, msg: h.redact(err.Error()), err: err}
+	return &callError{call: c, path: c.RequestPath(h.endpoints[c.Provider].URL), msg: h.redact(err.Error()), err: err}
 }
 
 type callError struct {
 	call Call
+	path string // the base URL's path included: a path doubled by the configuration shows
 	msg  string
 	err  error
 }
 
 func (e *callError) Error() string {
-	return fmt.Sprintf("%s %s (%s %s): %s", e.call.Provider, e.call.Endpoint, e.call.Method, e.call.Path, e.msg)
+	return fmt.Sprintf("%s %s (%s %s): %s", e.call.Provider, e.call.Endpoint, e.call.Method, e.path, e.msg)
 }
 func (e *callError) Unwrap() error { return e.err }
 

@@ -28,10 +28,27 @@ const (
 // Settings are WarpStream's configuration (WARPSTREAM_*).
 var Settings = []extract.Setting{
 	extract.APIKey,
-	extract.BaseURL("https://api.warpstream.com"),
+	apiURL(),
 	{Name: "HTTP_METHOD", Default: "POST", Check: checkMethod,
 		Doc: "the HTTP method of every call: the API pages say GET with a JSON body, WarpStream's own Terraform provider sends POST"},
 	{Name: "ACCOUNT_ID", Default: "default", Doc: "names the billing account (BillingAccountId): WarpStream's responses name none"},
+}
+
+// apiVersion starts the path of every call.
+const apiVersion = "/api/v1"
+
+// apiURL is WARPSTREAM_API_URL, with or without the /api/v1 that
+// WarpStream's Terraform provider puts in a variable of the same name, so
+// that one value serves both tools.
+func apiURL() extract.Setting {
+	s := extract.BaseURL("https://api.warpstream.com")
+	check := s.Check
+	s.Check = func(name, v string) (string, error) {
+		v, err := check(name, v) // trailing slashes dropped
+		return strings.TrimSuffix(v, apiVersion), err
+	}
+	s.Doc = "the API's base URL; /api/v1 at its end is optional (WarpStream's Terraform provider reads a variable of the same name with it)"
+	return s
 }
 
 // checkMethod takes GET and POST in any case.
@@ -92,7 +109,7 @@ func call(c extract.Config, endpoint string, body map[string]string, capture str
 		Provider: Slug,
 		Endpoint: endpoint,
 		Method:   c.Value("HTTP_METHOD"),
-		Path:     "/api/v1/billing/invoices/" + endpoint,
+		Path:     apiVersion + "/billing/invoices/" + endpoint,
 		Body:     b,
 		Capture:  Slug + "/" + capture,
 	}
