@@ -1,6 +1,8 @@
 package invoiceexport_test
 
 import (
+	"net/http"
+	"net/http/httptest"
 	"slices"
 	"strings"
 	"testing"
@@ -42,5 +44,27 @@ func TestWarpStreamErrorNamesTheRequestedPath(t *testing.T) {
 	res := export(t, run{Env: env, Live: true, Providers: []string{"warpstream"}, Out: t.TempDir(), From: "2026-10", To: "2026-10"})
 	if res.OK() || !strings.Contains(res.Err().Error(), "warpstream get_past_invoice (POST /warpstream-proxy/api/v1/billing/invoices/get_past_invoice): HTTP 404") {
 		t.Errorf("error: %v", res.Err())
+	}
+}
+
+// A key WarpStream rejects (401 or 403) names the kind of key to create:
+// the billing calls need an account key.
+func TestWarpStreamRejectedKeyNamesItsKind(t *testing.T) {
+	for _, code := range []int{http.StatusUnauthorized, http.StatusForbidden} {
+		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			http.Error(w, `{"error":"invalid_api_key"}`, code)
+		}))
+		t.Cleanup(srv.Close)
+		env := map[string]string{"WARPSTREAM_API_KEY": "aks_rejected_key_value", "WARPSTREAM_API_URL": srv.URL}
+		res := export(t, run{Env: env, Live: true, Providers: []string{"warpstream"}, Out: t.TempDir(), From: "2026-10", To: "2026-10"})
+		msg := ""
+		if err := res.Err(); err != nil {
+			msg = err.Error()
+		}
+		if res.OK() || !strings.Contains(msg, http.StatusText(code)) ||
+			!strings.Contains(msg, "the vendor rejected WARPSTREAM_API_KEY (WarpStream's billing calls need an account key: create one in the console's Workspaces management view") ||
+			!strings.Contains(msg, "on an account without Workspaces an application key works too") || strings.Contains(res.printed(), "aks_rejected_key_value") {
+			t.Errorf("HTTP %d: %s", code, res.printed())
+		}
 	}
 }

@@ -47,6 +47,7 @@ type Endpoint struct {
 	Authorize func(next http.RoundTripper) http.RoundTripper
 	Secrets   []Secret // scrubbed from every message
 	KeyVar    string   // the setting a rejected key names (WARPSTREAM_API_KEY)
+	KeyHelp   string   // what a rejected key needs (the kind to create); "" for the general advice
 	URLVar    string   // the setting a wrong address names (WARPSTREAM_API_URL)
 	Missing   []string // required settings not set: its calls fail at once
 }
@@ -271,7 +272,11 @@ func statusError(ep Endpoint, code int, snippet []byte) error {
 		// 499 is WarpStream's "client went away": transient, safe to retry.
 		return err
 	case code == http.StatusUnauthorized, code == http.StatusForbidden:
-		return &permanentError{fmt.Errorf("%w: the vendor rejected %s (check the key, its permissions, and that it belongs to this account)", err, ep.KeyVar)}
+		help := ep.KeyHelp
+		if help == "" {
+			help = "check the key, its permissions, and that it belongs to this account"
+		}
+		return &permanentError{fmt.Errorf("%w: the vendor rejected %s (%s)", err, ep.KeyVar, help)}
 	case code == http.StatusNotFound:
 		return &permanentError{fmt.Errorf("%w: %w", err, ErrNotFound)}
 	}
