@@ -6,9 +6,10 @@
 // account charges, and so is every cluster, workspace and tenant total it
 // states, all in cents); daily totals carry up to 8 decimals while invoice
 // lines are rounded to cents, so each cluster × product's days are checked
-// against its invoice line (ledger.go), and one rounding Adjustment line
-// closes the period so that Σ BilledCost = total exactly. Any other gap is
-// reported.
+// against its invoice lines (ledger.go: repeats added up, an untiered line
+// against its tiers' days), and one rounding Adjustment line closes the
+// period so that Σ BilledCost = total exactly. Any other gap is reported,
+// never a failed period.
 //
 // WarpStream states no currency; its prices are in US dollars.
 package warpstream
