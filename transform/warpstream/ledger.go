@@ -89,6 +89,8 @@ func (g *ledger) productString(name string) int32 {
 	return g.intern(name)
 }
 
+// intern adds a product, and its meter as a product of its own when the
+// name has a tier: that is how check finds a meter's products.
 func (g *ledger) intern(n string) int32 {
 	i := int32(len(g.prods))
 	unit := unitOf(n)
@@ -99,8 +101,7 @@ func (g *ledger) intern(n string) int32 {
 	g.prods = append(g.prods, productInfo{name: n, meter: meter, unit: unit, meterID: i})
 	g.products[n] = i
 	if meter != n {
-		m := g.productString(meter)
-		g.prods[i].meterID = m
+		g.prods[i].meterID = g.productString(meter)
 	}
 	return i
 }
