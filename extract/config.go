@@ -46,6 +46,9 @@ type Setting struct {
 	Check func(name, value string) (string, error)
 	// Doc says what the setting is for (docs/vendors.md).
 	Doc string
+	// Rejected, for a key, is what a 401 or 403 tells the user to do
+	// instead of the general advice: which kind of key to create, say.
+	Rejected string
 }
 
 // APIKey is the setting of a provider whose requests carry one key.
