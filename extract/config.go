@@ -7,6 +7,8 @@ import (
 	"log/slog"
 	"net/url"
 	"strings"
+
+	"github.com/invoice-export/invoice-export/internal/billing"
 )
 
 // Secret is a credential (an API key). Every way of printing it prints
@@ -14,7 +16,7 @@ import (
 // accident; Reveal is for authorizing requests only.
 type Secret string
 
-const redacted = "[redacted]"
+const redacted = billing.Redacted
 
 func (Secret) String() string               { return redacted }
 func (Secret) GoString() string             { return redacted }
@@ -44,6 +46,9 @@ type Setting struct {
 	Check func(name, value string) (string, error)
 	// Doc says what the setting is for (docs/vendors.md).
 	Doc string
+	// Rejected, for a key, is what a 401 or 403 tells the user to do
+	// instead of the general advice: which kind of key to create, say.
+	Rejected string
 }
 
 // APIKey is the setting of a provider whose requests carry one key.
@@ -174,7 +179,7 @@ func CheckID(provider, what, id string) error {
 		}
 	}
 	if bad || len(id) > 200 {
-		return fmt.Errorf("%s: %s %q is not a safe identifier (empty, too long, or contains '/', '\\', '..' or control characters)", provider, what, id)
+		return fmt.Errorf("%s: %s %q is not a safe identifier (empty, too long, or contains '/', '\\', '..' or control characters)", provider, what, billing.Excerpt([]byte(id), nil))
 	}
 	return nil
 }

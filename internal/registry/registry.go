@@ -127,10 +127,13 @@ func (p Provider) ReadConfig(getenv func(string) string) (extract.Config, error)
 
 // Endpoint is where c's requests go and how they are authorized.
 func (p Provider) Endpoint(c extract.Config) extract.Endpoint {
-	var keys []string
+	var keys, help []string
 	for _, s := range p.Settings {
 		if s.Secret {
 			keys = append(keys, c.Var(s.Name))
+		}
+		if s.Rejected != "" {
+			help = append(help, s.Rejected)
 		}
 	}
 	return extract.Endpoint{
@@ -138,6 +141,7 @@ func (p Provider) Endpoint(c extract.Config) extract.Endpoint {
 		Authorize: func(next http.RoundTripper) http.RoundTripper { return p.Authorize(c, next) },
 		Secrets:   c.Secrets(),
 		KeyVar:    strings.Join(keys, " and "),
+		KeyHelp:   strings.Join(help, "; "),
 		URLVar:    c.Var("API_URL"),
 		Missing:   c.Missing(),
 	}
