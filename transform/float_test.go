@@ -1,6 +1,7 @@
 package transform
 
 import (
+	"math"
 	"math/big"
 	"math/rand/v2"
 	"strconv"
@@ -149,4 +150,34 @@ func TestReaderFloat(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), `/c: number expected, found the string "1.5"`) {
 		t.Errorf("a string: %v", err)
 	}
+}
+
+// Whatever ParseFloat64 accepts is a JSON number, and its result is the
+// float64's value at 15 significant digits: no more digits, and the same
+// float64 to 15 digits (below 1e-9 the 24th decimal cuts digits first).
+func FuzzParseFloat64(f *testing.F) {
+	for _, s := range []string{"988.5700000000002", "-39.999999999999995", "0", "1e-30", "99999999999999.99", "1234567890123.125", "0.03288155235350132", "1e400", "-0.0"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		d, err := ParseFloat64([]byte(s))
+		if err != nil {
+			return
+		}
+		if _, err := ParseDecimal([]byte(s), true); err != nil && err != errPrecision {
+			t.Fatalf("%q accepted, but it is not a number: %v", s, err)
+		}
+		in, _ := strconv.ParseFloat(s, 64)
+		if math.Abs(in) < 1e-9 {
+			return
+		}
+		digits := strings.TrimLeft(strings.ReplaceAll(strings.TrimPrefix(d.String(), "-"), ".", ""), "0")
+		if len(digits) > Float64Digits {
+			t.Fatalf("%q reads as %s: more than %d significant digits", s, d, Float64Digits)
+		}
+		out, _ := strconv.ParseFloat(d.String(), 64)
+		if a, b := strconv.FormatFloat(in, 'e', Float64Digits-1, 64), strconv.FormatFloat(out, 'e', Float64Digits-1, 64); a != b {
+			t.Fatalf("%q reads as %s: %s at 15 digits, not %s", s, d, b, a)
+		}
+	})
 }
