@@ -2,6 +2,7 @@ package invoiceexport_test
 
 import (
 	"database/sql"
+	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -40,8 +41,16 @@ func TestLiveCockroachDBEqualsReplay(t *testing.T) {
 	}
 	assertRecorded(t, "cockroachdb", rec, []string{"organization.json", "invoices.json",
 		"invoice/3b0d7c52-9a4e-4f1b-8c6d-2e5f7a9b1c04.json", "invoice/c1e2d3f4-a5b6-4c7d-8e9f-0a1b2c3d4e5f.json"})
-	if raws, _ := filepath.Glob(filepath.Join(live, "raw", "*", "*", "cockroachdb", "invoice", "*.json")); len(raws) != 2 {
+	raws, _ := filepath.Glob(filepath.Join(live, "raw", "*", "*", "cockroachdb", "invoice", "*.json"))
+	if len(raws) != 2 {
 		t.Errorf("raw landing: %v", raws)
+	}
+	// The raw capture keeps the vendor's text: the float64 it sent, not
+	// the 988.57 it is read as.
+	for _, r := range raws {
+		if b, _ := os.ReadFile(r); strings.Contains(r, "3b0d7c52") && !strings.Contains(string(b), `"amount": 988.5700000000002`) {
+			t.Errorf("%s does not keep the total as sent", r)
+		}
 	}
 	assertNoKey(t, key, res.printed(), live)
 
@@ -68,7 +77,7 @@ func TestSampleCockroachDBWithDuckDB(t *testing.T) {
 	got := duck.Rows(t, db, `SELECT billing_period, BillingCurrency, InvoiceStatus, IsFinal, Reconciled, InvoiceTotal::VARCHAR, LineCount FROM `+invoices+` ORDER BY ALL`)
 	want := [][]string{
 		{"2026-10", "CRDB_CLOUD_CREDITS", "FINALIZED", "true", "true", "4203.600000000000000000000000", "2"},
-		{"2026-10", "USD", "FINALIZED", "true", "true", "988.570000000000200000000000", "12"},
+		{"2026-10", "USD", "FINALIZED", "true", "true", "988.570000000000000000000000", "11"}, // 988.5700000000002 as sent
 		{"2026-11", "CRDB_CLOUD_CREDITS", "DRAFT", "false", "true", "271.250000000000000000000000", "2"},
 		{"2026-11", "USD", "DRAFT", "false", "true", "31.510000000000000000000000", "5"},
 	}
@@ -102,5 +111,44 @@ func assertNoEmptyStrings(t *testing.T, db *sql.DB, lines string) {
 		if n := duck.Value(t, db, `SELECT count(*) FROM `+lines+` WHERE "`+r[0]+`" = ''`); n != "0" {
 			t.Errorf("%s holds %s empty strings instead of NULL", r[0], n)
 		}
+	}
+}
+
+// A key whose service account has only the BILLING_COORDINATOR role gets
+// 403 from GET /api/v1/organization but reads the invoices: with
+// COCKROACH_ORGANIZATION_ID the run exports them under that account (no
+// name); without it the provider fails at once with one line naming the
+// variable and the roles, and nothing is written.
+func TestLiveCockroachDBBillingOnlyKey(t *testing.T) {
+	const key, org = "CCDB1_billing_coordinator_only", "9a7c3e51-4b2d-4f8e-a6c0-1d5b7e9f2a34"
+	api := testkit.FakeCockroachDB(t, "testdata/vendor-examples/variants/crdb-billing-only-key", key)
+	env := map[string]string{"COCKROACH_API_KEY": key, "COCKROACH_API_URL": api.URL}
+	out := t.TempDir()
+	res := export(t, run{Env: env, Live: true, Providers: []string{"cockroachdb"}, Out: out, AsOf: "2026-01-03", From: "2025-12", To: "2025-12"})
+	if res.OK() || len(res.Failures) != 1 || !strings.Contains(res.Err().Error(), "set COCKROACH_ORGANIZATION_ID") ||
+		!strings.Contains(res.Err().Error(), "ORG_ADMIN or ORG_MEMBER") || strings.Count(res.Err().Error(), "\n") != 0 {
+		t.Errorf("no organization id:\n%s", res.printed())
+	}
+	if files := dataFiles(t, out); len(files) != 0 {
+		t.Errorf("wrote %v", files)
+	}
+
+	env["COCKROACH_ORGANIZATION_ID"] = org
+	before := len(api.Calls())
+	out = t.TempDir()
+	res = export(t, run{Env: env, Live: true, Providers: []string{"cockroachdb"}, Out: out, AsOf: "2026-01-03", From: "2025-12", To: "2025-12"})
+	if !res.OK() {
+		t.Fatalf("with COCKROACH_ORGANIZATION_ID: %v\n%s", res.Err(), res.log)
+	}
+	db := duck.Open(t)
+	lines, invoices := duck.Table(out, "charge_lines"), duck.Table(out, "invoices")
+	if got := duck.Rows(t, db, `SELECT DISTINCT BillingAccountId, coalesce(BillingAccountName, 'NULL') FROM `+lines); len(got) != 1 || got[0][0] != org || got[0][1] != "NULL" {
+		t.Errorf("lines' account: %q", got)
+	}
+	if got := duck.Value(t, db, `SELECT BillingAccountId || ' ' || coalesce(BillingAccountName, 'NULL') FROM `+invoices); got != org+" NULL" {
+		t.Errorf("invoice's account: %s", got)
+	}
+	if calls := api.Calls()[before:]; len(calls) != 2 || slices.Contains(calls, "GET /api/v1/organization") {
+		t.Errorf("with COCKROACH_ORGANIZATION_ID the organization was still asked for: %q", calls)
 	}
 }

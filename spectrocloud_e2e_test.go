@@ -1,6 +1,7 @@
 package invoiceexport_test
 
 import (
+	"net/http"
 	"slices"
 	"strings"
 	"testing"
@@ -81,7 +82,7 @@ func TestLiveSpectroCloudListFallback(t *testing.T) {
 		t.Fatalf("live (fallback) and replay differ:\nlive   %v\nreplay %v", l, r)
 	}
 	for _, p := range []string{"2026-10", "2026-11"} {
-		if !slices.Contains(notes(res), "spectrocloud "+p+": the invoice list route is not available (HTTP 404, or no capture): the invoices exported are those named by SPECTROCLOUD_INVOICE_UIDS") {
+		if !slices.Contains(notes(res), "spectrocloud "+p+": "+spectroFallbackNote) {
 			t.Errorf("no fallback note for %s: %q", p, notes(res))
 		}
 	}
@@ -117,6 +118,60 @@ func TestLiveSpectroCloudListFallback(t *testing.T) {
 	}
 }
 
+const spectroFallbackNote = "the invoice list route gave no list of invoices (HTTP 404 or 405, no capture, or an answer that is not a list of invoices): the invoices exported are those named by SPECTROCLOUD_INVOICE_UIDS"
+
+// The list route is in no published spec. A 405 falls back to
+// SPECTROCLOUD_INVOICE_UIDS as a 404 does. A 200 that is not a list of
+// invoices (its invoices under "items") is never "no invoice": without the
+// variable the provider fails with one line naming the route and the
+// variable; with it, the configured invoices are exported and every
+// partition says so.
+func TestLiveSpectroCloudListRouteVariants(t *testing.T) {
+	dir := vendorExamples + "/variants/sc-no-list-route"
+	for _, c := range []struct {
+		name   string
+		api    *testkit.FakeAPI
+		uids   bool
+		failed string
+	}{
+		{"405 with uids", testkit.FakeSpectroCloudList(t, dir, spectroKey, http.StatusMethodNotAllowed), true, ""},
+		{"405 without uids", testkit.FakeSpectroCloudList(t, dir, spectroKey, http.StatusMethodNotAllowed), false,
+			"the invoice list route (GET /v1/tenants/{tenantUid}/invoices, in no published Palette spec) answered HTTP 405 and SPECTROCLOUD_INVOICE_UIDS is not set: set it to the uids of the invoices to export, comma-separated (an invoice's uid is its metadata.uid:"},
+		{"items with uids", testkit.FakeSpectroCloud(t, vendorExamples+"/variants/sc-list-items-key", spectroKey, true), true, ""},
+		{"items without uids", testkit.FakeSpectroCloud(t, vendorExamples+"/variants/sc-list-items-key", spectroKey, true), false,
+			`GET /v1/tenants/{tenantUid}/invoices answered 200 with no list of invoices: it has no "invoices" array (its members: items, listmeta); the route is in no published Palette spec: set SPECTROCLOUD_INVOICE_UIDS to the uids of the invoices to export`},
+	} {
+		env := map[string]string{"SPECTROCLOUD_API_KEY": spectroKey, "SPECTROCLOUD_API_URL": c.api.URL}
+		if c.uids {
+			env["SPECTROCLOUD_INVOICE_UIDS"] = spectroExampleUIDs
+		}
+		out := t.TempDir()
+		res := export(t, run{Env: env, Live: true, Providers: []string{"spectrocloud"}, Out: out, AsOf: vendorExamplesAsOf})
+		if c.failed != "" {
+			if res.OK() || len(res.Failures) != 1 || !strings.Contains(res.Err().Error(), c.failed) || strings.Contains(res.Err().Error(), "\n") {
+				t.Errorf("%s:\n%s", c.name, res.printed())
+			}
+			if files := dataFiles(t, out); len(files) != 0 {
+				t.Errorf("%s wrote %v", c.name, files)
+			}
+			continue
+		}
+		if !res.OK() || len(res.Partitions) != 2 {
+			t.Fatalf("%s: %v\n%s", c.name, res.Err(), res.log)
+		}
+		for _, p := range []string{"2025-12", "2026-01"} {
+			if !slices.Contains(notes(res), "spectrocloud "+p+": "+spectroFallbackNote) {
+				t.Errorf("%s: no fallback note for %s: %q", c.name, p, notes(res))
+			}
+		}
+		db := duck.Open(t)
+		if got := duck.Rows(t, db, `SELECT billing_period, InvoiceId, Reconciled FROM `+duck.Table(out, "invoices")+` ORDER BY ALL`); len(got) != 2 ||
+			got[0][1] != spectroExampleDec || got[1][1] != spectroExampleJan || got[0][2] != "true" || got[1][2] != "true" {
+			t.Errorf("%s: invoices %q", c.name, got)
+		}
+	}
+}
+
 // The sample's Spectro Cloud partitions, read back with DuckDB.
 func TestSampleSpectroCloudWithDuckDB(t *testing.T) {
 	out := t.TempDir()
@@ -127,7 +182,7 @@ func TestSampleSpectroCloudWithDuckDB(t *testing.T) {
 	got := duck.Rows(t, db, `SELECT billing_period, InvoiceId, BillingAccountName, coalesce(InvoiceStatus, 'NULL'), IsFinal, Reconciled, RoundingAdjustment::VARCHAR, LineCount FROM `+invoices+` ORDER BY ALL`)
 	want := [][]string{
 		{"2026-10", spectroOct, "Müller & Söhne Logistik AG", "Paid", "true", "true", "0.000000000000000000000000", "5"},
-		{"2026-11", spectroNov, "Müller & Söhne Logistik AG", "NULL", "false", "true", "0.003333333333332000000000", "4"},
+		{"2026-11", spectroNov, "Müller & Söhne Logistik AG", "NULL", "false", "true", "0.003333333333300000000000", "4"},
 	}
 	if !slices.EqualFunc(got, want, slices.Equal) {
 		t.Errorf("invoices:\n got %q\nwant %q", got, want)
@@ -139,9 +194,10 @@ func TestSampleSpectroCloudWithDuckDB(t *testing.T) {
 		{"2026-10", "Usage", "Zürich Produktion", "alloy", "370.000000000000000000000000", "18.500000000000000000000000"},
 		{"2026-10", "Usage", "Zürich Produktion", "pure", "2813.600000000000000000000000", "70.340000000000000000000000"},
 		{"2026-10", "Usage", "東京 Edge", "pure", "2016.400000000000000000000000", "50.410000000000000000000000"},
-		{"2026-11", "Adjustment", "-", "NULL", "0.003333333333332000000000", "-"},
+		{"2026-11", "Adjustment", "-", "NULL", "0.003333333333300000000000", "-"},
 		{"2026-11", "Credit", "-", "pure", "-374.800000000000000000000000", "-"},
-		{"2026-11", "Usage", "Zürich Produktion", "alloy", "26.666666666666668000000000", "1.333333333333333300000000"},
+		// 26.666666666666668 and 1.3333333333333333 as sent: float64s.
+		{"2026-11", "Usage", "Zürich Produktion", "alloy", "26.666666666666700000000000", "1.333333333333330000000000"},
 		{"2026-11", "Usage", "Zürich Produktion", "pure", "374.800000000000000000000000", "9.370000000000000000000000"},
 	}
 	if !slices.EqualFunc(got, want, slices.Equal) {

@@ -292,7 +292,7 @@ func (h *HTTP) once(ctx context.Context, c Call) (*Body, time.Duration, error) {
 	if resp.StatusCode != http.StatusOK {
 		// Room for the excerpt once runs of white space are folded.
 		snippet, _ := io.ReadAll(io.LimitReader(resp.Body, 4*billing.MaxExcerpt))
-		return nil, retryAfter(resp.Header.Get("Retry-After")), statusError(ep, resp.StatusCode, snippet)
+		return nil, retryAfter(resp.Header.Get("Retry-After")), &statusCoded{resp.StatusCode, statusError(ep, resp.StatusCode, snippet)}
 	}
 	if ct := resp.Header.Get("Content-Type"); ct != "" {
 		if mt, _, _ := mime.ParseMediaType(ct); mt == "text/html" {

@@ -9,13 +9,15 @@ import (
 )
 
 // SchemaVersion changes whenever a column is added, removed or retyped.
-const SchemaVersion = 1
+// 2: x_ChargeId (files of version 1 read it as NULL: readers union
+// columns by name).
+const SchemaVersion = 2
 
 // The row structs below are the single source of truth for both tables:
 // their tags are the Parquet schema (names, order, types, nullability); the
 // Glue tables in template.yaml and docs/schema.md are derived from them by
 // internal/docgen (tests hold all three together). Strings are dictionary-encoded: they
-// repeat on almost every line. Decimals are DECIMAL(38,24) in 16 bytes;
+// repeat on almost every line (x_ChargeId, unique per line, is not). Decimals are DECIMAL(38,24) in 16 bytes;
 // times are INT64 TIMESTAMP(MICROS) adjusted to UTC.
 
 type chargeRow struct {
@@ -57,6 +59,7 @@ type chargeRow struct {
 	SubAccountID                 *string   `parquet:"SubAccountId,optional,dict"`
 	SubAccountName               *string   `parquet:"SubAccountName,optional,dict"`
 	Tags                         *string   `parquet:"Tags,optional,dict"`
+	XChargeID                    string    `parquet:"x_ChargeId"` // unique per line: no dictionary
 	XCloudProvider               *string   `parquet:"x_CloudProvider,optional,dict"`
 	XPlan                        *string   `parquet:"x_Plan,optional,dict"`
 	XProvider                    string    `parquet:"x_Provider,dict"`
@@ -91,7 +94,7 @@ func toChargeRow(l *transform.Line, r *chargeRow, sc *scratch) error {
 	switch {
 	case l.BillingAccountID == "", l.BillingCurrency == "", l.ChargeCategory == "", l.ChargeFrequency == "",
 		l.InvoiceIssuerName == "", l.ProviderName == "", l.PublisherName == "", l.ServiceCategory == "",
-		l.ServiceName == "", l.ServiceSubcategory == "", l.Provider == "", l.SourceEndpoint == "",
+		l.ServiceName == "", l.ServiceSubcategory == "", l.Provider == "", l.SourceEndpoint == "", l.ChargeID == "",
 		l.BillingPeriodStart.IsZero(), l.BillingPeriodEnd.IsZero(), l.ChargePeriodStart.IsZero(), l.ChargePeriodEnd.IsZero():
 		return fmt.Errorf("charge line of %s %s is missing a required column: %+v", l.Provider, l.BillingPeriodStart.Format("2006-01"), *l)
 	}
@@ -143,6 +146,7 @@ func toChargeRow(l *transform.Line, r *chargeRow, sc *scratch) error {
 		SubAccountID:                 str(l.SubAccountID),
 		SubAccountName:               str(l.SubAccountName),
 		Tags:                         str(l.Tags),
+		XChargeID:                    l.ChargeID,
 		XCloudProvider:               str(l.CloudProvider),
 		XPlan:                        str(l.Plan),
 		XProvider:                    l.Provider,

@@ -71,8 +71,9 @@ var expected = map[string]func(l *transform.Line) string{
 	"ServiceName": str(func(l *transform.Line) string { return l.ServiceName }), "ServiceSubcategory": str(func(l *transform.Line) string { return l.ServiceSubcategory }),
 	"SkuId": str(func(l *transform.Line) string { return l.SkuID }), "SkuMeter": str(func(l *transform.Line) string { return l.SkuMeter }),
 	"SubAccountId": str(func(l *transform.Line) string { return l.SubAccountID }), "SubAccountName": str(func(l *transform.Line) string { return l.SubAccountName }),
-	"Tags": str(func(l *transform.Line) string { return l.Tags }), "x_CloudProvider": str(func(l *transform.Line) string { return l.CloudProvider }),
-	"x_Plan": str(func(l *transform.Line) string { return l.Plan }), "x_Provider": str(func(l *transform.Line) string { return l.Provider }),
+	"Tags": str(func(l *transform.Line) string { return l.Tags }), "x_ChargeId": func(l *transform.Line) string { return l.ChargeID },
+	"x_CloudProvider": str(func(l *transform.Line) string { return l.CloudProvider }),
+	"x_Plan":          str(func(l *transform.Line) string { return l.Plan }), "x_Provider": str(func(l *transform.Line) string { return l.Provider }),
 	"x_Regions": str(func(l *transform.Line) string { return l.Regions }), "x_SourceEndpoint": str(func(l *transform.Line) string { return l.SourceEndpoint }),
 	"x_TenantId":        str(func(l *transform.Line) string { return l.TenantID }),
 	"x_VendorUnitPrice": nd(func(l *transform.Line) transform.NullDecimal { return l.VendorUnitPrice }),
@@ -446,16 +447,21 @@ func TestRequiredColumnsAreEnforced(t *testing.T) {
 	s := &Store{Sink: sink, RunID: "r", AsOf: time.Now()}
 	p, _ := s.Begin(context.Background(), "warpstream", october)
 	defer p.Abort()
-	l := syntheticLines(1)[0]
-	l.ServiceCategory = ""
-	var err error
-	for range batchRows { // the check runs per row, before batching
-		if err = p.Write(&l); err != nil {
-			break
+	for _, unset := range []func(*transform.Line){
+		func(l *transform.Line) { l.ServiceCategory = "" },
+		func(l *transform.Line) { l.ChargeID = "" }, // x_ChargeId
+	} {
+		l := syntheticLines(1)[0]
+		unset(&l)
+		var err error
+		for range batchRows { // the check runs per row, before batching
+			if err = p.Write(&l); err != nil {
+				break
+			}
 		}
-	}
-	if err == nil || !strings.Contains(err.Error(), "missing a required column") {
-		t.Fatalf("err = %v", err)
+		if err == nil || !strings.Contains(err.Error(), "missing a required column") {
+			t.Fatalf("err = %v", err)
+		}
 	}
 }
 

@@ -51,6 +51,7 @@ func syntheticLines(n int) []transform.Line {
 			TenantID: "ti_5a0c2f7e_3b1d_4c8e_9f20_7d6e1a4b8c31", Provider: "warpstream", SourceEndpoint: "get_invoice_breakdowns",
 			VendorUnitPrice: transform.Some(transform.MustDecimal("0.23148")),
 		}
+		out[i].ChargeID = out[i].TenantID + "/" + out[i].SubAccountID + "/" + out[i].ResourceID + "/" + product + "/" + day.Format("2006-01-02")
 	}
 	return out
 }

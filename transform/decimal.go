@@ -188,6 +188,48 @@ func parseDecimal(b []byte, round bool) (d Decimal, rounded bool, err error) {
 	return d, rounded, nil
 }
 
+// Float64Digits is how many significant digits a float64 holds: every
+// decimal of at most 15 significant digits comes back unchanged from a trip
+// through a float64 (C's DBL_DIG).
+const Float64Digits = 15
+
+// ParseFloat64 reads JSON number text that a vendor serialized from a
+// float64 (a field its API or SDK types as one), at the 15 significant
+// digits a float64 holds: what the vendor meant by it. CockroachDB Cloud
+// keeps amounts as decimals and prints them as float64, so a sum may come
+// out as 988.5700000000002: that reads as 988.57.
+//
+// The text becomes the float64 it stands for, and that value (not its
+// text) is rounded to 15 significant digits, half to even on its exact
+// binary value (strconv's correctly rounded formatting). Rounding the value
+// rather than the text makes the result a function of the float64 alone,
+// however many digits the vendor printed (the shortest form or all 17),
+// and it is exactly the decimal the float64 was made from whenever that
+// decimal had at most 15 significant digits, which is the guarantee
+// Float64Digits names; rounding the shortest text again would round twice
+// and could disagree on the rare text whose 16th digit is a 5. Digits
+// beyond the 24th decimal are rounded half to even, as quantities' are
+// (a float64 of 1e-20 carries digits to the 34th). The text must be a
+// number ParseDecimal accepts when rounding, in magnitude below 1e14.
+func ParseFloat64(b []byte) (Decimal, error) {
+	// Syntax and range as for any number; all the digits of a float64's
+	// exact value may be more than DECIMAL(38,24) holds, which is no error
+	// here.
+	if _, _, err := parseDecimal(b, true); err != nil && err != errPrecision {
+		return Decimal{}, err
+	}
+	f, err := strconv.ParseFloat(string(b), 64)
+	if err != nil {
+		return Decimal{}, errRange // beyond float64: cannot be one
+	}
+	if f == 0 {
+		return Decimal{}, nil
+	}
+	var buf [32]byte
+	d, _, err := parseDecimal(strconv.AppendFloat(buf[:0], f, 'e', Float64Digits-1, 64), true)
+	return d, err
+}
+
 // MustDecimal parses s or panics; for constants and tests.
 func MustDecimal(s string) Decimal {
 	d, err := ParseDecimal([]byte(s), false)

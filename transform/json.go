@@ -182,26 +182,13 @@ func (r *Reader) Strs() ([]string, error) {
 	return out, err
 }
 
-// number reads a JSON number exactly. null reads as not Valid. round allows
+// Number reads a JSON number exactly. null reads as not Valid. round allows
 // rounding half to even at the 24th decimal (quantities only; money must be
 // exact); each value so rounded is counted, for the run's notes.
 func (r *Reader) Number(round bool) (NullDecimal, error) {
-	raw, err := r.dec.ReadValue()
-	if err != nil {
-		return NullDecimal{}, r.fail(err)
-	}
-	switch raw.Kind() {
-	case 'n':
-		return NullDecimal{}, nil
-	case '0':
-	case '"':
-		s, err := r.unquote(raw)
-		if err != nil {
-			return NullDecimal{}, err
-		}
-		return NullDecimal{}, r.Errorf("number expected, found the string %q", r.Excerpt(s))
-	default:
-		return NullDecimal{}, r.Errorf("number expected, found %s", billing.KindName(raw.Kind()))
+	raw, err := r.numberText()
+	if err != nil || raw == nil {
+		return NullDecimal{}, err
 	}
 	d, rounded, err := parseDecimal(raw, round)
 	if err != nil {
@@ -209,6 +196,42 @@ func (r *Reader) Number(round bool) (NullDecimal, error) {
 	}
 	if rounded && r.rounded != nil {
 		*r.rounded++
+	}
+	return Some(d), nil
+}
+
+// numberText reads a JSON number's text; null reads as nil.
+func (r *Reader) numberText() (jsontext.Value, error) {
+	raw, err := r.dec.ReadValue()
+	if err != nil {
+		return nil, r.fail(err)
+	}
+	switch raw.Kind() {
+	case 'n':
+		return nil, nil
+	case '0':
+		return raw, nil
+	case '"':
+		s, err := r.unquote(raw)
+		if err != nil {
+			return nil, err
+		}
+		return nil, r.Errorf("number expected, found the string %q", r.Excerpt(s))
+	}
+	return nil, r.Errorf("number expected, found %s", billing.KindName(raw.Kind()))
+}
+
+// Float reads a number of a field the vendor documents or types as a
+// float64, at the 15 significant digits a float64 holds (ParseFloat64).
+// null reads as not Valid.
+func (r *Reader) Float() (NullDecimal, error) {
+	raw, err := r.numberText()
+	if err != nil || raw == nil {
+		return NullDecimal{}, err
+	}
+	d, err := ParseFloat64(raw)
+	if err != nil {
+		return NullDecimal{}, r.Errorf("%s %v", r.Excerpt(raw), err)
 	}
 	return Some(d), nil
 }

@@ -1,6 +1,9 @@
 package transform
 
-import "time"
+import (
+	"strconv"
+	"time"
+)
 
 // Line is one charge line: FOCUS 1.2 columns, then our own (x_ in the
 // output). For every string field the empty string means NULL: FOCUS forbids
@@ -45,6 +48,7 @@ type Line struct {
 	SubAccountName               string
 	Tags                         string // JSON object text
 
+	ChargeID        string      // x_ChargeId: the line's natural key (ChargeIDs), never empty
 	Provider        string      // x_Provider: the provider slug
 	TenantID        string      // x_TenantId
 	VendorUnitPrice NullDecimal // x_VendorUnitPrice: the vendor's unit price, verbatim
@@ -112,4 +116,24 @@ type Invoice struct {
 	Lines              int64
 	Problem            string // why it does not reconcile; empty when it does
 	SourceEndpoint     string
+}
+
+// ChargeIDs gives lines distinct ids from their natural keys (for
+// x_ChargeId): the first line with a key gets the key itself, the n-th the
+// key and "#n". A repeat is what a vendor plausibly sends (the same product
+// twice for one cluster after a price change, a line item per region that
+// names no region), and the same input repeats in the same order, so the
+// ids are the same on every run. Its memory is the keys it has seen, so
+// it is for the few lines of an invoice (CockroachDB's, Spectro Cloud's);
+// WarpStream's millions of daily lines count their days instead.
+type ChargeIDs map[string]int
+
+// Next is the id of the next line with key.
+func (c ChargeIDs) Next(key string) string {
+	n := c[key] + 1
+	c[key] = n
+	if n == 1 {
+		return key
+	}
+	return key + "#" + strconv.Itoa(n)
 }

@@ -100,8 +100,12 @@ func (t *Tally) add(invoice, currency string, d Decimal, provider string) {
 	a.n++
 }
 
-// Write passes l on to the output, counted and summed.
+// Write passes l on to the output, counted and summed. A line without a
+// ChargeID is refused: every provider names each line (x_ChargeId).
 func (t *Tally) Write(l *Line) error {
+	if l.ChargeID == "" {
+		return fmt.Errorf("%s: a charge line has no ChargeID (x_ChargeId), a provider's bug: %s %s %s", l.Provider, l.ChargeCategory, l.ChargeDescription, l.BilledCost)
+	}
 	t.add(l.InvoiceID, l.BillingCurrency, l.BilledCost, l.Provider)
 	if cur, amount, ok := l.VirtualAmount(); ok {
 		t.add(l.InvoiceID, cur, amount, l.Provider)

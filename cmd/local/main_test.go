@@ -163,7 +163,7 @@ func TestSampleSummary(t *testing.T) {
 		`\nPROVIDER +PERIOD +ROWS +CURRENCY +LINES TOTAL +INVOICE TOTAL +STATUS +TIME +RECONCILED\n`,
 		`\nwarpstream +2026-10 +368 +USD +2800\.79 +2800\.79 +final +[0-9.]+s +✓ \(rounding -0\.01439\)\n`,
 		`\ncockroachdb +2026-10 +2 +CRDB_CLOUD_CREDITS\* +4203\.6 +4203\.6 +FINALIZED +[0-9.]+s +✓\n`,
-		`\nspectrocloud +2026-11 +4 +USD +26\.67 +26\.67 +— +[0-9.]+s +✓ \(rounding 0\.003333333333332\)\n`,
+		`\nspectrocloud +2026-11 +4 +USD +26\.67 +26\.67 +— +[0-9.]+s +✓ \(rounding 0\.0033333333333\)\n`,
 		`\n\* a vendor's own credits, not money`,
 		`\nnote: warpstream 2026-10: 13 daily lines dated outside 2026-10 were left out`,
 		`\n6 partitions written under ` + regexp.QuoteMeta(out) + ` \(charge_lines/, invoices/, _manifests/\), 0 failed\n$`,

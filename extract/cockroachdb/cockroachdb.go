@@ -1,15 +1,19 @@
 // Package cockroachdb is CockroachDB Cloud's billing API: the organization
-// names the billing account; one ListInvoices call covers every planned
-// period (the route has no pagination); then GetInvoice for each invoice
-// whose period is planned (docs/vendors.md).
+// names the billing account (or COCKROACH_ORGANIZATION_ID does, for a key
+// that may not read it); one ListInvoices call covers every planned period
+// (the route has no pagination); then GetInvoice for each invoice whose
+// period is planned (docs/vendors.md).
 package cockroachdb
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
+	"strings"
 	"time"
+	"unicode"
 
 	"github.com/invoice-export/invoice-export/extract"
 	"github.com/invoice-export/invoice-export/internal/billing"
@@ -30,6 +34,16 @@ const (
 var Settings = []extract.Setting{
 	extract.APIKey,
 	extract.BaseURL("https://cockroachlabs.cloud"),
+	{Name: "ORGANIZATION_ID", Check: checkOrganizationID,
+		Doc: "the organization's id (BillingAccountId), for a key that may not read GET /api/v1/organization: that route needs the ORG_ADMIN or ORG_MEMBER role, the invoices only BILLING_COORDINATOR; when set, that call is skipped and BillingAccountName is NULL"},
+}
+
+// checkOrganizationID takes an id as the Cloud Console shows it: one word.
+func checkOrganizationID(name, v string) (string, error) {
+	if strings.ContainsFunc(v, unicode.IsSpace) || extract.CheckID(Slug, "organization id", v) != nil {
+		return "", fmt.Errorf("%s=%q is not an organization id: use the id the CockroachDB Cloud Console shows for the organization, such as 9a7c3e51-4b2d-4f8e-a6c0-1d5b7e9f2a34", name, v)
+	}
+	return v, nil
 }
 
 // Authorize sends the key as a bearer token, with the API version the
@@ -41,31 +55,57 @@ func Authorize(c extract.Config, next http.RoundTripper) http.RoundTripper {
 	})
 }
 
-// Jobs reads the organization and the invoice list, then makes one job per
-// period with a GetInvoice call per invoice of that period.
-func Jobs(ctx context.Context, c extract.Config, src extract.Source, plan extract.Plan) ([]extract.Job, error) {
+// Jobs reads the organization (unless COCKROACH_ORGANIZATION_ID names it)
+// and the invoice list, then makes one job per period with a GetInvoice
+// call per invoice of that period.
+func Jobs(ctx context.Context, c extract.Config, src extract.Source, plan extract.Plan) (jobs []extract.Job, err error) {
 	if len(plan.Periods) == 0 {
 		return nil, nil
 	}
-	org, err := src.Fetch(ctx, call(Organization, "/api/v1/organization", "organization.json"))
-	if err != nil {
-		return nil, err
+	var shared []*extract.Body
+	defer func() {
+		if err != nil {
+			for _, b := range shared {
+				b.Close()
+			}
+		}
+	}()
+	account := c.Value("ORGANIZATION_ID")
+	if account == "" {
+		org, err := src.Fetch(ctx, call(Organization, "/api/v1/organization", "organization.json"))
+		if err != nil {
+			return nil, organizationError(c, err)
+		}
+		shared = append(shared, org)
 	}
 	list, err := src.Fetch(ctx, call(ListInvoices, "/api/v1/invoices?"+listQuery(plan).Encode(), "invoices.json"))
 	if err != nil {
-		org.Close()
 		return nil, err
 	}
-	jobs, err := jobsOf(list, plan)
-	if err != nil {
-		org.Close()
-		list.Close()
+	shared = append(shared, list)
+	if jobs, err = jobsOf(list, plan); err != nil {
 		return nil, err
 	}
 	for i := range jobs {
-		jobs[i].Shared = []*extract.Body{org, list}
+		jobs[i].Account = account
+		jobs[i].Shared = shared
 	}
 	return jobs, nil
+}
+
+// organizationError explains why the organization could not be read when
+// the configuration can stand in for it: a key whose role may not read it
+// (a service account with only BILLING_COORDINATOR can read the invoices,
+// not the organization), or a replayed folder recorded without it.
+func organizationError(c extract.Config, err error) error {
+	v := c.Var("ORGANIZATION_ID")
+	switch {
+	case extract.Status(err) == http.StatusForbidden:
+		return fmt.Errorf("the API key may not read the organization (GET /api/v1/organization needs the ORG_ADMIN or ORG_MEMBER role; the invoices need only BILLING_COORDINATOR): set %s to the organization's id, or grant the key's service account ORG_MEMBER: %w", v, err)
+	case errors.Is(err, extract.ErrNotFound):
+		return fmt.Errorf("the organization cannot be read (a run with %s set records none): set %s to the organization's id: %w", v, v, err)
+	}
+	return err
 }
 
 // listQuery asks for every invoice of the plan. start_time is inclusive;

@@ -3,6 +3,7 @@ package cockroachdb
 import (
 	"context"
 	"errors"
+	"net/http"
 	"slices"
 	"strings"
 	"testing"
@@ -139,5 +140,89 @@ func TestCockroachJobsFromSampleCaptures(t *testing.T) {
 			t.Fatal(err)
 		}
 		b.Close()
+	}
+}
+
+// configWith reads the settings from env.
+func configWith(t *testing.T, env map[string]string) extract.Config {
+	c, err := extract.ReadConfig(Slug, "COCKROACH", Settings, func(k string) string { return env[k] })
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+// A key whose service account has only the BILLING_COORDINATOR role reads
+// the invoices, but GET /api/v1/organization answers it 403. Without
+// COCKROACH_ORGANIZATION_ID that fails at once, naming the variable and the
+// roles; with it, the organization is not asked for, and the jobs name the
+// account.
+func TestCockroachBillingOnlyKey(t *testing.T) {
+	const key = "CCDB1_billing_coordinator_only"
+	dir := "../../testdata/vendor-examples/variants/crdb-billing-only-key"
+	api := testkit.FakeCockroachDB(t, dir, key)
+	src := func(c extract.Config) extract.Source {
+		return extract.NewHTTP(map[string]extract.Endpoint{Slug: {
+			URL:       api.URL,
+			Authorize: func(next http.RoundTripper) http.RoundTripper { return Authorize(c, next) },
+			Secrets:   c.Secrets(),
+			KeyVar:    "COCKROACH_API_KEY",
+			URLVar:    "COCKROACH_API_URL",
+		}}, extract.HTTPOptions{})
+	}
+	plan := testkit.Plan("2026-01-03", "2025-12", "2026-01")
+
+	c := configWith(t, map[string]string{"COCKROACH_API_KEY": key})
+	_, err := Jobs(context.Background(), c, src(c), plan)
+	for _, want := range []string{"COCKROACH_ORGANIZATION_ID", "ORG_ADMIN or ORG_MEMBER", "BILLING_COORDINATOR", "HTTP 403"} {
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("without COCKROACH_ORGANIZATION_ID: %v, want it to say %q", err, want)
+		}
+	}
+	if err != nil && strings.Contains(err.Error(), key) {
+		t.Errorf("the key leaked: %v", err)
+	}
+	if calls := api.Calls(); !slices.Equal(calls, []string{"GET /api/v1/organization"}) {
+		t.Errorf("calls = %q: a key that cannot read the organization should stop at once", calls)
+	}
+
+	const org = "9a7c3e51-4b2d-4f8e-a6c0-1d5b7e9f2a34"
+	c = configWith(t, map[string]string{"COCKROACH_API_KEY": key, "COCKROACH_ORGANIZATION_ID": " " + org + " "})
+	before := len(api.Calls())
+	jobs, err := Jobs(context.Background(), c, src(c), plan)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer testkit.CloseJobs(jobs)
+	if calls := api.Calls()[before:]; len(calls) != 1 || !strings.HasPrefix(calls[0], "GET /api/v1/invoices?") {
+		t.Errorf("calls = %q, want the invoice list only", calls)
+	}
+	for _, j := range jobs {
+		if j.Account != org || len(j.Calls) != 1 || len(j.Shared) != 1 || j.Shared[0].Call.Endpoint != ListInvoices {
+			t.Errorf("job %s: account %q, calls %v, shared %v", j.Period, j.Account, j.Calls, j.Shared)
+		}
+	}
+
+	// Replayed from the folder such a run records: no organization.json is
+	// needed with the variable, and its absence says to set it without.
+	jobs2, err := Jobs(context.Background(), c, extract.Dir(dir), plan)
+	if err != nil {
+		t.Fatal(err)
+	}
+	testkit.CloseJobs(jobs2)
+	c = configWith(t, nil)
+	if _, err := Jobs(context.Background(), c, extract.Dir(dir), plan); err == nil || !strings.Contains(err.Error(), "set COCKROACH_ORGANIZATION_ID") || !errors.Is(err, extract.ErrNotFound) {
+		t.Errorf("replay without the variable: %v", err)
+	}
+}
+
+func TestCockroachOrganizationIDIsChecked(t *testing.T) {
+	for _, v := range []string{"Example Corp", "a/b", "..", "x\ty"} {
+		_, err := extract.ReadConfig(Slug, "COCKROACH", Settings, func(k string) string {
+			return map[string]string{"COCKROACH_ORGANIZATION_ID": v}[k]
+		})
+		if err == nil || !strings.Contains(err.Error(), "COCKROACH_ORGANIZATION_ID=") || !strings.Contains(err.Error(), "is not an organization id") {
+			t.Errorf("%q: %v", v, err)
+		}
 	}
 }

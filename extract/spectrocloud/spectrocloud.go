@@ -4,11 +4,14 @@
 // (listmeta.continue), then one GET per invoice whose billing period is
 // planned (docs/vendors.md).
 //
-// The list route is not in the public API spec (only its response schema
-// is). Where it answers 404 (live) or has no capture (replay), the invoice
-// UIDs come from SPECTROCLOUD_INVOICE_UIDS: each of those invoices is
-// fetched while listing, to learn its billing period, and handed to its
-// period's Job as a Shared body. List pages are captured as
+// The list route is in no published API spec (only its response schema,
+// v1Invoices, is). Where it answers 404 or 405 (live) or has no capture
+// (replay), the invoice UIDs come from SPECTROCLOUD_INVOICE_UIDS: each of
+// those invoices is fetched while listing, to learn its billing period,
+// and handed to its period's Job as a Shared body. A 200 that is not a
+// list of invoices (no "invoices" array, items that are not invoices) is
+// never read as "no invoice": the configured UIDs are used when set, and
+// the provider fails otherwise. List pages are captured as
 // spectrocloud/invoices/<n>.json, n = 0001, 0002, ... (our addition to the
 // capture layout).
 package spectrocloud
@@ -17,11 +20,15 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"net/http"
 	"net/url"
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/go-json-experiment/json"
+	"github.com/go-json-experiment/json/jsontext"
 
 	"github.com/invoice-export/invoice-export/extract"
 	"github.com/invoice-export/invoice-export/internal/billing"
@@ -44,7 +51,24 @@ var Settings = []extract.Setting{
 	extract.BaseURL("https://api.spectrocloud.com"),
 	{Name: "TENANT_UID", Doc: "the tenant whose invoices are exported; spares the GET /v1/users/info that finds it"},
 	{Name: "INVOICE_UIDS", Check: checkUIDs,
-		Doc: "the invoices to export, comma-separated, where the invoice list route answers 404 (it is in no published spec)"},
+		Doc: "the invoices to export (their `metadata.uid`), comma-separated, where the invoice list route, which is in no published spec, answers 404 or 405 or answers with no list of invoices; see Spectro Cloud below for how to find them"},
+}
+
+// listRoute is the invoice list route as messages name it.
+const listRoute = "GET /v1/tenants/{tenantUid}/invoices"
+
+// findUIDs says how to find invoice uids without the list route.
+const findUIDs = "an invoice's uid is its metadata.uid: the Palette console's billing page loads each invoice it shows from /v1/tenants/{tenantUid}/invoices/{invoiceUid}, so the browser's developer tools (Network) show the uids; or ask Spectro Cloud support"
+
+// notAList is a 200 answer of the list route that is not a list of
+// invoices.
+type notAList struct {
+	call extract.Call
+	why  string
+}
+
+func (e *notAList) Error() string {
+	return fmt.Sprintf("%s: %s answered 200 with no list of invoices: %s", e.call, listRoute, e.why)
 }
 
 // Authorize sends the key in the ApiKey header.
@@ -98,13 +122,36 @@ func Jobs(ctx context.Context, c extract.Config, src extract.Source, plan extrac
 		return nil
 	}
 
+	uids := invoiceUIDs(c)
 	pages, invoices, err := list(ctx, src, tenant)
-	shared = append(shared, pages...)
 	switch {
-	case errors.Is(err, extract.ErrNotFound) && len(pages) == 0:
-		uids := invoiceUIDs(c)
-		if len(uids) == 0 {
-			return nil, fmt.Errorf("the invoice list is not available and SPECTROCLOUD_INVOICE_UIDS is not set: set it to the UIDs of the invoices to export, comma-separated (the list: %v)", err)
+	case err == nil:
+		shared = append(shared, pages...)
+		seen := map[string]bool{}
+		for _, l := range invoices {
+			uid := l.Metadata.UID
+			if seen[uid] {
+				continue // an invoice that moved between pages while we read them
+			}
+			seen[uid] = true
+			if j := job(l.p); j != nil {
+				j.Calls = append(j.Calls, invoiceCall(tenant, uid))
+			}
+		}
+	case noRoute(err) && len(pages) == 0, isNotAList(err):
+		// The pages of an answer that is not a list are left out of the
+		// jobs: the transform notes that the configured invoices were
+		// exported (the recorder has kept them as sent).
+		for _, b := range pages {
+			b.Close()
+		}
+		v := c.Var("INVOICE_UIDS")
+		switch {
+		case len(uids) > 0:
+		case isNotAList(err):
+			return nil, fmt.Errorf("%w; the route is in no published Palette spec: set %s to the uids of the invoices to export, comma-separated (%s)", err, v, findUIDs)
+		default:
+			return nil, fmt.Errorf("the invoice list route (%s, in no published Palette spec) %s and %s is not set: set it to the uids of the invoices to export, comma-separated (%s)", listRoute, unavailable(err), v, findUIDs)
 		}
 		for _, uid := range uids {
 			b, err := src.Fetch(ctx, invoiceCall(tenant, uid))
@@ -128,26 +175,34 @@ func Jobs(ctx context.Context, c extract.Config, src extract.Source, plan extrac
 				b.Close()
 			}
 		}
-	case err != nil:
-		return nil, err
 	default:
-		seen := map[string]bool{}
-		for _, l := range invoices {
-			uid := l.Metadata.UID
-			if seen[uid] {
-				continue // an invoice that moved between pages while we read them
-			}
-			seen[uid] = true
-			if j := job(l.p); j != nil {
-				j.Calls = append(j.Calls, invoiceCall(tenant, uid))
-			}
-		}
+		shared = append(shared, pages...)
+		return nil, err
 	}
 	for i := range jobs {
 		// Shared first: users/info and list pages, then the job's own.
 		jobs[i].Shared = append(append([]*extract.Body(nil), shared...), jobs[i].Shared...)
 	}
 	return jobs, nil
+}
+
+func isNotAList(err error) bool {
+	_, ok := errors.AsType[*notAList](err)
+	return ok
+}
+
+// noRoute tells an answer meaning the list route does not exist: 404 or
+// 405 (live), or no capture (replay).
+func noRoute(err error) bool {
+	return errors.Is(err, extract.ErrNotFound) || extract.Status(err) == http.StatusMethodNotAllowed
+}
+
+// unavailable says how the list route was found missing, for messages.
+func unavailable(err error) string {
+	if code := extract.Status(err); code != 0 {
+		return fmt.Sprintf("answered HTTP %d", code)
+	}
+	return "has no capture (spectrocloud/invoices/0001.json)"
 }
 
 // listed is what listing needs of a v1Invoice.
@@ -198,25 +253,12 @@ func list(ctx context.Context, src extract.Source, tenant string) ([]*extract.Bo
 			return pages, nil, err
 		}
 		pages = append(pages, b)
-		var page struct {
-			Invoices []listed `json:"invoices"`
-			ListMeta struct {
-				Continue string `json:"continue"`
-			} `json:"listmeta"`
-		}
-		if err := extract.DecodeSmall(b, "the invoice list is not what the API documents", &page); err != nil {
+		items, next2, err := decodePage(b)
+		if err != nil {
 			return pages, nil, err
 		}
-		for _, l := range page.Invoices {
-			if err := extract.CheckID(Slug, "invoice uid", l.Metadata.UID); err != nil {
-				return pages, nil, fmt.Errorf("%s: %w", b.Call, err)
-			}
-			if l.p, err = l.period(b.Call); err != nil {
-				return pages, nil, err
-			}
-			all = append(all, l)
-		}
-		next = page.ListMeta.Continue
+		all = append(all, items...)
+		next = next2
 		if next == "" {
 			return pages, all, nil
 		}
@@ -225,6 +267,62 @@ func list(ctx context.Context, src extract.Source, tenant string) ([]*extract.Bo
 		}
 		tokens[next] = true
 	}
+}
+
+// decodePage reads one list page: its invoices and the continue token. A
+// body that is not JSON, or cut short, is bad data like any other; a
+// page without the "invoices" array of v1Invoices, or whose items are not
+// invoices (no uid, no billing month), is a notAList.
+func decodePage(b *extract.Body) ([]listed, string, error) {
+	var page struct {
+		Invoices jsontext.Value `json:"invoices"`
+		ListMeta struct {
+			Continue string `json:"continue"`
+		} `json:"listmeta"`
+	}
+	if err := extract.DecodeSmall(b, "the invoice list is not what the API documents", &page); err != nil {
+		return nil, "", err
+	}
+	notAList := func(format string, args ...any) error {
+		return &notAList{b.Call, fmt.Sprintf(format, args...)}
+	}
+	var raw []jsontext.Value
+	switch page.Invoices.Kind() {
+	case 0:
+		var members map[string]jsontext.Value
+		extract.DecodeSmall(b, "", &members) // valid JSON: read already
+		names := slices.Sorted(maps.Keys(members))
+		if len(names) == 0 {
+			return nil, "", notAList(`it has no "invoices" array, nor anything else`)
+		}
+		return nil, "", notAList(`it has no "invoices" array (its members: %s)`, strings.Join(names, ", "))
+	case 'n': // a nil Go slice: no invoice
+	case '[':
+		if err := json.Unmarshal(page.Invoices, &raw); err != nil {
+			return nil, "", notAList(`its "invoices" holds something else than objects (%v)`, err)
+		}
+	default:
+		return nil, "", notAList(`its "invoices" is not an array`)
+	}
+	items := make([]listed, 0, len(raw))
+	for i, v := range raw {
+		var l listed
+		if err := json.Unmarshal(v, &l); err != nil {
+			return nil, "", notAList("item %d of its \"invoices\" is not an invoice (%v)", i, err)
+		}
+		if l.Metadata.UID == "" {
+			return nil, "", notAList("item %d of its \"invoices\" has no metadata.uid", i)
+		}
+		if err := extract.CheckID(Slug, "invoice uid", l.Metadata.UID); err != nil {
+			return nil, "", fmt.Errorf("%s: %w", b.Call, err)
+		}
+		var err error
+		if l.p, err = l.period(b.Call); err != nil {
+			return nil, "", notAList("invoice %s has no billing month", l.Metadata.UID)
+		}
+		items = append(items, l)
+	}
+	return items, page.ListMeta.Continue, nil
 }
 
 // tenantOf reads tenantUid from a users/info response.

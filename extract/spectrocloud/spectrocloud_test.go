@@ -5,6 +5,8 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
+	"net/http"
 	"slices"
 	"strings"
 	"testing"
@@ -142,6 +144,71 @@ func TestSpectroJobsFallBackToConfiguredUIDs(t *testing.T) {
 	}
 }
 
+// A 200 answer of the list route that is not a list of invoices, with
+// SPECTROCLOUD_INVOICE_UIDS set: the configured invoices are exported,
+// and the list page is no job's (the transform notes the fallback).
+func TestSpectroJobsBadListFallsBackToConfiguredUIDs(t *testing.T) {
+	bodies := spBodies()
+	bodies["spectrocloud/invoices/0001.json"] = `{"items": [` + spInv("inv-10", "2026-10") + `], "listmeta": {"continue": ""}}`
+	f := &testkit.Bodies{Bodies: bodies}
+	env := map[string]string{"SPECTROCLOUD_INVOICE_UIDS": "inv-10,inv-11"}
+	jobs, err := Jobs(context.Background(), config(t, env), f, testkit.Plan("2026-11-03", "2026-10", "2026-11"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer testkit.CloseJobs(jobs)
+	for i, w := range [][]string{
+		{"v1UsersInfoGet spectrocloud/users_info.json", "v1InvoicesUidGet spectrocloud/invoice/inv-10.json"},
+		{"v1UsersInfoGet spectrocloud/users_info.json", "v1InvoicesUidGet spectrocloud/invoice/inv-11.json"},
+	} {
+		if got := sharedEndpoints(jobs[i]); !slices.Equal(got, w) || len(jobs[i].Calls) != 0 {
+			t.Errorf("job %s: shared %q calls %q, want %q", jobs[i].Period, got, jobCalls(jobs[i]), w)
+		}
+	}
+}
+
+// Live, the unpublished list route may answer 404 or 405: both fall back
+// to SPECTROCLOUD_INVOICE_UIDS; without it the provider fails at once,
+// saying how to find invoice uids.
+func TestSpectroJobsListRouteMissingLive(t *testing.T) {
+	const key = "sc-key-0123456789"
+	for _, code := range []int{http.StatusNotFound, http.StatusMethodNotAllowed} {
+		api := testkit.FakeSpectroCloudList(t, "../../testdata/vendor-examples/variants/sc-no-list-route", key, code)
+		src := func(c extract.Config) extract.Source {
+			return extract.NewHTTP(map[string]extract.Endpoint{Slug: {
+				URL:       api.URL,
+				Authorize: func(next http.RoundTripper) http.RoundTripper { return Authorize(c, next) },
+				Secrets:   c.Secrets(),
+				KeyVar:    "SPECTROCLOUD_API_KEY",
+				URLVar:    "SPECTROCLOUD_API_URL",
+			}}, extract.HTTPOptions{})
+		}
+		plan := testkit.Plan("2026-01-03", "2025-12", "2026-01")
+		c := config(t, map[string]string{"SPECTROCLOUD_API_KEY": key, "SPECTROCLOUD_INVOICE_UIDS": "6775f1a8c3d2e4b5a6978812,679d8e34b1c2a3d4e5f60718"})
+		jobs, err := Jobs(context.Background(), c, src(c), plan)
+		if err != nil {
+			t.Fatalf("HTTP %d with SPECTROCLOUD_INVOICE_UIDS: %v", code, err)
+		}
+		for _, j := range jobs {
+			if n := len(j.Shared); n != 2 || j.Shared[1].Call.Endpoint != GetInvoice {
+				t.Errorf("HTTP %d: job %s shares %q", code, j.Period, sharedEndpoints(j))
+			}
+		}
+		testkit.CloseJobs(jobs)
+
+		c = config(t, map[string]string{"SPECTROCLOUD_API_KEY": key})
+		before := len(api.Calls())
+		_, err = Jobs(context.Background(), c, src(c), plan)
+		want := fmt.Sprintf("the invoice list route (GET /v1/tenants/{tenantUid}/invoices, in no published Palette spec) answered HTTP %d and SPECTROCLOUD_INVOICE_UIDS is not set: set it to the uids of the invoices to export, comma-separated (an invoice's uid is its metadata.uid:", code)
+		if err == nil || !strings.Contains(err.Error(), want) || strings.Contains(err.Error(), "\n") {
+			t.Errorf("HTTP %d without SPECTROCLOUD_INVOICE_UIDS: %v", code, err)
+		}
+		if calls := api.Calls()[before:]; len(calls) != 2 {
+			t.Errorf("HTTP %d: calls %q, want users/info and the list only", code, calls)
+		}
+	}
+}
+
 func TestSpectroJobsErrors(t *testing.T) {
 	noList := func(b map[string]string) {
 		delete(b, "spectrocloud/invoices/0001.json")
@@ -154,7 +221,7 @@ func TestSpectroJobsErrors(t *testing.T) {
 		want  string
 		is404 bool
 	}{
-		{"no list and no UIDs", nil, noList, "the invoice list is not available and SPECTROCLOUD_INVOICE_UIDS is not set: set it to the UIDs of the invoices to export, comma-separated (the list: spectrocloud v1InvoicesList (spectrocloud/invoices/0001.json): HTTP 404 Not Found: not found)", false},
+		{"no list and no UIDs", nil, noList, "the invoice list route (GET /v1/tenants/{tenantUid}/invoices, in no published Palette spec) has no capture (spectrocloud/invoices/0001.json) and SPECTROCLOUD_INVOICE_UIDS is not set: set it to the uids of the invoices to export, comma-separated (an invoice's uid is its metadata.uid: the Palette console's billing page", false},
 		{"second page missing", nil, func(b map[string]string) { delete(b, "spectrocloud/invoices/0002.json") }, "invoices/0002.json", true},
 		{"continue loops", nil, func(b map[string]string) {
 			b["spectrocloud/invoices/0002.json"] = `{"invoices": [], "listmeta": {"continue": "eyJvZmZzZXQiOjF9+/="}}`
@@ -162,9 +229,23 @@ func TestSpectroJobsErrors(t *testing.T) {
 		{"uid with a slash", nil, func(b map[string]string) {
 			b["spectrocloud/invoices/0002.json"] = `{"invoices": [` + spInv("../../users", "2026-10") + `]}`
 		}, `invoice uid "../../users" is not a safe identifier`, false},
+		// A 200 that is not a list of invoices is never "no invoice": it
+		// names the route and the variable to set instead.
 		{"invoice without a period", nil, func(b map[string]string) {
 			b["spectrocloud/invoices/0002.json"] = `{"invoices": [{"metadata": {"uid": "inv-x"}, "spec": {"month": "0001-01-01T00:00:00Z"}}]}`
-		}, `invoice "inv-x" has neither spec.billingPeriod.start nor spec.month`, false},
+		}, `spectrocloud v1InvoicesList (spectrocloud/invoices/0002.json): GET /v1/tenants/{tenantUid}/invoices answered 200 with no list of invoices: invoice inv-x has no billing month; the route is in no published Palette spec: set SPECTROCLOUD_INVOICE_UIDS to the uids of the invoices to export`, false},
+		{"items instead of invoices", nil, func(b map[string]string) {
+			b["spectrocloud/invoices/0001.json"] = `{"items": [` + spInv("inv-10", "2026-10") + `], "listmeta": {"continue": ""}}`
+		}, `spectrocloud v1InvoicesList (spectrocloud/invoices/0001.json): GET /v1/tenants/{tenantUid}/invoices answered 200 with no list of invoices: it has no "invoices" array (its members: items, listmeta); the route is in no published Palette spec: set SPECTROCLOUD_INVOICE_UIDS`, false},
+		{"empty object", nil, func(b map[string]string) { b["spectrocloud/invoices/0001.json"] = `{}` },
+			`answered 200 with no list of invoices: it has no "invoices" array, nor anything else; the route is in no published Palette spec: set SPECTROCLOUD_INVOICE_UIDS`, false},
+		{"invoices not an array", nil, func(b map[string]string) { b["spectrocloud/invoices/0001.json"] = `{"invoices": {"uid": "inv-10"}}` },
+			`answered 200 with no list of invoices: its "invoices" is not an array; the route is in no published Palette spec: set SPECTROCLOUD_INVOICE_UIDS`, false},
+		{"invoices of strings", nil, func(b map[string]string) { b["spectrocloud/invoices/0001.json"] = `{"invoices": ["inv-10"]}` },
+			`answered 200 with no list of invoices: item 0 of its "invoices" is not an invoice`, false},
+		{"item without uid", nil, func(b map[string]string) {
+			b["spectrocloud/invoices/0001.json"] = `{"invoices": [{"kind": "Project", "metadata": {"name": "p"}}]}`
+		}, `answered 200 with no list of invoices: item 0 of its "invoices" has no metadata.uid; the route is in no published Palette spec: set SPECTROCLOUD_INVOICE_UIDS`, false},
 		{"list not json", nil, func(b map[string]string) { b["spectrocloud/invoices/0001.json"] = "<html>" }, "spectrocloud v1InvoicesList (spectrocloud/invoices/0001.json): bad data at byte 0: the invoice list is not what the API documents: invalid character '<' at start of value", false},
 		{"list truncated", nil, func(b map[string]string) {
 			b["spectrocloud/invoices/0002.json"] = `{"invoices": [{"metadata": {"uid": "inv-10"}`
@@ -174,7 +255,7 @@ func TestSpectroJobsErrors(t *testing.T) {
 			"spectrocloud v1InvoicesList (spectrocloud/invoices/0001.json): bad data at byte 0: the invoice list is not what the API documents: the body is empty", false},
 		{"list with a bad time", nil, func(b map[string]string) {
 			b["spectrocloud/invoices/0002.json"] = `{"invoices": [{"metadata": {"uid": "inv-10"}, "spec": {"month": "October"}}]}`
-		}, `bad data at byte 64, /invoices/0/spec/month: the invoice list is not what the API documents: expected an RFC 3339 date-time, found "October"`, false},
+		}, `answered 200 with no list of invoices: item 0 of its "invoices" is not an invoice (`, false},
 		{"users/info truncated", nil, func(b map[string]string) { b["spectrocloud/users_info.json"] = `{"orgName": "x", "tenantU` },
 			"spectrocloud v1UsersInfoGet (spectrocloud/users_info.json): bad data at byte 25: not what the API documents: the body ends in the middle of a value (truncated response or capture)", false},
 		{"users/info empty", nil, func(b map[string]string) { b["spectrocloud/users_info.json"] = `` },
@@ -211,8 +292,10 @@ func TestSpectroJobsErrors(t *testing.T) {
 	}
 }
 
-// DecodeSmall takes any bytes without panicking: what it refuses is a
-// positioned DataError, what it accepts is valid JSON.
+// A list page takes any bytes without panicking: what it refuses is a
+// positioned DataError, a page that is not a list of invoices (saying so),
+// or an unsafe uid; what it accepts is valid JSON with invoices that have
+// a safe uid and a month.
 func FuzzDecodeSmall(f *testing.F) {
 	for _, s := range []string{spBodies()["spectrocloud/invoices/0002.json"], spInv("inv-10", "2026-10"), `{"invoices": null}`, `{"invoices": [{"invoice_id": 7}]}`,
 		`{"a\u0073": 1, "listmeta": {"continue": "x"}}`, "<html>", "", " ", `{"invoices": []} {}`, `{"invoices": [], "invoices": []}`} {
@@ -224,20 +307,25 @@ func FuzzDecodeSmall(f *testing.F) {
 			t.Fatal(err)
 		}
 		defer b.Close()
-		var page struct {
-			Invoices []listed `json:"invoices"`
-			ListMeta struct {
-				Continue string `json:"continue"`
-			} `json:"listmeta"`
-		}
-		err = extract.DecodeSmall(b, "the invoice list", &page)
+		items, _, err := decodePage(b)
 		var de *billing.DataError
 		switch {
 		case err == nil && !json.Valid(data):
 			t.Fatalf("accepted invalid JSON %q", data)
-		case err != nil && !errors.As(err, &de):
+		case err == nil:
+			for _, l := range items {
+				if extract.CheckID(Slug, "uid", l.Metadata.UID) != nil || l.p.Start().IsZero() {
+					t.Fatalf("accepted an item without a safe uid or a month: %+v", l)
+				}
+			}
+		case isNotAList(err):
+			if !strings.Contains(err.Error(), "answered 200 with no list of invoices") {
+				t.Fatalf("not a list, unclear: %v", err)
+			}
+		case strings.Contains(err.Error(), "is not a safe identifier"):
+		case !errors.As(err, &de):
 			t.Fatalf("not a DataError: %v", err)
-		case err != nil && (de.Offset < 0 || de.Offset > int64(len(data))):
+		case de.Offset < 0 || de.Offset > int64(len(data)):
 			t.Fatalf("offset %d outside the body (%d bytes): %v", de.Offset, len(data), err)
 		}
 	})

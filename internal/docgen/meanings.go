@@ -41,6 +41,7 @@ var chargeMeanings = map[string]string{
 	"SubAccountId":                 "The sub-account (workspace, project) the charge belongs to.",
 	"SubAccountName":               "Name of the sub-account.",
 	"Tags":                         "The resource's labels, as a JSON object.",
+	"x_ChargeId":                   "Identifies the line within its provider, account and billing period, and is the same on every run over the same input: the vendor's natural key of the line (ids, product, day), with `#n` on the n-th line that repeats it. NULL in files of schema version 1.",
 	"x_CloudProvider":              "Cloud the vendor runs the resource on.",
 	"x_Plan":                       "The vendor's plan or tier of the resource.",
 	"x_Provider":                   "Provider slug; also the partition key `provider`.",

@@ -5,6 +5,7 @@ import (
 	"math/big"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"path/filepath"
 	"testing"
 	"time"
@@ -14,7 +15,10 @@ import (
 // capture layout: dir/cockroachdb/...). Like the real API it requires
 // "Authorization: Bearer <key>" (401 otherwise) and a valid Cc-Version
 // (400 "invalid Cc-Version." otherwise), and ListInvoices' start_time and
-// end_time to be RFC 3339 date-times.
+// end_time to be RFC 3339 date-times. A folder without organization.json
+// stands for a key whose service account has only the BILLING_COORDINATOR
+// role: the organization route answers 403, as the API does to a role
+// other than ORG_ADMIN and ORG_MEMBER.
 func FakeCockroachDB(t testing.TB, dir, key string) *FakeAPI {
 	f := &FakeAPI{}
 	mux := http.NewServeMux()
@@ -34,7 +38,12 @@ func FakeCockroachDB(t testing.TB, dir, key string) *FakeAPI {
 				http.Error(w, `{"code":3,"message":"invalid request","details":[]}`, http.StatusBadRequest)
 				return
 			}
-			serveFile(w, filepath.Join(dir, "cockroachdb", name))
+			path := filepath.Join(dir, "cockroachdb", name)
+			if _, err := os.Stat(path); err != nil && name == "organization.json" {
+				http.Error(w, `{"code":7,"message":"user does not have permission to perform this action","details":[]}`, http.StatusForbidden)
+				return
+			}
+			serveFile(w, path)
 		})
 	}
 	handle("GET /api/v1/organization", func(*http.Request) string { return "organization.json" })
@@ -59,7 +68,8 @@ func FakeCockroachDB(t testing.TB, dir, key string) *FakeAPI {
 func init() { Oracles["cockroachdb"] = cockroachTotals }
 
 // cockroachTotals sums each invoice's totals per period and currency, as
-// the API sends them: an omitted amount is 0, an omitted currency USD.
+// the API sends them: an omitted amount is 0, an omitted currency USD; an
+// amount is a float64 (at 15 digits).
 func cockroachTotals(t testing.TB, dir string) []Total {
 	files, _ := filepath.Glob(filepath.Join(dir, "cockroachdb", "invoice", "*.json"))
 	sums := map[[2]string]*big.Rat{}
@@ -84,7 +94,7 @@ func cockroachTotals(t testing.TB, dir string) []Total {
 			if sums[k] == nil {
 				sums[k] = new(big.Rat)
 			}
-			sums[k].Add(sums[k], ratOf(t, amount))
+			sums[k].Add(sums[k], float15Of(t, amount))
 		}
 	}
 	return sortedTotals("cockroachdb", sums)

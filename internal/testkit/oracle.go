@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -19,7 +20,7 @@ type Total struct {
 }
 
 // Oracles read each provider's totals straight from a capture folder, with
-// encoding/json and math/big: no code of ours is involved. Each provider's
+// encoding/json, strconv and math/big: no code of ours is involved. Each provider's
 // file here adds its own.
 var Oracles = map[string]func(t testing.TB, dir string) []Total{}
 
@@ -51,6 +52,18 @@ func readJSON(t testing.TB, path string, v any) {
 	if err := d.Decode(v); err != nil {
 		t.Fatalf("%s: %v", path, err)
 	}
+}
+
+// float15Of is the value of a number a vendor documents as a float64, as
+// docs/vendors.md reads it: the float64, printed by strconv at 15
+// significant digits.
+func float15Of(t testing.TB, s string) *big.Rat {
+	t.Helper()
+	f, err := strconv.ParseFloat(s, 64)
+	if err != nil {
+		t.Fatalf("%q is not a float64: %v", s, err)
+	}
+	return ratOf(t, strconv.FormatFloat(f, 'e', 14, 64))
 }
 
 func ratOf(t testing.TB, s string) *big.Rat {

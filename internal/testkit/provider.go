@@ -71,7 +71,7 @@ func RunProviderIn(t testing.TB, dir string, p registry.Provider, env map[string
 // CheckAccepted holds what a fuzzed provider input must give: a rejection
 // is a positioned DataError (or a sum beyond DECIMAL(38,24)); what is
 // accepted reconciles exactly per invoice and currency, or says why not,
-// and every line is one FOCUS allows.
+// every line has a ChargeID of its own, and every line is one FOCUS allows.
 func CheckAccepted(t testing.TB, res *transform.Result, lines []transform.Line, err error) {
 	t.Helper()
 	if err != nil {
@@ -99,7 +99,12 @@ func CheckAccepted(t testing.TB, res *transform.Result, lines []transform.Line, 
 			t.Fatal("not reconciled and no problem stated")
 		}
 	}
+	ids := map[string]bool{}
 	for _, l := range lines {
+		if l.ChargeID == "" || ids[l.ChargeID] {
+			t.Fatalf("ChargeID %q is empty or not unique: %+v", l.ChargeID, l)
+		}
+		ids[l.ChargeID] = true
 		if !l.ChargePeriodEnd.After(l.ChargePeriodStart) || l.BillingCurrency == "" || l.BillingAccountID == "" {
 			t.Fatalf("bad line: %+v", l)
 		}

@@ -21,6 +21,15 @@ import (
 // route answers 404, as it may on the real API (it is not in the public
 // spec).
 func FakeSpectroCloud(t testing.TB, dir, key string, list bool) *FakeAPI {
+	if list {
+		return FakeSpectroCloudList(t, dir, key, http.StatusOK)
+	}
+	return FakeSpectroCloudList(t, dir, key, http.StatusNotFound)
+}
+
+// FakeSpectroCloudList is FakeSpectroCloud whose list route answers with
+// status: 200 (the pages), or the 404 or 405 the unpublished route may get.
+func FakeSpectroCloudList(t testing.TB, dir, key string, status int) *FakeAPI {
 	base := filepath.Join(dir, "spectrocloud")
 	var info struct {
 		TenantUID string `json:"tenantUid"`
@@ -67,14 +76,17 @@ func FakeSpectroCloud(t testing.TB, dir, key string, list bool) *FakeAPI {
 			case http.StatusBadRequest:
 				http.Error(w, `{"code":"BadRequest","message":"invalid continue token"}`, code)
 				return
+			case http.StatusMethodNotAllowed:
+				http.Error(w, `{"code":"MethodNotAllowed","message":"Method Not Allowed"}`, code)
+				return
 			}
 			serveFile(w, filepath.Join(base, name))
 		})
 	}
 	handle("GET /v1/users/info", func(*http.Request) (string, int) { return "users_info.json", http.StatusOK })
 	handle("GET /v1/tenants/{tenant}/invoices", func(r *http.Request) (string, int) {
-		if !list {
-			return "", http.StatusNotFound
+		if status != http.StatusOK {
+			return "", status
 		}
 		page, ok := pages[r.URL.Query().Get("continue")]
 		if !ok {
@@ -92,7 +104,8 @@ func FakeSpectroCloud(t testing.TB, dir, key string, list bool) *FakeAPI {
 
 func init() { Oracles["spectrocloud"] = spectroTotals }
 
-// spectroTotals sums billableAmount per billing month and paymentUnit.
+// spectroTotals sums billableAmount (a float64, at 15 digits) per billing
+// month and paymentUnit.
 func spectroTotals(t testing.TB, dir string) []Total {
 	files, _ := filepath.Glob(filepath.Join(dir, "spectrocloud", "invoice", "*.json"))
 	sums := map[[2]string]*big.Rat{}
@@ -120,7 +133,7 @@ func spectroTotals(t testing.TB, dir string) []Total {
 		if sums[k] == nil {
 			sums[k] = new(big.Rat)
 		}
-		sums[k].Add(sums[k], ratOf(t, amount))
+		sums[k].Add(sums[k], float15Of(t, amount))
 	}
 	return sortedTotals("spectrocloud", sums)
 }

@@ -4,9 +4,13 @@
 // adjustment (credits, support). Invoices are small, so each is decoded
 // whole, then mapped.
 //
-// Money: a CurrencyAmount is protobuf JSON, which leaves default values
-// out: a missing amount is 0 and a missing currency is USD (the Currency
-// enum's first value). The same holds for quantity and unit_cost, and for
+// Money: the API documents a CurrencyAmount's amount as a decimal
+// serialized as a 64-bit float, and its SDK types quantity and unit_cost as
+// float64 too: every number of those fields is read at the 15 significant
+// digits a float64 holds (transform.ParseFloat64: 988.5700000000002 is
+// 988.57). They are protobuf JSON, which leaves default values out: a
+// missing amount is 0 and a missing currency is USD (the Currency enum's
+// first value). The same holds for quantity and unit_cost, and for
 // quantity_unit (HOURS, the QuantityUnit enum's first value). Currency
 // codes are upper-cased before they are classified.
 //
@@ -17,9 +21,9 @@
 // and PricingCurrencyEffectiveCost = the credits. Each currency of an
 // invoice has its own invoices row and is reconciled on its own.
 //
-// Rounding: amounts are float64 serializations of the vendor's decimals,
-// so lines and totals may differ by float noise (e.g. 2e-13); only that much
-// is closed by an Adjustment line. Anything larger is reported.
+// Rounding: a total that is a float64 sum whose terms cancel can keep
+// noise in its 15th digit; only that much is closed by an Adjustment line.
+// Anything larger is reported.
 package cockroachdb
 
 import (
@@ -28,6 +32,7 @@ import (
 	"fmt"
 	"maps"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -80,15 +85,18 @@ type invoice struct {
 
 type organization struct{ id, name string }
 
-// Transform maps the period's invoices.
+// Transform maps the period's invoices. The billing account is the
+// organization's, or the job's (COCKROACH_ORGANIZATION_ID: no name then).
 func Transform(in transform.Input, t *transform.Tally) (*transform.Result, error) {
-	orgBody, err := in.Body(source.Organization)
-	if err != nil {
-		return nil, err
-	}
-	org, err := decodeOrganization(orgBody)
-	if err != nil {
-		return nil, err
+	org := organization{id: in.Job.Account}
+	if org.id == "" {
+		orgBody, err := in.Body(source.Organization)
+		if err != nil {
+			return nil, err
+		}
+		if org, err = decodeOrganization(orgBody); err != nil {
+			return nil, err
+		}
 	}
 	res := &transform.Result{}
 	for _, b := range in.Bodies {
@@ -150,8 +158,14 @@ func export(t *transform.Tally, org organization, inv *invoice, p billing.Period
 	}
 	w := &writer{t: t, national: nationalOf(inv.totals), abs: map[string]transform.Decimal{}}
 	problems := map[string][]string{} // per currency
+	// x_ChargeId: invoice / cluster / position in line_items. LineItem has
+	// no id nor region, and the same item may repeat within a cluster
+	// (one per region), so its position tells it apart; a cluster in a
+	// second invoice item is the cluster id with #2.
+	clusters := transform.ChargeIDs{}
 	for _, it := range inv.items {
 		c := it.cluster
+		item := clusters.Next(inv.id + "/" + c.id)
 		cl := base
 		cl.ResourceID, cl.ResourceName, cl.ResourceType = c.id, c.name, "Cluster"
 		if len(c.regions) == 1 {
@@ -162,8 +176,9 @@ func export(t *transform.Tally, org organization, inv *invoice, p billing.Period
 		}
 		cl.Tags, cl.Plan, cl.CloudProvider = c.tags, c.plan, c.cloud
 		cl.ChargeCategory, cl.ChargeFrequency = transform.Usage, transform.UsageBased
-		for _, li := range it.lines {
+		for i, li := range it.lines {
 			l := cl
+			l.ChargeID = item + "/" + strconv.Itoa(i)
 			l.ChargeDescription, l.SkuID, l.SkuMeter = li.description, li.description, li.description
 			l.ConsumedQuantity, l.PricingQuantity = transform.Some(li.quantity), transform.Some(li.quantity)
 			l.ConsumedUnit, l.PricingUnit = unitOf(li.unit), unitOf(li.unit)
@@ -176,17 +191,15 @@ func export(t *transform.Tally, org organization, inv *invoice, p billing.Period
 			problems[cur] = append(problems[cur], msg)
 		}
 	}
-	for _, a := range inv.adjustments {
+	// Adjustments count with the sign they are sent with: the spec gives
+	// none, and Σ line items + Σ adjustments = total is what the invoice
+	// row checks; a name tells nothing ("Credit card processing fee").
+	for i, a := range inv.adjustments {
 		l := base
+		l.ChargeID = inv.id + "/adjustments/" + strconv.Itoa(i)
 		l.ChargeDescription = a.name
-		amount := a.amount
 		switch {
-		case strings.Contains(strings.ToLower(a.name), "credit"):
-			// The sign of credits is undocumented: a credit lowers the
-			// invoice whatever sign the API gives it.
-			amount.amount = amount.amount.Abs().Neg()
-			l.ChargeCategory, l.ChargeFrequency = transform.Credit, transform.OneTime
-		case amount.amount.Sign() < 0:
+		case a.amount.amount.Sign() < 0:
 			l.ChargeCategory, l.ChargeFrequency = transform.Credit, transform.OneTime
 		default:
 			// A Purchase needs a quantity (FOCUS): one of it, for the period.
@@ -198,7 +211,7 @@ func export(t *transform.Tally, org organization, inv *invoice, p billing.Period
 				l.ServiceCategory, l.ServiceSubcategory = "Management and Governance", "Support"
 			}
 		}
-		if err := w.write(&l, amount); err != nil {
+		if err := w.write(&l, a.amount); err != nil {
 			return nil, err
 		}
 	}
@@ -240,6 +253,7 @@ func export(t *transform.Tally, org organization, inv *invoice, p billing.Period
 		}
 		err := t.Reconcile(&row, floatNoise(scale), problem, func(gap transform.Decimal) transform.Line {
 			l := base
+			l.ChargeID = inv.id + "/rounding/" + cur
 			l.ChargeCategory, l.ChargeFrequency = transform.Adjustment, transform.OneTime
 			l.ChargeDescription = "Rounding adjustment: CockroachDB Cloud serializes amounts as float64; this closes the float noise between the lines and the invoice total"
 			if transform.IsNationalCurrency(cur) {
@@ -295,12 +309,14 @@ func checkItem(it invoiceItem) map[string]string {
 	return out
 }
 
-// floatNoise is how far float64 serialization can move values whose
-// magnitudes add up to scale: each printed value is within 2^-53 (1.1e-16)
-// of the decimal it stands for, relatively; 1e-15 leaves a wide margin and
-// stays far below a cent for any invoice.
+// floatNoise is how far float64 arithmetic, read at 15 significant
+// digits, can leave values whose magnitudes add up to scale from the
+// decimals they stand for: a value made from a decimal of at most 15
+// digits reads back exactly, and a sum whose terms cancel may be one unit
+// off in its 15th digit, 1e-14 of its magnitude at most. That stays far
+// below a cent for any invoice.
 func floatNoise(scale transform.Decimal) transform.Decimal {
-	d, err := transform.ParseDecimal([]byte(scale.String()+"e-15"), true)
+	d, err := transform.ParseDecimal([]byte(scale.String()+"e-14"), true)
 	if err != nil {
 		return transform.Decimal{}
 	}
@@ -377,20 +393,20 @@ func compactJSON(v any) string {
 // Decoding. Every object is read whole whatever its field order, then
 // checked; the decoder itself rejects duplicate member names.
 
+// decodeOrganization reads the billing account: its id, and its name
+// ("Name of the organization"). Its label, "a short ID used by CockroachDB
+// Support", is not exported (docs/vendors.md).
 func decodeOrganization(b *extract.Body) (organization, error) {
 	r := transform.NewReader(b, nil) // no numbers
 	var org organization
-	var label string
 	err := r.Document(func(name []byte) (err error) {
 		switch string(name) {
 		case "id":
 			org.id, err = r.Str()
-		case "label":
-			label, err = r.Str()
 		case "name":
 			org.name, err = r.Str()
 		default:
-			err = r.Skip()
+			err = r.Skip() // label, created_at
 		}
 		return err
 	})
@@ -399,9 +415,6 @@ func decodeOrganization(b *extract.Body) (organization, error) {
 	}
 	if org.id == "" {
 		return org, r.Errorf("the organization has no id")
-	}
-	if label != "" {
-		org.name = label // the display name; name is the URL-safe one
 	}
 	return org, nil
 }
@@ -421,18 +434,12 @@ func decodeInvoice(r *transform.Reader, b *extract.Body, p billing.Period) (*inv
 		case "totals":
 			inv.totals, err = readAmounts(r, "the invoice's totals")
 		case "invoice_items":
+			// A cluster may have two invoice items: nothing says it is
+			// unique; its lines are exported with both.
 			err = r.Array(func() error {
 				it, err := readItem(r)
-				if err != nil {
-					return err
-				}
-				for _, o := range inv.items {
-					if o.cluster.id == it.cluster.id {
-						return r.Errorf("cluster %s has two invoice items", it.cluster.id)
-					}
-				}
 				inv.items = append(inv.items, it)
-				return nil
+				return err
 			})
 		case "adjustments":
 			err = r.Array(func() error {
@@ -474,18 +481,12 @@ func readItem(r *transform.Reader) (invoiceItem, error) {
 			it.cluster, err = readCluster(r)
 			haveCluster = true
 		case "line_items":
+			// Line items may repeat description, unit and unit cost (one
+			// per region: LineItem names none): each is a line.
 			err = r.Array(func() error {
 				li, err := readLineItem(r)
-				if err != nil {
-					return err
-				}
-				for _, o := range it.lines {
-					if o.description == li.description && o.unit == li.unit && o.unitCost == li.unitCost && o.total.currency == li.total.currency {
-						return r.Errorf("duplicate line item %q (%s at %s %s)", li.description, li.unit, li.unitCost, li.total.currency)
-					}
-				}
 				it.lines = append(it.lines, li)
-				return nil
+				return err
 			})
 		case "totals":
 			it.totals, err = readAmounts(r, "the invoice item's totals")
@@ -566,7 +567,7 @@ func readLineItem(r *transform.Reader) (lineItem, error) {
 		case "description":
 			li.description, err = r.Str()
 		case "quantity":
-			n, err = r.Number(true)
+			n, err = r.Float()
 			li.quantity = n.Decimal
 		case "quantity_unit":
 			var u string
@@ -574,7 +575,7 @@ func readLineItem(r *transform.Reader) (lineItem, error) {
 				li.unit = u
 			}
 		case "unit_cost":
-			n, err = r.Number(true)
+			n, err = r.Float()
 			li.unitCost = n.Decimal
 		case "total":
 			li.total, err = readAmount(r)
@@ -634,15 +635,15 @@ func readAmounts(r *transform.Reader, what string) ([]currencyAmount, error) {
 	return out, err
 }
 
-// readAmount reads a CurrencyAmount; protobuf JSON omits the defaults:
-// amount 0 and currency USD.
+// readAmount reads a CurrencyAmount, its amount at a float64's 15 digits;
+// protobuf JSON omits the defaults: amount 0 and currency USD.
 func readAmount(r *transform.Reader) (currencyAmount, error) {
 	a := currencyAmount{currency: "USD"}
 	err := r.Object(func(name []byte) (err error) {
 		switch string(name) {
 		case "amount":
 			var n transform.NullDecimal
-			n, err = r.Number(false)
+			n, err = r.Float()
 			a.amount = n.Decimal
 		case "currency":
 			// Upper-cased before it is classified: "usd" is USD, not a

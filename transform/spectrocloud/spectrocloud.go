@@ -18,7 +18,11 @@
 // credits at the tier price plus its discount (discountBound).
 //
 // Money is float64 with Go's omitempty: a missing amount or credit count is
-// 0. An unset time is printed as 0001-01-01T00:00:00Z and read as unset.
+// 0. Every field the Palette Go models type as float64 (amounts, credits
+// used, tier prices) is read at the 15 significant digits a float64 holds
+// (transform.ParseFloat64); the integer ones (free credits, discount)
+// exactly. An unset time is printed as 0001-01-01T00:00:00Z and read as
+// unset.
 // An invoice is final once its billing period is over (as of the run) and
 // it has been issued (it has a payment state): its amounts no longer move;
 // later payment states do not change them.
@@ -64,6 +68,7 @@ type project struct {
 type invoice struct {
 	uid        string
 	start, end time.Time
+	month      time.Time // spec.month, for an invoice without billingPeriod
 	currency   string
 	planType   string
 	haveStatus bool
@@ -88,7 +93,7 @@ func Transform(in transform.Input, t *transform.Tally) (*transform.Result, error
 	}
 	res := &transform.Result{}
 	if _, err := in.Body(source.ListInvoices); err != nil {
-		res.Notes = append(res.Notes, "the invoice list route is not available (HTTP 404, or no capture): the invoices exported are those named by SPECTROCLOUD_INVOICE_UIDS")
+		res.Notes = append(res.Notes, "the invoice list route gave no list of invoices (HTTP 404 or 405, no capture, or an answer that is not a list of invoices): the invoices exported are those named by SPECTROCLOUD_INVOICE_UIDS")
 	}
 	seen := map[string]bool{}
 	for _, b := range in.Bodies {
@@ -153,6 +158,7 @@ func export(t *transform.Tally, in transform.Input, res *transform.Result, tenan
 				continue
 			}
 			l := base
+			l.ChargeID = inv.uid + "/" + pr.uid + "/" + product // projects and products are unique in an invoice
 			l.ChargeCategory, l.ChargeFrequency = transform.Usage, transform.UsageBased
 			l.ChargeDescription = description(product, inv.products[product].tierName)
 			l.SkuID, l.SkuMeter = product, meterOf(product)
@@ -190,6 +196,7 @@ func export(t *transform.Tally, in transform.Input, res *transform.Result, tenan
 			continue
 		}
 		l := base
+		l.ChargeID = inv.uid + "/unattributed/" + product
 		l.SkuID, l.SkuMeter = product, meterOf(product)
 		cost(&l, rest)
 		if rest.Sign() < 0 {
@@ -245,6 +252,7 @@ func export(t *transform.Tally, in transform.Input, res *transform.Result, tenan
 	tolerance, _ := transform.HalfCent.MulInt(int64(max(1, len(inv.products))))
 	err := t.Reconcile(&row, tolerance, strings.Join(problems, "; "), func(gap transform.Decimal) transform.Line {
 		l := base
+		l.ChargeID = inv.uid + "/rounding"
 		l.ChargeCategory, l.ChargeFrequency = transform.Adjustment, transform.OneTime
 		l.ChargeDescription = "Rounding adjustment: Spectro Cloud rounds the billable amount to cents, its product amounts are not rounded"
 		cost(&l, gap)
@@ -377,14 +385,23 @@ func decodeInvoice(r *transform.Reader, b *extract.Body, p billing.Period) (*inv
 	if err != nil {
 		return nil, err
 	}
+	// The billing month as listing finds it (extract/spectrocloud):
+	// spec.billingPeriod, else spec.month (every field is optional).
+	if inv.start.IsZero() && !inv.month.IsZero() {
+		m := billing.PeriodOf(inv.month)
+		inv.start, inv.end = m.Start(), m.End()
+	}
+	if !inv.start.IsZero() && inv.end.IsZero() {
+		inv.end = billing.PeriodOf(inv.start).End()
+	}
 	want := b.Call.Path[strings.LastIndexByte(b.Call.Path, '/')+1:]
 	switch {
 	case inv.uid == "":
 		return nil, r.Errorf("the invoice has no metadata.uid")
 	case inv.uid != want:
 		return nil, r.Errorf("the response is invoice %q, not the requested %q", inv.uid, want)
-	case inv.start.IsZero() || inv.end.IsZero():
-		return nil, r.Errorf("invoice %s has no spec.billingPeriod (start and end)", inv.uid)
+	case inv.start.IsZero():
+		return nil, r.Errorf("invoice %s has neither spec.billingPeriod.start nor spec.month", inv.uid)
 	case !isMonth(inv.start, inv.end):
 		return nil, r.Errorf("invoice %s bills %s to %s: only calendar-month billing periods are supported",
 			inv.uid, inv.start.Format(time.RFC3339Nano), inv.end.Format(time.RFC3339Nano))
@@ -422,6 +439,8 @@ func readSpec(r *transform.Reader, inv *invoice) error {
 				}
 				return err
 			})
+		case "month":
+			inv.month, err = r.Instant()
 		case "paymentUnit":
 			var u string
 			if u, err = r.Str(); err == nil && u != "" {
@@ -439,7 +458,7 @@ func readSpec(r *transform.Reader, inv *invoice) error {
 				return r.Skip()
 			})
 		default:
-			err = r.Skip() // month (billingPeriod is the period), credits, address, ...
+			err = r.Skip() // credits, address, ...
 		}
 		return err
 	})
@@ -450,7 +469,7 @@ func readStatus(r *transform.Reader, inv *invoice, stateAt *time.Time) error {
 		switch string(name) {
 		case "billableAmount":
 			var n transform.NullDecimal
-			n, err = r.Number(false)
+			n, err = r.Float()
 			inv.billable = n.Decimal
 		case "productInvoice":
 			err = r.Object(func(name []byte) error {
@@ -494,21 +513,21 @@ func readProduct(r *transform.Reader) (productInvoice, error) {
 		var n transform.NullDecimal
 		switch string(name) {
 		case "amount":
-			n, err = r.Number(false)
+			n, err = r.Float()
 			pi.amount = n.Decimal
 		case "usedCredits":
-			n, err = r.Number(true)
+			n, err = r.Float()
 			pi.used = n.Decimal // omitted or null: 0 (omitempty)
 		case "freeCredits":
-			n, err = r.Number(true)
+			n, err = r.Number(true) // int64
 			pi.freeCredits = n.Decimal
 		case "discount":
-			n, err = r.Number(false)
+			n, err = r.Number(false) // int64
 			pi.discount = n.Decimal
 		case "tierName":
 			pi.tierName, err = r.Str()
 		case "tierPrice":
-			pi.tierPrice, err = r.Number(true)
+			pi.tierPrice, err = r.Float()
 		default:
 			err = r.Skip()
 		}
@@ -539,13 +558,13 @@ func readProject(r *transform.Reader) (project, error) {
 					var n transform.NullDecimal
 					switch string(name) {
 					case "amount":
-						n, err = r.Number(false)
+						n, err = r.Float()
 						u.amount = n.Decimal
 					case "usedCredits":
-						n, err = r.Number(true)
+						n, err = r.Float()
 						u.used = n.Decimal
 					case "tierPrice":
-						u.tierPrice, err = r.Number(true)
+						u.tierPrice, err = r.Float()
 					default:
 						err = r.Skip()
 					}
@@ -555,7 +574,7 @@ func readProject(r *transform.Reader) (project, error) {
 				return err
 			})
 		case "amount":
-			pr.amount, err = r.Number(false) // the sum of its usage amounts (checked)
+			pr.amount, err = r.Float() // the sum of its usage amounts (checked)
 		default:
 			err = r.Skip()
 		}

@@ -69,6 +69,7 @@ func TestMapsAndReconcilesExactly(t *testing.T) {
 		ResourceID: "p-1", ResourceName: "Zürich", ResourceType: "Project", SubAccountID: "p-1", SubAccountName: "Zürich",
 		SkuID: "pure", SkuMeter: "Managed clusters",
 		Provider: "spectrocloud", TenantID: "t-1", VendorUnitPrice: some("40"), Plan: "MonthlyOnDemand", SourceEndpoint: "v1InvoicesUidGet",
+		ChargeID: "inv-10/p-1/pure",
 	}
 	if lines[0] != want {
 		t.Errorf("first line\n got %+v\nwant %+v", lines[0], want)
@@ -333,8 +334,8 @@ func TestBadData(t *testing.T) {
 		{"truncated", spInvoice[:len(spInvoice)/2], "truncated"},
 		{"no uid", r(`"uid": "inv-10", `, ``), "the invoice has no metadata.uid"},
 		{"another invoice", r(`"uid": "inv-10"`, `"uid": "inv-11"`), `the response is invoice "inv-11", not the requested "inv-10"`},
-		{"no billing period", r(`"billingPeriod": {"start": "2026-10-01T00:00:00.000Z", "end": "2026-11-01T00:00:00.000Z"}, `, ``), "has no spec.billingPeriod"},
-		{"unset end", r(`"end": "2026-11-01T00:00:00.000Z"`, `"end": "0001-01-01T00:00:00.000Z"`), "has no spec.billingPeriod"},
+		{"no billing month", r(`"billingPeriod": {"start": "2026-10-01T00:00:00.000Z", "end": "2026-11-01T00:00:00.000Z"}, "month": "2026-10-01T00:00:00.000Z",`, ``), "has neither spec.billingPeriod.start nor spec.month"},
+		{"another month", r(`"billingPeriod": {"start": "2026-10-01T00:00:00.000Z", "end": "2026-11-01T00:00:00.000Z"}, "month": "2026-10-01T00:00:00.000Z",`, `"month": "2026-09-01T00:00:00.000Z",`), "bills 2026-09, not 2026-10"},
 		{"mid-month start", r(`"start": "2026-10-01T00:00:00.000Z", "end"`, `"start": "2026-10-15T00:00:00.000Z", "end"`), "only calendar-month billing periods are supported"},
 		{"two months", r(`"end": "2026-11-01T00:00:00.000Z"`, `"end": "2026-12-01T00:00:00.000Z"`), "bills 2026-10-01T00:00:00Z to 2026-12-01T00:00:00Z: only calendar-month"},
 		{"another month", r(`"start": "2026-10-01T00:00:00.000Z", "end": "2026-11-01T00:00:00.000Z"`, `"start": "2026-09-01T00:00:00.000Z", "end": "2026-10-01T00:00:00.000Z"`), "invoice inv-10 bills 2026-09, not 2026-10"},
@@ -381,7 +382,7 @@ func TestSampleCaptures(t *testing.T) {
 		final                           bool
 	}{
 		{"2026-10", "4260", "Paid", "0", 5, true},
-		{"2026-11", "26.67", "", "0.003333333333332", 4, false},
+		{"2026-11", "26.67", "", "0.0033333333333", 4, false}, // 26.67 − 26.6666666666667 (26.666666666666668 as sent)
 	} {
 		res, lines, err := testkit.RunProvider(t, spectrocloud.Provider, nil, c.period, "2026-11-03", files)
 		if err != nil {
@@ -392,6 +393,89 @@ func TestSampleCaptures(t *testing.T) {
 			inv.RoundingAdjustment.String() != c.rounding || inv.BillingAccountName != "Müller & Söhne Logistik AG" {
 			t.Errorf("%s: %d lines, Σ %s, invoice %+v", c.period, len(lines), billed(lines)[0], inv)
 		}
+	}
+}
+
+// An invoice's billing month is spec.billingPeriod, else spec.month (every
+// field of v1Invoice is optional), as listing finds it: an invoice the
+// list places in a month is exported in that month, never refused.
+func TestBillingMonthAsListingFindsIt(t *testing.T) {
+	_, want, err := runSpectro(t, "2026-11-03", spFiles(spInvoice))
+	if err != nil {
+		t.Fatal(err)
+	}
+	period := `"billingPeriod": {"start": "2026-10-01T00:00:00.000Z", "end": "2026-11-01T00:00:00.000Z"}, `
+	for name, c := range map[string]struct{ invoice, listed string }{
+		"spec.month only": {strings.Replace(spInvoice, period, ``, 1), `"month": "2026-10-01T00:00:00.000Z"`},
+		"start only":      {strings.Replace(spInvoice, `, "end": "2026-11-01T00:00:00.000Z"}`, `}`, 1), `"billingPeriod": {"start": "2026-10-01T00:00:00.000Z"}`},
+		"unset end":       {strings.Replace(spInvoice, `"end": "2026-11-01T00:00:00.000Z"`, `"end": "0001-01-01T00:00:00.000Z"`, 1), `"billingPeriod": {"start": "2026-10-01T00:00:00.000Z"}`},
+	} {
+		files := spFiles(c.invoice)
+		files["invoices/0001.json"] = `{"invoices": [{"metadata": {"uid": "inv-10"}, "spec": {` + c.listed + `}}]}`
+		res, lines, err := runSpectro(t, "2026-11-03", files)
+		if err != nil {
+			t.Errorf("%s: %v", name, err)
+			continue
+		}
+		if len(lines) != len(want) || lines[0] != want[0] || !res.Invoices[0].Reconciled || !res.Invoices[0].BillingPeriodStart.Equal(utc("2026-10-01T00:00:00Z")) {
+			t.Errorf("%s: %d lines, invoice %+v", name, len(lines), res.Invoices[0])
+		}
+	}
+}
+
+// Every line is named (x_ChargeId) by invoice, project and product; what
+// no project carries by invoice and product; rounding by invoice.
+func TestChargeIDs(t *testing.T) {
+	inv := strings.Replace(spInvoice, `"billableAmount": 4260,`, `"billableAmount": 4260.004,`, 1)
+	_, lines, err := runSpectro(t, "2026-11-03", spFiles(inv))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, l := range lines {
+		got = append(got, l.ChargeID)
+	}
+	want := []string{"inv-10/p-1/pure", "inv-10/p-1/alloy", "inv-10/p-2/pure", "inv-10/unattributed/pure", "inv-10/unattributed/alloy", "inv-10/rounding"}
+	if !slices.Equal(got, want) {
+		t.Errorf("ChargeIDs = %q, want %q", got, want)
+	}
+}
+
+// Every field the Palette Go models type as float64 (amounts, used
+// credits, tier prices, the billable amount) reads at the 15 significant
+// digits a float64 holds; the integer ones (free credits) exactly.
+func TestFloatFieldsAt15Digits(t *testing.T) {
+	inv := spInvoice
+	for _, c := range [][2]string{
+		{`"billableAmount": 4260,`, `"billableAmount": 4260.000000000001,`},
+		{`"pure": {"amount": 3830, "usedCredits": 120.75,`, `"pure": {"amount": 3830.0000000000005, "usedCredits": 120.75000000000001,`},
+		{`"tierName": "Tier 1", "tierPrice": 40}`, `"tierName": "Tier 1", "tierPrice": 40.00000000000001}`},
+		{`"amount": 3183.6,`, `"amount": 3183.6000000000004,`},
+		{`{"pure": {"amount": 2813.6, "tierPrice": 40, "usedCredits": 70.34}`, `{"pure": {"amount": 2813.6000000000004, "tierPrice": 40.00000000000001, "usedCredits": 70.34000000000002}`},
+	} {
+		if !strings.Contains(inv, c[0]) {
+			t.Fatalf("fixture has no %q", c[0])
+		}
+		inv = strings.Replace(inv, c[0], c[1], 1)
+	}
+	res, lines, err := runSpectro(t, "2026-11-03", spFiles(inv))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, want, err := runSpectro(t, "2026-11-03", spFiles(spInvoice))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(lines) != len(want) {
+		t.Fatalf("%d lines, want %d", len(lines), len(want))
+	}
+	for i := range lines {
+		if lines[i] != want[i] {
+			t.Errorf("line %d\n got %+v\nwant %+v", i, lines[i], want[i])
+		}
+	}
+	if inv := res.Invoices[0]; inv.VendorTotal.String() != "4260" || !inv.RoundingAdjustment.IsZero() || !inv.Reconciled {
+		t.Errorf("invoice = %+v", inv)
 	}
 }
 

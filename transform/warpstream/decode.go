@@ -3,6 +3,7 @@ package warpstream
 import (
 	"encoding/json"
 	"fmt"
+	"strconv"
 	"time"
 
 	"github.com/invoice-export/invoice-export/extract"
@@ -216,6 +217,19 @@ type daysReader struct {
 	ledger  *ledger
 	outside int
 	day     dayFields
+	// x_ChargeId: per product (by ledger index), the lines of each day in
+	// the cluster object being read, so that a day's second line gets #2.
+	object int32
+	days   []dayLines
+	count  *dayLines // the charge being read
+	id     []byte
+}
+
+// dayLines counts one product's lines of each day of the month in one
+// cluster object.
+type dayLines struct {
+	object int32
+	n      [32]int32
 }
 
 // daySum is one charge's days so far.
@@ -319,6 +333,7 @@ func (w *daysReader) cluster(r *transform.Reader, tenant, workspace, workspaceNa
 			l.Regions = string(b)
 		}
 		ci := w.ledger.cluster(clusterKey{tenant, workspace, id})
+		w.object++
 		return r.Array(func() error { return w.charge(r, l, ci) })
 	}
 	err := r.Object(func(n []byte) (err error) {
@@ -362,7 +377,14 @@ func (w *daysReader) charge(r *transform.Reader, l transform.Line, cluster int32
 		l.VendorUnitPrice = unitPrice
 		l.SourceEndpoint = source.Breakdowns
 		// A product listed twice for one cluster (a second unit_price),
-		// or a day listed twice, is lines of its own that the ledger adds.
+		// or a day listed twice, is lines of its own that the ledger adds;
+		// their ids count the lines of each day (x_ChargeId #n).
+		for int(pi) >= len(w.days) {
+			w.days = append(w.days, dayLines{})
+		}
+		if w.count = &w.days[pi]; w.count.object != w.object {
+			*w.count = dayLines{object: w.object}
+		}
 		var sum daySum
 		err := r.Array(func() error { return w.breakdown(r, &l, &sum) })
 		w.ledger.listed(cluster, pi, sum.days, sum.total)
@@ -437,6 +459,16 @@ func (w *daysReader) breakdown(r *transform.Reader, l *transform.Line, sum *dayS
 	sum.total, _ = sum.total.Add(d.total.Decimal)
 	sum.days++
 	l.ChargePeriodStart, l.ChargePeriodEnd = d.from, d.to
+	// x_ChargeId: tenant/workspace/cluster/product/day, #n on the n-th
+	// line of a day.
+	w.id = append(append(append(append(append(append(append(append(w.id[:0],
+		l.TenantID...), '/'), l.SubAccountID...), '/'), l.ResourceID...), '/'), l.SkuID...), '/')
+	w.id = d.from.AppendFormat(w.id, "2006-01-02")
+	n := &w.count.n[d.from.Day()]
+	if *n++; *n > 1 {
+		w.id = strconv.AppendInt(append(w.id, '#'), int64(*n), 10)
+	}
+	l.ChargeID = string(w.id)
 	l.BilledCost, l.EffectiveCost, l.ListCost, l.ContractedCost = d.total.Decimal, d.total.Decimal, d.total.Decimal, d.total.Decimal
 	l.ConsumedQuantity, l.PricingQuantity = d.quantity, d.quantity
 	return w.out.Write(l)

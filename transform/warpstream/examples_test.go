@@ -100,6 +100,16 @@ func TestVendorExampleLines(t *testing.T) {
 	if strings.Join(day, ", ") != "540 for 1.24999, 360 for 0.9" {
 		t.Errorf("31 December's lines: %q", day)
 	}
+	// Each has an x_ChargeId of its own: the day's second line is #2.
+	var ids []string
+	for _, l := range lines {
+		if strings.Contains(l.ChargeID, "/vci_1d4930d7_8e6d_4ad9_b27a_654ed4aaa3ee/Cluster minutes/2025-12-31") {
+			ids = append(ids, l.ChargeID[strings.LastIndexByte(l.ChargeID, '/')+1:])
+		}
+	}
+	if strings.Join(ids, ", ") != "2025-12-31, 2025-12-31#2" {
+		t.Errorf("31 December's ids end in %q", ids)
+	}
 
 	_, lines, err = testkit.RunProviderIn(t, examples, warpstream.Provider, env, "2026-01", "2026-01-03", nil)
 	if err != nil {

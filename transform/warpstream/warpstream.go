@@ -71,9 +71,11 @@ func Transform(in transform.Input, t *transform.Tally) (*transform.Result, error
 
 	// Account charges cover the whole period.
 	var account transform.Decimal
+	ids := transform.ChargeIDs{}
 	for _, c := range inv.account {
 		account, _ = account.Add(c.total.Decimal)
 		l := base
+		l.ChargeID = ids.Next(p.String() + "/account_charges/" + c.product)
 		l.ChargePeriodStart, l.ChargePeriodEnd = p.Start(), p.End()
 		l.ChargeDescription = c.product
 		l.SkuID = c.product
@@ -123,6 +125,7 @@ func Transform(in transform.Input, t *transform.Tally) (*transform.Result, error
 	}
 	err = t.Reconcile(&invoice, tolerance, problem, func(gap transform.Decimal) transform.Line {
 		l := base
+		l.ChargeID = p.String() + "/rounding"
 		l.ChargeCategory, l.ChargeFrequency = transform.Adjustment, transform.OneTime
 		l.ChargeDescription = "Rounding adjustment: the invoice rounds each line to cents, the daily breakdowns do not"
 		l.ChargePeriodStart, l.ChargePeriodEnd = p.Start(), p.End()

@@ -117,7 +117,7 @@ func TestMapsAndReconcilesExactly(t *testing.T) {
 		ResourceID: "vci_1", ResourceName: "vcn_orders", ResourceType: "Virtual Cluster",
 		SkuID: "Cluster minutes", SkuMeter: "Cluster minutes", SubAccountID: "wi_a", SubAccountName: "Zürich prod",
 		Provider: "warpstream", TenantID: "ti_a", VendorUnitPrice: transform.Some(transform.MustDecimal("0.23148")),
-		SourceEndpoint: "get_invoice_breakdowns",
+		SourceEndpoint: "get_invoice_breakdowns", ChargeID: "ti_a/wi_a/vci_1/Cluster minutes/2026-10-01",
 	}
 	if day != want {
 		t.Errorf("first line\n got %+v\nwant %+v", day, want)

@@ -80,6 +80,7 @@ func transformInvoice(in transform.Input, t *transform.Tally) (*transform.Result
 			n, err = r.Number(false)
 			inv.VendorTotal = n.Decimal
 		case "lines":
+			ids := transform.ChargeIDs{}
 			err = r.Array(func() error {
 				l := base
 				err := r.Object(func(name []byte) (err error) {
@@ -97,6 +98,7 @@ func transformInvoice(in transform.Input, t *transform.Tally) (*transform.Result
 					return err
 				})
 				if err == nil {
+					l.ChargeID = ids.Next(p.String() + "/" + l.SkuID)
 					err = t.Write(&l)
 				}
 				return err
