@@ -21,7 +21,10 @@ import (
 // HTTPOptions tunes how the HTTP source treats vendors. Zero values mean the
 // defaults in brackets.
 type HTTPOptions struct {
-	RequestsPerSecond float64       // per vendor [10, the documented limit of CockroachDB and Spectro Cloud]
+	// RequestsPerSecond paces each vendor's calls [its Endpoint's, else 10,
+	// the documented limit of CockroachDB and Spectro Cloud]; set, it holds
+	// for every vendor.
+	RequestsPerSecond float64
 	Concurrency       int           // requests in flight per vendor [4]
 	Attempts          int           // tries per call, the first included [6]
 	RequestTimeout    time.Duration // one attempt, body included [10m: a month of breakdowns can be 700 MB]
@@ -49,6 +52,9 @@ type Endpoint struct {
 	KeyVar    string   // the setting a rejected key names (WARPSTREAM_API_KEY)
 	URLVar    string   // the setting a wrong address names (WARPSTREAM_API_URL)
 	Missing   []string // required settings not set: its calls fail at once
+	// RequestsPerSecond paces its calls when HTTPOptions does not (0: the
+	// default): a provider whose API allows less says so here.
+	RequestsPerSecond float64
 }
 
 // HTTP is the live Source: it calls the providers' APIs.
@@ -62,9 +68,6 @@ type HTTP struct {
 
 // NewHTTP returns a Source calling the providers' endpoints, by slug.
 func NewHTTP(endpoints map[string]Endpoint, opt HTTPOptions) *HTTP {
-	if opt.RequestsPerSecond <= 0 {
-		opt.RequestsPerSecond = 10
-	}
 	if opt.Concurrency <= 0 {
 		opt.Concurrency = 4
 	}
@@ -337,7 +340,14 @@ func (h *HTTP) gate(provider string) *gate {
 	defer h.mu.Unlock()
 	g := h.gates[provider]
 	if g == nil {
-		g = &gate{slots: make(chan struct{}, h.opt.Concurrency), every: time.Duration(float64(time.Second) / h.opt.RequestsPerSecond)}
+		rate := h.opt.RequestsPerSecond
+		if rate <= 0 {
+			rate = h.endpoints[provider].RequestsPerSecond
+		}
+		if rate <= 0 {
+			rate = 10
+		}
+		g = &gate{slots: make(chan struct{}, h.opt.Concurrency), every: time.Duration(float64(time.Second) / rate)}
 		h.gates[provider] = g
 	}
 	return g
