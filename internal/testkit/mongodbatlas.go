@@ -373,7 +373,21 @@ func atlasRandom(n int) string {
 	return hex.EncodeToString(b)
 }
 
-func init() { Oracles["mongodbatlas"] = atlasTotals }
+func init() {
+	Oracles["mongodbatlas"] = atlasTotals
+	// A service account, the credential Atlas recommends; the organization
+	// comes from listOrgs.
+	Live["mongodbatlas"] = func(t testing.TB, dir string, wrap func(string) string) map[string]string {
+		const id, secret = "mdb_sa_id_LIVE", "mdb_sa_sk_LIVE_atlas_7f3a9c"
+		var orgs struct{ Results []struct{ ID string } }
+		readJSON(t, filepath.Join(dir, "mongodbatlas", "orgs.json"), &orgs)
+		if len(orgs.Results) != 1 {
+			t.Fatalf("fake Atlas: %d organizations in %s, want the one it serves", len(orgs.Results), dir)
+		}
+		f := FakeMongoDBAtlas(t, dir, orgs.Results[0].ID, AtlasCredentials{ClientID: id, ClientSecret: secret})
+		return map[string]string{"ATLAS_CLIENT_ID": id, "ATLAS_CLIENT_SECRET": secret, "ATLAS_API_URL": wrap(f.URL)}
+	}
+}
 
 // atlasTotals sums amountBilledCents / 100 per billing month (USD: Atlas
 // documents every amount in cents of a US dollar) over every invoice of
