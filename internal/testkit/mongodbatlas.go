@@ -214,7 +214,7 @@ func (f *FakeAtlas) token(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	id, secret, ok := r.BasicAuth()
-	// RFC 6749 §2.3.1: the client id and secret are form-encoded first.
+	// OAuth 2.0 form-encodes the client id and secret before Basic auth.
 	if ok {
 		id, _ = url.QueryUnescape(id)
 		secret, _ = url.QueryUnescape(secret)
@@ -298,7 +298,7 @@ func (f *FakeAtlas) authenticated(w http.ResponseWriter, r *http.Request) bool {
 	return false
 }
 
-// digestValid checks an RFC 7616 answer (MD5, qop=auth) against the key.
+// digestValid checks an HTTP Digest answer (MD5, qop=auth) against the key.
 func (f *FakeAtlas) digestValid(r *http.Request, params string) bool {
 	p := map[string]string{}
 	for _, kv := range strings.Split(params, ", ") {
