@@ -42,6 +42,8 @@ type run struct {
 	AsOf            string // default: the sample's day
 	From, To        string
 	Providers       []string // default: every provider the source serves
+	// AcceptUnreconciled is cmd/local's --accept-unreconciled.
+	AcceptUnreconciled bool
 }
 
 // result is what a run did, and what it logged (its warnings and errors,
@@ -73,7 +75,8 @@ func export(t testing.TB, r run) result {
 		r.AsOf = sampleAsOf
 	}
 	var log syncBuffer
-	o := invoiceexport.Options{Config: cfg, RunID: invoiceexport.NewRunID(time.Now()), Logger: slog.New(slog.NewTextHandler(&log, nil))}
+	o := invoiceexport.Options{Config: cfg, RunID: invoiceexport.NewRunID(time.Now()), Logger: slog.New(slog.NewTextHandler(&log, nil)),
+		AcceptUnreconciled: r.AcceptUnreconciled}
 	if o.AsOf, err = invoiceexport.AsOf(r.AsOf, time.Now()); err != nil {
 		t.Fatal(err)
 	}
@@ -87,7 +90,11 @@ func export(t testing.TB, r run) result {
 			}
 		}
 	}
-	if o.Sink, err = load.Open(ctx, r.Out); err != nil {
+	sinkOpt, err := load.OptionsFromEnv(getenv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if o.Sink, err = load.Open(ctx, r.Out, sinkOpt); err != nil {
 		t.Fatal(err)
 	}
 	if o.RestatementDays, err = invoiceexport.RestatementDaysFromEnv(getenv); err != nil {

@@ -3,6 +3,8 @@ package invoiceexport_test
 import (
 	"bytes"
 	"context"
+	"fmt"
+	"io"
 	"maps"
 	"net/http"
 	"net/http/httptest"
@@ -17,6 +19,7 @@ import (
 
 	"github.com/invoice-export/invoice-export/internal/registry"
 	"github.com/invoice-export/invoice-export/internal/testkit"
+	"github.com/invoice-export/invoice-export/load"
 )
 
 // fakeAPIs starts every provider's fake API on the sample captures, each
@@ -208,7 +211,7 @@ func TestKilledAtAnyMomentThenRerun(t *testing.T) {
 	t.Run("folder", func(t *testing.T) {
 		out := t.TempDir()
 		killAndRerun(t, bin, out, nil, want, func() string { return out })
-		// Outside the layout, only the staging folder (swept after an hour)
+		// Outside the layout, only the staging folder (swept by a later run)
 		// may hold what a killed run left.
 		entries, _ := os.ReadDir(out)
 		for _, e := range entries {
@@ -326,4 +329,65 @@ func TestBadCapturesAreClearErrors(t *testing.T) {
 			}
 		})
 	}
+}
+
+// A run killed while it writes leaves its staging file; the next run's
+// start removes it once it is older than the staging grace, while a file a
+// live run still holds is kept, whatever its age. The writer is a real
+// process (this test binary, re-run as TestHoldStaging), killed with SIGKILL.
+func TestKilledRunsStagingFileIsSwept(t *testing.T) {
+	out := t.TempDir()
+	cmd := exec.Command(os.Args[0], "-test.run=^TestHoldStaging$")
+	cmd.Env = append(os.Environ(), "INVOICE_EXPORT_HOLD_STAGING="+out)
+	stdout, _ := cmd.StdoutPipe()
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer cmd.Process.Kill()
+	line := make([]byte, 6)
+	if _, err := io.ReadFull(stdout, line); err != nil || string(line) != "ready\n" {
+		t.Fatalf("helper: %q, %v", line, err)
+	}
+	left, _ := filepath.Glob(filepath.Join(out, ".staging", "*.tmp"))
+	if len(left) != 1 {
+		t.Fatalf("the writer holds %v", left)
+	}
+	old := time.Now().Add(-2 * time.Minute)
+	os.Chtimes(left[0], old, old)
+
+	if res := export(t, run{Out: out}); !res.OK() {
+		t.Fatalf("run beside a live writer: %v", res.Err())
+	}
+	if _, err := os.Stat(left[0]); err != nil {
+		t.Fatalf("a live writer's staging file was swept: %v", err)
+	}
+
+	cmd.Process.Kill()
+	cmd.Wait()
+	if res := export(t, run{Out: out}); !res.OK() {
+		t.Fatalf("run after the kill: %v", res.Err())
+	}
+	if still, _ := filepath.Glob(filepath.Join(out, ".staging", "*")); len(still) != 0 {
+		t.Errorf("the killed writer's staging file is still there: %v", still)
+	}
+}
+
+// TestHoldStaging is the writer TestKilledRunsStagingFileIsSwept kills:
+// it starts an object in the folder sink, writes part of it and waits.
+func TestHoldStaging(t *testing.T) {
+	dir := os.Getenv("INVOICE_EXPORT_HOLD_STAGING")
+	if dir == "" {
+		t.Skip("a helper process of TestKilledRunsStagingFileIsSwept")
+	}
+	sink, err := load.NewFolder(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	obj, err := sink.Create(context.Background(), "charge_lines/provider=warpstream/billing_period=2026-10/part-00000.parquet")
+	if err != nil {
+		t.Fatal(err)
+	}
+	obj.Write([]byte("PAR1 and half a row group"))
+	fmt.Println("ready")
+	select {}
 }

@@ -43,6 +43,11 @@ type Options struct {
 	// Progress, if set, is told of each step; it is called from the
 	// providers' goroutines at once.
 	Progress func(Event)
+	// AcceptUnreconciled lets a closed month whose final invoice no longer
+	// reconciles replace the reconciled partition exported before
+	// (load.Store.AcceptUnreconciled); without it that period fails and
+	// its partition stays.
+	AcceptUnreconciled bool
 }
 
 // Event is a step of a run, for a progress display.
@@ -67,6 +72,10 @@ type Report struct {
 	RunID      string
 	Partitions []Exported
 	Failures   []Failure
+	// Stopped is why the run stopped early: the destination stopped
+	// answering (load.ErrStorageUnresponsive). Every period not written
+	// because of it is a Failure whose error is this one.
+	Stopped error
 }
 
 // Exported is one partition (provider and period) the run wrote.
@@ -120,16 +129,41 @@ func (p Exported) Unreconciled() (n int) {
 	return n
 }
 
-// Err summarizes the failures, one line each; nil when the run is OK.
+// Err summarizes the failures, one line each (the periods a stop left
+// unwritten: one line for all); nil when the run is OK.
 func (r *Report) Err() error {
 	if r.OK() {
 		return nil
 	}
-	errs := make([]error, len(r.Failures))
-	for i, f := range r.Failures {
-		errs[i] = f
+	var errs []error
+	for _, f := range r.Failures {
+		if r.Stopped == nil || !errors.Is(f.Err, r.Stopped) {
+			errs = append(errs, f)
+		}
+	}
+	if r.Stopped != nil {
+		errs = append(errs, r.StopError())
 	}
 	return errors.Join(errs...)
+}
+
+// StopError is Stopped with the periods it left unwritten; nil if the run
+// did not stop.
+func (r *Report) StopError() error {
+	if r.Stopped == nil {
+		return nil
+	}
+	var left []string
+	for _, f := range r.Failures {
+		if errors.Is(f.Err, r.Stopped) {
+			if f.Period.IsZero() {
+				left = append(left, f.Provider+" (every period)")
+			} else {
+				left = append(left, f.Provider+" "+f.Period.String())
+			}
+		}
+	}
+	return fmt.Errorf("%w (not written, each kept as it was: %s)", r.Stopped, strings.Join(left, ", "))
 }
 
 // NewRunID returns a sortable, unique run id.
@@ -148,7 +182,14 @@ func Run(ctx context.Context, o Options) *Report {
 	if o.Lookahead <= 0 {
 		o.Lookahead = 4
 	}
-	store := &load.Store{Sink: o.Sink, RunID: o.RunID, AsOf: o.AsOf, Now: o.Now}
+	// A destination that stops answering stops the whole run: every
+	// provider would only wait on it in turn.
+	ctx, stop := context.WithCancelCause(ctx)
+	defer stop(nil)
+	store := &load.Store{Sink: o.Sink, RunID: o.RunID, AsOf: o.AsOf, Now: o.Now, AcceptUnreconciled: o.AcceptUnreconciled}
+	if o.AcceptUnreconciled {
+		o.Logger.Warn("accepting unreconciled final invoices: a reconciled partition may be replaced by one that does not reconcile (accept-unreconciled)")
+	}
 	rep := &Report{RunID: o.RunID}
 	var mu sync.Mutex
 	var wg sync.WaitGroup
@@ -156,7 +197,7 @@ func Run(ctx context.Context, o Options) *Report {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			parts, fails := runProvider(ctx, &o, store, provider)
+			parts, fails := runProvider(ctx, stop, &o, store, provider)
 			mu.Lock()
 			rep.Partitions = append(rep.Partitions, parts...)
 			rep.Failures = append(rep.Failures, fails...)
@@ -164,6 +205,9 @@ func Run(ctx context.Context, o Options) *Report {
 		}()
 	}
 	wg.Wait()
+	if cause := context.Cause(ctx); errors.Is(cause, load.ErrStorageUnresponsive) {
+		rep.Stopped = cause
+	}
 	rep.Sort()
 	return rep
 }
@@ -183,7 +227,10 @@ func (r *Report) Sort() {
 	})
 }
 
-func runProvider(ctx context.Context, o *Options, store *load.Store, provider string) (parts []Exported, fails []Failure) {
+// runProvider exports provider's periods. A failure because the
+// destination stopped answering stops the run (stopRun); the periods left
+// then fail with that cause.
+func runProvider(ctx context.Context, stopRun context.CancelCauseFunc, o *Options, store *load.Store, provider string) (parts []Exported, fails []Failure) {
 	log := o.Logger.With("provider", provider)
 	progress := func(e Event) {
 		if o.Progress != nil {
@@ -192,6 +239,13 @@ func runProvider(ctx context.Context, o *Options, store *load.Store, provider st
 		}
 	}
 	fail := func(p billing.Period, err error) {
+		if down := load.Unresponsive(err); down != nil {
+			stopRun(down)
+		}
+		if cause := context.Cause(ctx); errors.Is(cause, load.ErrStorageUnresponsive) &&
+			(errors.Is(err, context.Canceled) || errors.Is(err, load.ErrStorageUnresponsive)) {
+			err = cause // cut by the stop
+		}
 		fails = append(fails, Failure{Provider: provider, Period: p, Err: err})
 		log.Error("export failed", "period", periodAttr(p), "error", err.Error())
 		progress(Event{Stage: Failed, Period: p})

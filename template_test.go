@@ -283,6 +283,9 @@ func checkTemplate(b []byte) (problems []string) {
 		{"Events.Daily.Properties.DeadLetterConfig.Arn", "!GetAtt ScheduleDeadLetterQueue.Arn"},
 		{"Environment.Variables.OUTPUT_URI", "!Sub s3://${OutputBucket}/${OutputPrefix}"},
 		{"Environment.Variables.RESTATEMENT_DAYS", "!Ref RestatementDays"},
+		// Objects ask for no encryption unless S3_SSE says so: the bucket
+		// encrypts by default, and a stock MinIO refuses the header.
+		{"Environment.Variables.S3_SSE", "!Ref S3ServerSideEncryption"},
 	} {
 		eq(c.want, in(fnp, strings.Split(c.path, ".")...)...)
 	}
@@ -316,7 +319,7 @@ func checkTemplate(b []byte) (problems []string) {
 		}
 	}
 	for _, k := range root.get(vars...).keys() {
-		if !providerVars[k] && k != "OUTPUT_URI" && k != "RESTATEMENT_DAYS" {
+		if !providerVars[k] && k != "OUTPUT_URI" && k != "RESTATEMENT_DAYS" && k != "S3_SSE" {
 			errorf("the function's variable %s is no setting of a registered provider", k)
 		}
 	}
@@ -325,6 +328,8 @@ func checkTemplate(b []byte) (problems []string) {
 		eq(`!Not [!Equals [!Ref `+v.name+`Parameter, ""]]`, "Conditions", "Has"+v.name+"Parameter")
 	}
 	eq(`!Not [!Equals [!Ref ApiKeysKmsKeyArn, ""]]`, "Conditions", "HasKmsKey")
+	eq("", "Parameters", "S3ServerSideEncryption", "Default")
+	eq("^(AES256|aws:kms(:[a-zA-Z0-9:/_-]+)?)?$", "Parameters", "S3ServerSideEncryption", "AllowedPattern")
 
 	// Least privilege. Every policy is an inline document; its statements
 	// are exactly these (Sid: condition, actions, resources, condition block).
@@ -584,6 +589,8 @@ func TestTemplatePropertiesCatchMutations(t *testing.T) {
 		{"a variable of no provider", first("          WARPSTREAM_HTTP_METHOD: !Ref WarpStreamHttpMethod\n", "          WARPSTREAM_HTTP_METHOD: !Ref WarpStreamHttpMethod\n          ACME_API_URL: x\n"),
 			"the function's variable ACME_API_URL is no setting of a registered provider"},
 		{"a setting without its parameter", first("  WarpStreamHttpMethod:\n    Type: String\n", "  WarpStreamHttpMethodX:\n    Type: String\n"), "setting HTTP_METHOD has no parameter WarpStreamHttpMethod"},
+		{"SSE asked by default", first("    Type: String\n    Default: \"\"\n    AllowedPattern: \"^(AES256|", "    Type: String\n    Default: AES256\n    AllowedPattern: \"^(AES256|"),
+			"Parameters.S3ServerSideEncryption.Default = \"AES256\""},
 	} {
 		t.Run(m.name, func(t *testing.T) {
 			mutated := m.mutate(orig)

@@ -8,6 +8,8 @@ import (
 	"net/url"
 	"slices"
 	"strings"
+
+	"github.com/invoice-export/invoice-export/internal/billing"
 )
 
 // Secret is a credential (an API key). Every way of printing it prints
@@ -15,7 +17,7 @@ import (
 // accident; Reveal is for authorizing requests only.
 type Secret string
 
-const redacted = "[redacted]"
+const redacted = billing.Redacted
 
 func (Secret) String() string               { return redacted }
 func (Secret) GoString() string             { return redacted }
@@ -288,7 +290,7 @@ func CheckID(provider, what, id string) error {
 		}
 	}
 	if bad || len(id) > 200 {
-		return fmt.Errorf("%s: %s %q is not a safe identifier (empty, too long, or contains '/', '\\', '..' or control characters)", provider, what, id)
+		return fmt.Errorf("%s: %s %q is not a safe identifier (empty, too long, or contains '/', '\\', '..' or control characters)", provider, what, billing.Excerpt([]byte(id), nil))
 	}
 	return nil
 }

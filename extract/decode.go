@@ -18,7 +18,7 @@ import (
 // billing.DataError with the byte offset and JSON pointer of the offending
 // value; what says what the body should have been.
 func DecodeSmall(b *Body, what string, v any) error {
-	doc := billing.Document{Source: b.Call.String()}
+	doc := b.Document()
 	dec := jsontext.NewDecoder(b.Reader())
 	err := json.UnmarshalDecode(dec, v)
 	if err == nil {

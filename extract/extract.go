@@ -44,9 +44,10 @@ func (c Call) String() string { return c.Provider + " " + c.Endpoint + " (" + c.
 // that responses of any size can be decoded as streams, landed as raw files
 // and read more than once.
 type Body struct {
-	Call Call
-	f    *os.File
-	size int64
+	Call    Call
+	f       *os.File
+	size    int64
+	secrets []Secret // what it was fetched with, kept out of the body (see spool) and of messages
 }
 
 // Reader returns a new reader over the whole body.
@@ -57,6 +58,29 @@ func (b *Body) Size() int64 { return b.size }
 
 // Close releases the body (and its disk space when it was spooled).
 func (b *Body) Close() error { return b.f.Close() }
+
+// Document is the body as its decoders name it in a billing.DataError,
+// with the secrets it was fetched with masked in whatever they quote.
+func (b *Body) Document() billing.Document {
+	d := billing.Document{Source: b.Call.String()}
+	if len(b.secrets) > 0 {
+		d.Mask = b.mask
+	}
+	return d
+}
+
+// Excerpt shortens a value of the body for an error message (which quotes
+// it): at most billing.MaxExcerpt bytes, with any run of the secrets the
+// body was fetched with masked.
+func (b *Body) Excerpt(v []byte) string { return b.Document().Excerpt(v) }
+
+func (b *Body) mask(s string) string {
+	keys := make([]string, len(b.secrets))
+	for i, k := range b.secrets {
+		keys[i] = k.Reveal()
+	}
+	return billing.Mask(s, keys...)
+}
 
 // Source answers calls with complete response bodies.
 type Source interface {
@@ -69,22 +93,29 @@ var ErrNotFound = errors.New("not found")
 
 // NewBody spools r into a Body for c: what a Source returns, for sources
 // outside this package (a test's bodies kept in memory).
-func NewBody(c Call, r io.Reader) (*Body, error) { return spool(c, r) }
+func NewBody(c Call, r io.Reader) (*Body, error) { return spool(c, r, nil) }
 
 // spool copies r into an unlinked temporary file: the disk space goes back
 // to the system when the Body is closed or the process dies, whatever happens.
-func spool(c Call, r io.Reader) (*Body, error) {
+// Every chunk is scanned for the secrets before it is written; a body that
+// holds one fails with ErrKeyInBody, and what was spooled of it goes with
+// the file.
+func spool(c Call, r io.Reader, secrets []Secret) (*Body, error) {
 	f, err := os.CreateTemp("", "invoice-export-body-*")
 	if err != nil {
 		return nil, err
 	}
 	os.Remove(f.Name())
-	n, err := io.Copy(f, r)
+	var w io.Writer = f
+	if s := newKeyScanners(secrets); s != nil {
+		w = io.MultiWriter(s, f) // the scanner first: a chunk with a key is never written
+	}
+	n, err := io.Copy(w, r)
 	if err != nil {
 		f.Close()
 		return nil, err
 	}
-	return &Body{Call: c, f: f, size: n}, nil
+	return &Body{Call: c, f: f, size: n, secrets: secrets}, nil
 }
 
 // Plan says which billing periods a run exports, and when "now" is.

@@ -16,6 +16,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/invoice-export/invoice-export/internal/billing"
 )
 
 // HTTPOptions tunes how the HTTP source treats vendors. Zero values mean the
@@ -25,15 +27,25 @@ type HTTPOptions struct {
 	// the documented limit of CockroachDB and Spectro Cloud]; set, it holds
 	// for every vendor.
 	RequestsPerSecond float64
-	Concurrency       int           // requests in flight per vendor [4]
-	Attempts          int           // tries per call, the first included [6]
-	RequestTimeout    time.Duration // one attempt, body included [10m: a month of breakdowns can be 700 MB]
+	Concurrency       int // requests in flight per vendor [4]
+	Attempts          int // tries per call, the first included [6]
+	// ReadIdleTimeout ends an attempt whose body has sent no byte for this
+	// long [60s]; it is retried like a reset connection. A vendor that sends
+	// its headers and then stalls holds a call no longer than this per
+	// attempt, while a large body that keeps coming is never cut by it.
+	ReadIdleTimeout time.Duration
+	// CallTimeout bounds one call from its first request to its end, every
+	// attempt and every wait between attempts included [5m]; the run's
+	// deadline (the Lambda's) bounds it too. Waiting for a free slot before
+	// the first request is not counted: that is this run's queue, not the
+	// vendor's doing.
+	CallTimeout time.Duration
 	// MaxBackoff caps the wait this client chooses between attempts [30s]:
 	// before attempt n+1 it waits a random time in [c/4, c), c =
 	// min(MaxBackoff, 0.5s·2^(n-1)), so never more than MaxBackoff. A
 	// vendor's Retry-After is honoured instead, up to 5 minutes (a longer
-	// one is cut to 5 minutes). A wait that would pass the run's deadline is
-	// not started: the call fails at once instead.
+	// one is cut to 5 minutes). A wait that would pass the call's time
+	// limit or the run's deadline is not started: the call fails at once.
 	MaxBackoff time.Duration
 	Logger     *slog.Logger
 	UserAgent  string
@@ -74,8 +86,11 @@ func NewHTTP(endpoints map[string]Endpoint, opt HTTPOptions) *HTTP {
 	if opt.Attempts <= 0 {
 		opt.Attempts = 6
 	}
-	if opt.RequestTimeout <= 0 {
-		opt.RequestTimeout = 10 * time.Minute
+	if opt.ReadIdleTimeout <= 0 {
+		opt.ReadIdleTimeout = time.Minute
+	}
+	if opt.CallTimeout <= 0 {
+		opt.CallTimeout = DefaultCallTimeout
 	}
 	if opt.MaxBackoff <= 0 {
 		opt.MaxBackoff = 30 * time.Second
@@ -132,23 +147,37 @@ func (t headerTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	return t.next.RoundTrip(req)
 }
 
+// DefaultCallTimeout is HTTPOptions.CallTimeout's default.
+const DefaultCallTimeout = 5 * time.Minute
+
+// errCallTimeout ends a call's context when its CallTimeout is up.
+var errCallTimeout = errors.New("the call's time limit")
+
 // Fetch makes the call, retrying what is worth retrying, and returns the
 // complete body spooled to disk.
 func (h *HTTP) Fetch(ctx context.Context, c Call) (*Body, error) {
 	g := h.gate(c.Provider)
+	run := ctx
 	var last error
 	for attempt := 1; ; attempt++ {
 		if err := g.acquire(ctx); err != nil {
-			return nil, h.wrap(c, err)
+			return nil, h.wrap(c, h.outOfTime(run, ctx, attempt-1, last, err))
+		}
+		if attempt == 1 {
+			var cancel context.CancelFunc
+			ctx, cancel = context.WithTimeoutCause(run, h.opt.CallTimeout, errCallTimeout)
+			defer cancel()
 		}
 		b, wait, err := h.once(ctx, c)
 		g.release()
 		if err == nil {
 			return b, nil
 		}
-		var perm *permanentError
-		if errors.As(err, &perm) || ctx.Err() != nil {
+		if _, ok := errors.AsType[*permanentError](err); ok {
 			return nil, h.wrap(c, err)
+		}
+		if ctx.Err() != nil {
+			return nil, h.wrap(c, h.outOfTime(run, ctx, attempt, last, err))
 		}
 		last = err
 		if attempt >= h.opt.Attempts {
@@ -167,7 +196,10 @@ func (h *HTTP) Fetch(ctx context.Context, c Call) (*Body, error) {
 			g.holdUntil(time.Now().Add(wait))
 		}
 		if dl, ok := ctx.Deadline(); ok && time.Until(dl) < wait {
-			return nil, h.wrap(c, fmt.Errorf("the run's deadline is too close to wait %s for another attempt: %w", wait.Round(time.Millisecond), last))
+			if rdl, ok := run.Deadline(); ok && !rdl.After(dl) {
+				return nil, h.wrap(c, fmt.Errorf("the run's deadline is too close to wait %s for another attempt: %w", wait.Round(time.Millisecond), last))
+			}
+			return nil, h.wrap(c, h.callTimedOut(attempt, last))
 		}
 		h.opt.Logger.Warn("retrying", "provider", c.Provider, "endpoint", c.Endpoint,
 			"attempt", attempt, "wait", wait.Round(time.Millisecond).String(), "cause", h.redact(err.Error()))
@@ -175,10 +207,37 @@ func (h *HTTP) Fetch(ctx context.Context, c Call) (*Body, error) {
 		select {
 		case <-ctx.Done():
 			t.Stop()
-			return nil, h.wrap(c, fmt.Errorf("%w (last failure: %v)", ctx.Err(), last))
+			return nil, h.wrap(c, h.outOfTime(run, ctx, attempt, last, ctx.Err()))
 		case <-t.C:
 		}
 	}
+}
+
+// outOfTime explains a call that ended because its time did: the call's
+// own limit (ctx, made by Fetch) or the run's (run). err is what the end
+// interrupted, last the failure of the attempt before, if any.
+func (h *HTTP) outOfTime(run, ctx context.Context, attempts int, last, err error) error {
+	why := err
+	if errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) || errors.Is(err, errCallTimeout) {
+		// A wait, or a request not answered yet: the attempt before says more.
+		if last != nil {
+			why, last = last, nil
+		}
+	}
+	if last != nil {
+		why = fmt.Errorf("%w; the attempt before: %v", why, last)
+	}
+	if run.Err() == nil && errors.Is(context.Cause(ctx), errCallTimeout) {
+		return h.callTimedOut(attempts, why)
+	}
+	return fmt.Errorf("%w (last failure: %w)", run.Err(), why)
+}
+
+// callTimedOut is the failure of a call whose CallTimeout is up, or too
+// close to wait for another attempt.
+func (h *HTTP) callTimedOut(attempts int, why error) error {
+	return fmt.Errorf("no complete answer within %s, the time limit of one call (%s), after %d attempt(s): %w",
+		h.opt.CallTimeout, callTimeoutVar, attempts, why)
 }
 
 // backoff is the wait after failed attempt n (1-based) when the server
@@ -209,8 +268,8 @@ func (h *HTTP) once(ctx context.Context, c Call) (*Body, time.Duration, error) {
 	if err != nil {
 		return nil, 0, &permanentError{err}
 	}
-	ctx, cancel := context.WithTimeout(ctx, h.opt.RequestTimeout)
-	defer cancel()
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
 	var body io.Reader
 	if c.Body != nil {
 		body = bytes.NewReader(c.Body)
@@ -233,7 +292,8 @@ func (h *HTTP) once(ctx context.Context, c Call) (*Body, time.Duration, error) {
 		return nil, 0, &permanentError{redirectError(c, resp, ep.URLVar)}
 	}
 	if resp.StatusCode != http.StatusOK {
-		snippet, _ := io.ReadAll(io.LimitReader(resp.Body, 300))
+		// Room for the excerpt once runs of white space are folded.
+		snippet, _ := io.ReadAll(io.LimitReader(resp.Body, 4*billing.MaxExcerpt))
 		return nil, retryAfter(resp.Header.Get("Retry-After")), statusError(ep, resp.StatusCode, snippet)
 	}
 	if ct := resp.Header.Get("Content-Type"); ct != "" {
@@ -241,9 +301,20 @@ func (h *HTTP) once(ctx context.Context, c Call) (*Body, time.Duration, error) {
 			return nil, 0, &permanentError{fmt.Errorf("HTTP 200 with an HTML page instead of JSON (a proxy, login or maintenance page?); check %s", ep.URLVar)}
 		}
 	}
-	b, err := spool(c, resp.Body)
+	in := newIdleReader(resp.Body, h.opt.ReadIdleTimeout, func() { cancel(errIdle) })
+	defer in.stop()
+	b, err := spool(c, in, ep.Secrets)
+	if errors.Is(err, ErrKeyInBody) {
+		return nil, 0, &permanentError{err} // the vendor would echo it again
+	}
 	if err != nil {
-		return nil, 0, fmt.Errorf("reading the response body: %w", err) // truncated: retry
+		switch {
+		case errors.Is(context.Cause(ctx), errIdle):
+			err = fmt.Errorf("no byte for %s after %d bytes (the vendor stalled)", h.opt.ReadIdleTimeout, in.n)
+		case ctx.Err() != nil:
+			err = fmt.Errorf("time ran out %s after the last byte, %d bytes in", time.Since(in.last).Round(time.Millisecond), in.n)
+		}
+		return nil, 0, fmt.Errorf("reading the response body: %w", err) // truncated or stalled: retry
 	}
 	if resp.ContentLength >= 0 && b.size != resp.ContentLength {
 		b.Close()
@@ -251,6 +322,35 @@ func (h *HTTP) once(ctx context.Context, c Call) (*Body, time.Duration, error) {
 	}
 	return b, 0, nil
 }
+
+// errIdle ends an attempt whose body stalled.
+var errIdle = errors.New("the body stalled")
+
+// idleReader calls idle when no byte has come from r for d, counting from
+// its creation and from each read that brought some.
+type idleReader struct {
+	r    io.Reader
+	d    time.Duration
+	t    *time.Timer
+	n    int64     // bytes read
+	last time.Time // when the last of them came
+}
+
+func newIdleReader(r io.Reader, d time.Duration, idle func()) *idleReader {
+	return &idleReader{r: r, d: d, t: time.AfterFunc(d, idle), last: time.Now()}
+}
+
+func (i *idleReader) Read(p []byte) (int, error) {
+	n, err := i.r.Read(p)
+	if n > 0 {
+		i.n += int64(n)
+		i.last = time.Now()
+		i.t.Reset(i.d)
+	}
+	return n, err
+}
+
+func (i *idleReader) stop() { i.t.Stop() }
 
 // redirectError explains a refused redirect. Only the target's scheme and
 // host are named: its path or query could carry anything.
@@ -263,8 +363,10 @@ func redirectError(c Call, resp *http.Response, urlVar string) error {
 		resp.StatusCode, http.StatusText(resp.StatusCode), c.Provider, where, urlVar)
 }
 
+// statusError quotes the start of the vendor's answer, which may echo the
+// key whole or cut anywhere: an excerpt masks any run of it.
 func statusError(ep Endpoint, code int, snippet []byte) error {
-	text := strings.Join(strings.Fields(string(bytes.ToValidUTF8(snippet, nil))), " ")
+	text := billing.Excerpt([]byte(strings.Join(strings.Fields(string(snippet)), " ")), ep.mask)
 	if text != "" {
 		text = ": " + text
 	}
@@ -308,6 +410,15 @@ func (h *HTTP) redact(s string) string {
 		}
 	}
 	return s
+}
+
+// mask hides any run of the endpoint's secrets (billing.Mask).
+func (ep Endpoint) mask(s string) string {
+	keys := make([]string, len(ep.Secrets))
+	for i, k := range ep.Secrets {
+		keys[i] = k.Reveal()
+	}
+	return billing.Mask(s, keys...)
 }
 
 func (h *HTTP) endpoint(provider string) (Endpoint, *http.Client, error) {
@@ -401,10 +512,21 @@ func (g *gate) holdUntil(t time.Time) {
 	g.mu.Unlock()
 }
 
+// callTimeoutVar sets HTTPOptions.CallTimeout.
+const callTimeoutVar = "VENDOR_CALL_TIMEOUT"
+
 // HTTPOptionsFromEnv reads the client-side limits: VENDOR_REQUESTS_PER_SECOND
-// and VENDOR_CONCURRENCY (per vendor; unset means the defaults).
+// and VENDOR_CONCURRENCY (per vendor), VENDOR_CALL_TIMEOUT (per call); unset
+// means the defaults.
 func HTTPOptionsFromEnv(getenv func(string) string) (HTTPOptions, error) {
 	var o HTTPOptions
+	if v := strings.TrimSpace(getenv(callTimeoutVar)); v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil || d < 10*time.Second || d > time.Hour {
+			return o, fmt.Errorf("%s=%q: use a duration from 10s to 1h, such as 10m (default %s)", callTimeoutVar, v, DefaultCallTimeout)
+		}
+		o.CallTimeout = d
+	}
 	if v := strings.TrimSpace(getenv("VENDOR_REQUESTS_PER_SECOND")); v != "" {
 		f, err := strconv.ParseFloat(v, 64)
 		if err != nil || !(f > 0 && f <= 1000) {

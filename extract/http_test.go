@@ -69,6 +69,9 @@ func (f *faultServer) serve(w http.ResponseWriter, r *http.Request) {
 		code, _ := strconv.Atoi(fault)
 		w.WriteHeader(code)
 		w.Write([]byte(`{"message":"` + fault + ` from the fake"}`))
+	case "400 with the body":
+		w.WriteHeader(http.StatusBadRequest)
+		w.Write(f.body)
 	case "401":
 		w.WriteHeader(http.StatusUnauthorized)
 		w.Write([]byte(`{"error":"invalid_api_key ` + testKey + `"}`)) // a vendor echoing the key back
@@ -346,15 +349,15 @@ func fmtAll(v any) string {
 }
 
 func TestHTTPOptionsFromEnv(t *testing.T) {
-	env := map[string]string{"VENDOR_REQUESTS_PER_SECOND": "2.5", "VENDOR_CONCURRENCY": "2"}
+	env := map[string]string{"VENDOR_REQUESTS_PER_SECOND": "2.5", "VENDOR_CONCURRENCY": "2", "VENDOR_CALL_TIMEOUT": "10m"}
 	o, err := HTTPOptionsFromEnv(func(k string) string { return env[k] })
-	if err != nil || o.RequestsPerSecond != 2.5 || o.Concurrency != 2 {
+	if err != nil || o.RequestsPerSecond != 2.5 || o.Concurrency != 2 || o.CallTimeout != 10*time.Minute {
 		t.Errorf("got %+v, %v", o, err)
 	}
-	if o, err := HTTPOptionsFromEnv(func(string) string { return "" }); err != nil || o.RequestsPerSecond != 0 || o.Concurrency != 0 {
+	if o, err := HTTPOptionsFromEnv(func(string) string { return "" }); err != nil || o.RequestsPerSecond != 0 || o.Concurrency != 0 || o.CallTimeout != 0 {
 		t.Errorf("unset: %+v, %v (zero means the defaults)", o, err)
 	}
-	for k, v := range map[string]string{"VENDOR_REQUESTS_PER_SECOND": "0", "VENDOR_CONCURRENCY": "many"} {
+	for k, v := range map[string]string{"VENDOR_REQUESTS_PER_SECOND": "0", "VENDOR_CONCURRENCY": "many", "VENDOR_CALL_TIMEOUT": "300"} {
 		_, err := HTTPOptionsFromEnv(func(name string) string {
 			if name == k {
 				return v

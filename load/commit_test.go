@@ -453,3 +453,81 @@ func TestFailedRerunAfterAConcurrentRunLeavesTheMarker(t *testing.T) {
 		t.Errorf("manifest = %+v", m)
 	}
 }
+
+// A final invoice that no longer reconciles does not replace the version
+// of it that did (matched by id and currency); a draft one does, and so
+// does one replacing data that did not reconcile either. Accepted on
+// purpose, the replacement goes through and its manifest says so.
+func TestStillReconciled(t *testing.T) {
+	unreconciled := func(inv transform.Invoice, final bool) transform.Invoice {
+		inv.Final, inv.Reconciled, inv.Status = final, false, "draft"
+		if final {
+			inv.Status = "final"
+		}
+		inv.LinesTotal, inv.Problem = transform.MustDecimal("0.01"), "the lines add up to 0.01"
+		return inv
+	}
+	exportAs := func(sink Sink, run string, accept bool, lines int, invoices ...transform.Invoice) (*Manifest, error) {
+		s := &Store{Sink: sink, RunID: run, AsOf: time.Date(2026, 11, 3, 0, 0, 0, 0, time.UTC), AcceptUnreconciled: accept}
+		p, err := s.Begin(context.Background(), "warpstream", october)
+		if err != nil {
+			return nil, err
+		}
+		ls := syntheticLines(lines)
+		for i := range ls {
+			p.Write(&ls[i])
+		}
+		return p.Commit(&transform.Result{Invoices: invoices})
+	}
+	good := []transform.Invoice{invoice("inv-a"), invoice("inv-b")}
+	for _, c := range []struct {
+		name     string
+		old, new []transform.Invoice
+		accept   bool
+		refused  string // "" when the partition is replaced
+	}{
+		{"final, no longer reconciles", good, []transform.Invoice{unreconciled(invoice("inv-a"), true), invoice("inv-b")}, false,
+			"the vendor now sends 1 lines (run run-1 exported 40, reconciled): final invoice inv-a (USD): lines add up to 0.01 against its total of 22.77; the partition is kept;"},
+		{"both final invoices", good, []transform.Invoice{unreconciled(invoice("inv-a"), true), unreconciled(invoice("inv-b"), true)}, false,
+			"final invoice inv-a (USD): lines add up to 0.01 against its total of 22.77; final invoice inv-b (USD)"},
+		{"draft", good, []transform.Invoice{unreconciled(invoice("inv-a"), false), invoice("inv-b")}, false, ""},
+		{"did not reconcile before either", []transform.Invoice{unreconciled(invoice("inv-a"), true)}, []transform.Invoice{unreconciled(invoice("inv-a"), true)}, false, ""},
+		{"another currency", good, []transform.Invoice{invoice("inv-a"), invoice("inv-b"), func() transform.Invoice {
+			inv := unreconciled(invoice("inv-a"), true)
+			inv.Currency = "EUR"
+			return inv
+		}()}, false, ""},
+		{"accepted", good, []transform.Invoice{unreconciled(invoice("inv-a"), true), invoice("inv-b")}, true, ""},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			dir := t.TempDir()
+			sink, _ := NewFolder(dir)
+			if _, err := exportAs(sink, "run-1", false, 40, c.old...); err != nil {
+				t.Fatal(err)
+			}
+			before := tables(t, dir)
+			m, err := exportAs(sink, "run-2", c.accept, 1, c.new...)
+			if c.refused != "" {
+				if err == nil || !strings.Contains(err.Error(), c.refused) || !strings.Contains(err.Error(), "--accept-unreconciled") || strings.Contains(err.Error(), "\n") {
+					t.Fatalf("err = %v, want one line saying %q", err, c.refused)
+				}
+				if after := tables(t, dir); !sameFiles(before, after) {
+					t.Errorf("the refused export changed the output")
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := assertMarkerOrConsistent(t, dir); got.RunID != "run-2" || got.Rows != 1 {
+				t.Errorf("not replaced: %+v", got)
+			}
+			accepted := slices.ContainsFunc(m.Notes, func(n string) bool {
+				return strings.HasPrefix(n, "replaced a reconciled partition on purpose (accept-unreconciled): the vendor now sends 1 lines (run run-1 exported 40, reconciled)")
+			})
+			if accepted != c.accept {
+				t.Errorf("notes %q", m.Notes)
+			}
+		})
+	}
+}

@@ -22,8 +22,19 @@ type Folder struct {
 
 const stagingDir = ".staging"
 
+// stagingGrace is how long a staging file is left alone after its last
+// write, whoever holds it. A live run holds a lock on each staging file it
+// writes (lockStaged), except for two moments: between creating the file
+// and locking it, and between closing it and renaming it into place; both
+// follow a write by far less than this.
+const stagingGrace = time.Minute
+
+// unlockedGrace replaces the lock where staging files cannot be locked
+// (see removeUnlessInUse): a file untouched this long has no live writer.
+const unlockedGrace = time.Hour
+
 // NewFolder opens a folder sink at root, and clears staging files that a
-// killed run may have left behind. The folder is created by the first
+// killed run left behind (sweep). The folder is created by the first
 // write, so that a run that writes nothing (--dry-run) leaves no trace.
 func NewFolder(root string) (*Folder, error) {
 	abs, err := filepath.Abs(root)
@@ -33,8 +44,12 @@ func NewFolder(root string) (*Folder, error) {
 	if st, err := os.Stat(abs); err == nil && !st.IsDir() {
 		return nil, errors.New("exists and is not a folder")
 	}
+	staging := filepath.Join(abs, stagingDir)
+	if st, err := os.Stat(staging); err == nil && !st.IsDir() {
+		return nil, fmt.Errorf("%s is not a folder: the run stages its files there; remove it", staging)
+	}
 	f := &Folder{root: abs}
-	f.sweep(time.Hour)
+	f.sweep()
 	return f, nil
 }
 
@@ -63,13 +78,19 @@ func (f *Folder) checkWritable() error {
 	}
 }
 
-// sweep removes staging files older than age (a concurrent run's are newer).
-func (f *Folder) sweep(age time.Duration) {
+// sweep removes the staging files of runs that died (kill -9, power loss):
+// those no live process holds and untouched for stagingGrace. A concurrent
+// run's files are held, whatever their age.
+func (f *Folder) sweep() {
 	dir := filepath.Join(f.root, stagingDir)
 	entries, _ := os.ReadDir(dir)
 	for _, e := range entries {
-		if info, err := e.Info(); err == nil && time.Since(info.ModTime()) > age {
-			os.Remove(filepath.Join(dir, e.Name()))
+		info, err := e.Info()
+		if err != nil || !info.Mode().IsRegular() || !strings.HasSuffix(e.Name(), ".tmp") {
+			continue
+		}
+		if age := time.Since(info.ModTime()); age > stagingGrace {
+			removeUnlessInUse(filepath.Join(dir, e.Name()), age)
 		}
 	}
 }
@@ -90,6 +111,7 @@ func (f *Folder) Create(ctx context.Context, key string) (Object, error) {
 	if err != nil {
 		return nil, err
 	}
+	lockStaged(tmp)
 	return &folderObject{f: tmp, dst: f.path(key)}, nil
 }
 

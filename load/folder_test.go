@@ -3,6 +3,7 @@ package load
 import (
 	"context"
 	"io/fs"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -39,5 +40,53 @@ func TestFolderFilesAreWorldReadable(t *testing.T) {
 	})
 	if n != 4 {
 		t.Errorf("%d files written, want 4", n)
+	}
+}
+
+// A killed run's staging files (nobody holds them) are removed when the
+// next run opens the folder, once untouched for stagingGrace; a live
+// run's (held) are kept whatever their age, and so are fresh ones and
+// anything that is not a staging file.
+func TestSweepRemovesOnlyDeadRunsFiles(t *testing.T) {
+	dir := t.TempDir()
+	staging := filepath.Join(dir, stagingDir)
+	os.MkdirAll(staging, 0o755)
+	old := time.Now().Add(-stagingGrace - time.Minute)
+	file := func(name string, mtime time.Time) string {
+		p := filepath.Join(staging, name)
+		if err := os.WriteFile(p, []byte("part of a partition"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		os.Chtimes(p, mtime, mtime)
+		return p
+	}
+	dead := file("111.tmp", old)
+	fresh := file("222.tmp", time.Now())
+	other := file("notes.txt", old)
+	held := file("333.tmp", old)
+	live, err := os.Open(held) // a run still writing it holds the lock
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer live.Close()
+	lockStaged(live)
+	if _, err := NewFolder(dir); err != nil {
+		t.Fatal(err)
+	}
+	for p, want := range map[string]bool{dead: false, fresh: true, other: true, held: true} {
+		if _, err := os.Stat(p); (err == nil) != want {
+			t.Errorf("%s: exists = %v, want %v", filepath.Base(p), err == nil, want)
+		}
+	}
+}
+
+// A file where the staging folder goes is refused when the folder is
+// opened, in one error naming it, before anything is written.
+func TestStagingIsAFile(t *testing.T) {
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, stagingDir), nil, 0o644)
+	_, err := NewFolder(dir)
+	if err == nil || !strings.Contains(err.Error(), filepath.Join(dir, stagingDir)+" is not a folder") {
+		t.Fatalf("err = %v", err)
 	}
 }

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/feature/s3/manager"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
@@ -32,11 +33,40 @@ const (
 type S3 struct {
 	client   *s3.Client
 	uploader *manager.Uploader
+	guard    *s3Guard
+	sse      SSE
 	bucket   string
 	prefix   string // "" or ending in "/"
 }
 
-func openS3(ctx context.Context, dest string) (Sink, error) {
+// SSE is the server-side encryption objects ask for: S3_SSE, one of
+// AES256 (SSE-S3), aws:kms (SSE-KMS, the account's aws/s3 key) or
+// aws:kms:KEY (SSE-KMS, KEY a key id, alias or ARN). By default objects
+// ask for none: an S3 bucket encrypts them with its default encryption
+// (the template's does, SSE-S3), and an endpoint that serves no
+// encryption, such as a stock MinIO, refuses objects that ask for it.
+type SSE struct {
+	Algorithm types.ServerSideEncryption // "" for none
+	KMSKeyID  string
+}
+
+// OptionsFromEnv reads S3_SSE.
+func OptionsFromEnv(getenv func(string) string) (Options, error) {
+	v := getenv("S3_SSE")
+	var o Options
+	switch {
+	case v == "":
+	case v == string(types.ServerSideEncryptionAes256), v == string(types.ServerSideEncryptionAwsKms):
+		o.SSE.Algorithm = types.ServerSideEncryption(v)
+	case strings.HasPrefix(v, "aws:kms:") && len(v) > len("aws:kms:"):
+		o.SSE = SSE{Algorithm: types.ServerSideEncryptionAwsKms, KMSKeyID: strings.TrimPrefix(v, "aws:kms:")}
+	default:
+		return o, fmt.Errorf("S3_SSE=%q: use AES256, aws:kms or aws:kms:KEY (a KMS key id, alias or ARN), or leave it unset: objects then ask for no encryption and the bucket's default applies", v)
+	}
+	return o, nil
+}
+
+func openS3(ctx context.Context, dest string, opt Options) (Sink, error) {
 	bucket, prefix, _ := strings.Cut(strings.TrimPrefix(dest, "s3://"), "/")
 	if bucket == "" {
 		return nil, errors.New("no bucket: use s3://bucket/prefix")
@@ -57,10 +87,22 @@ func openS3(ctx context.Context, dest string) (Sink, error) {
 		// S3 needs a region to sign with; MinIO and most S3 endpoints accept this one.
 		cfg.Region = "us-east-1"
 	}
+	return newS3(cfg, bucket, prefix, opt), nil
+}
+
+// newS3 is the sink on an AWS configuration.
+func newS3(cfg aws.Config, bucket, prefix string, opt Options) *S3 {
+	next := cfg.HTTPClient
+	if next == nil {
+		next = awshttp.NewBuildableClient()
+	}
+	guard := newS3Guard(next, S3Stall)
 	client := s3.NewFromConfig(cfg, func(o *s3.Options) {
 		// Virtual-hosted addressing needs DNS for bucket.host, which a custom
 		// endpoint such as MinIO on 127.0.0.1 does not have.
 		o.UsePathStyle = os.Getenv("AWS_ENDPOINT_URL_S3") != "" || os.Getenv("AWS_ENDPOINT_URL") != ""
+		o.HTTPClient = guard
+		o.APIOptions = append(o.APIOptions, countStalls)
 	})
 	return &S3{
 		client: client,
@@ -68,9 +110,26 @@ func openS3(ctx context.Context, dest string) (Sink, error) {
 			u.PartSize = s3PartSize
 			u.Concurrency = s3Concurrency
 		}),
+		guard:  guard,
+		sse:    opt.SSE,
 		bucket: bucket,
 		prefix: prefix,
-	}, nil
+	}
+}
+
+// fail is the error of a call that failed: once the sink has stopped
+// (s3Guard.check), the stop's, which says why and matches
+// ErrStorageUnresponsive; otherwise the service's code and message.
+func (s *S3) fail(what string, err error) error {
+	if err = s.guard.check(s.String(), err); errors.Is(err, ErrStorageUnresponsive) {
+		return fmt.Errorf("%s: %w", what, err)
+	}
+	var ae smithy.APIError
+	if s.sse.Algorithm != "" && errors.As(err, &ae) && ae.ErrorCode() == "NotImplemented" {
+		return fmt.Errorf("%s: %s (the endpoint serves no server-side encryption %s: unset S3_SSE, and the bucket's default encryption, if any, applies)",
+			what, s3Cause(err), s.sse.Algorithm)
+	}
+	return fmt.Errorf("%s: %s", what, s3Cause(err))
 }
 
 func (s *S3) String() string { return "s3://" + s.bucket + "/" + strings.TrimSuffix(s.prefix, "/") }
@@ -96,9 +155,12 @@ func (s *S3) Create(ctx context.Context, key string) (Object, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
+	if err := s.guard.stopped(); err != nil {
+		return nil, fmt.Errorf("uploading %s: %w", s.url(key), err)
+	}
 	uctx, ucancel := context.WithCancel(context.WithoutCancel(ctx))
 	pr, pw := io.Pipe()
-	o := &s3Object{pw: pw, ctx: ctx, done: make(chan error, 1), url: s.url(key)}
+	o := &s3Object{pw: pw, ctx: ctx, done: make(chan error, 1), url: s.url(key), s: s}
 	stop := context.AfterFunc(ctx, func() {
 		pw.CloseWithError(fmt.Errorf("stopped: %w", context.Cause(ctx)))
 		t := time.NewTimer(s3AbortGrace)
@@ -110,12 +172,21 @@ func (s *S3) Create(ctx context.Context, key string) (Object, error) {
 		}
 	})
 	go func() {
-		_, err := s.uploader.Upload(uctx, &s3.PutObjectInput{
+		in := &s3.PutObjectInput{
 			Bucket:               aws.String(s.bucket),
 			Key:                  aws.String(s.prefix + key),
 			Body:                 pr,
-			ServerSideEncryption: types.ServerSideEncryptionAes256,
-		})
+			ServerSideEncryption: s.sse.Algorithm,
+		}
+		if s.sse.KMSKeyID != "" {
+			in.SSEKMSKeyId = aws.String(s.sse.KMSKeyID)
+		}
+		_, err := s.uploader.Upload(uctx, in)
+		if err != nil {
+			// Stops the sink at once if the endpoint is gone, not only
+			// when the object's Commit comes.
+			err = s.guard.check(s.String(), err)
+		}
 		// Unblocks a writer still in Write when the upload failed.
 		pr.CloseWithError(err)
 		stop()
@@ -130,6 +201,7 @@ type s3Object struct {
 	ctx  context.Context // the caller's: its end stops the upload
 	done chan error
 	url  string
+	s    *S3
 }
 
 func (o *s3Object) Write(p []byte) (int, error) {
@@ -150,7 +222,7 @@ func (o *s3Object) Commit() error {
 		if cause := context.Cause(o.ctx); cause != nil {
 			return fmt.Errorf("uploading %s: %w", o.url, cause)
 		}
-		return fmt.Errorf("uploading %s: %s", o.url, s3Cause(err))
+		return o.s.fail("uploading "+o.url, err)
 	}
 	return nil
 }
@@ -170,7 +242,7 @@ func (s *S3) Open(ctx context.Context, key string) (io.ReadCloser, error) {
 		if errors.As(err, &nsk) {
 			return nil, fmt.Errorf("%s: %w", s.url(key), fs.ErrNotExist)
 		}
-		return nil, fmt.Errorf("reading %s: %s", s.url(key), s3Cause(err))
+		return nil, s.fail("reading "+s.url(key), err)
 	}
 	return out.Body, nil
 }
@@ -181,7 +253,7 @@ func (s *S3) List(ctx context.Context, prefix string) ([]string, error) {
 	for p.HasMorePages() {
 		page, err := p.NextPage(ctx)
 		if err != nil {
-			return nil, fmt.Errorf("listing %s: %s", s.url(prefix), s3Cause(err))
+			return nil, s.fail("listing "+s.url(prefix), err)
 		}
 		for _, o := range page.Contents {
 			keys = append(keys, strings.TrimPrefix(aws.ToString(o.Key), s.prefix))
@@ -202,7 +274,7 @@ func (s *S3) Delete(ctx context.Context, keys ...string) error {
 			Delete: &types.Delete{Objects: ids, Quiet: aws.Bool(true)},
 		})
 		if err != nil {
-			return fmt.Errorf("deleting under %s: %s", s.String(), s3Cause(err))
+			return s.fail("deleting under "+s.String(), err)
 		}
 		// DeleteObjects answers 200 with per-key errors.
 		if len(out.Errors) > 0 {

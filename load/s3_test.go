@@ -24,7 +24,7 @@ import (
 func openMinIO(t *testing.T) (*testkit.MinIO, Sink) {
 	t.Helper()
 	m := testkit.StartMinIO(t)
-	sink, err := Open(context.Background(), "s3://"+m.Bucket+"/exports/")
+	sink, err := Open(context.Background(), "s3://"+m.Bucket+"/exports/", Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -62,6 +62,8 @@ func get(t *testing.T, sink Sink, key string) []byte {
 	return b
 }
 
+// TestS3SinkContract runs on a stock MinIO (no KMS key), which refuses
+// any object asking for encryption: by default the sink asks for none.
 func TestS3SinkContract(t *testing.T) {
 	m, sink := openMinIO(t)
 	ctx := context.Background()
@@ -74,8 +76,8 @@ func TestS3SinkContract(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if head.ServerSideEncryption != types.ServerSideEncryptionAes256 {
-		t.Errorf("ServerSideEncryption = %q, want AES256", head.ServerSideEncryption)
+	if head.ServerSideEncryption != "" {
+		t.Errorf("ServerSideEncryption = %q on a stock MinIO, want none", head.ServerSideEncryption)
 	}
 
 	// Three parts and a bit, written in odd-sized pieces: a multipart upload
@@ -155,7 +157,7 @@ func TestS3SinkContract(t *testing.T) {
 
 func TestS3ClearErrors(t *testing.T) {
 	m := testkit.StartMinIO(t)
-	sink, err := Open(context.Background(), "s3://no-such-bucket/x")
+	sink, err := Open(context.Background(), "s3://no-such-bucket/x", Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -166,12 +168,12 @@ func TestS3ClearErrors(t *testing.T) {
 		t.Errorf("missing bucket: %v", err)
 	}
 	t.Setenv("AWS_SECRET_ACCESS_KEY", "wrong-secret-value")
-	sink, _ = Open(context.Background(), "s3://"+m.Bucket)
+	sink, _ = Open(context.Background(), "s3://"+m.Bucket, Options{})
 	_, err = sink.List(context.Background(), "")
 	if err == nil || !strings.Contains(err.Error(), "check the AWS credentials") || strings.Contains(err.Error(), "wrong-secret-value") {
 		t.Errorf("bad credentials: %v", err)
 	}
-	if _, err := Open(context.Background(), "s3:///prefix"); err == nil {
+	if _, err := Open(context.Background(), "s3:///prefix", Options{}); err == nil {
 		t.Error("s3:///prefix: no error")
 	}
 }
@@ -303,12 +305,83 @@ func TestS3WithoutCredentials(t *testing.T) {
 	t.Setenv("AWS_SHARED_CREDENTIALS_FILE", filepath.Join(t.TempDir(), "none"))
 	t.Setenv("AWS_ENDPOINT_URL_S3", "http://127.0.0.1:1")
 	t.Setenv("AWS_REGION", "us-east-1")
-	sink, err := Open(context.Background(), "s3://bucket/prefix")
+	sink, err := Open(context.Background(), "s3://bucket/prefix", Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	_, err = sink.List(context.Background(), "_manifests/")
 	if err == nil || !strings.Contains(err.Error(), "no AWS credentials found: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or AWS_PROFILE") {
 		t.Fatalf("err = %v", err)
+	}
+}
+
+// S3_SSE asks for encryption on every object, single and multipart, on a
+// MinIO with a KMS key: AES256 (SSE-S3), or aws:kms with a named key. On
+// a stock MinIO an explicit setting fails with a line saying what to do.
+func TestS3ExplicitSSE(t *testing.T) {
+	m := testkit.StartMinIO(t, testkit.WithKMS())
+	ctx := context.Background()
+	big := make([]byte, s3PartSize+1) // two parts: CreateMultipartUpload carries the setting
+	for _, c := range []struct {
+		env     string
+		want    types.ServerSideEncryption
+		wantKey string
+	}{
+		{"AES256", types.ServerSideEncryptionAes256, ""},
+		{"aws:kms:" + testkit.MinIOKMSKey, types.ServerSideEncryptionAwsKms, testkit.MinIOKMSKey},
+	} {
+		opt, err := OptionsFromEnv(func(string) string { return c.env })
+		if err != nil {
+			t.Fatal(err)
+		}
+		sink, err := Open(ctx, "s3://"+m.Bucket+"/sse", opt)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for key, data := range map[string][]byte{"small": []byte("hello"), "big": big} {
+			put(t, sink, key, data)
+			if got := get(t, sink, key); !bytes.Equal(got, data) {
+				t.Errorf("%s %s: read back %d bytes", c.env, key, len(got))
+			}
+			head, err := m.Client.HeadObject(ctx, &s3.HeadObjectInput{Bucket: aws.String(m.Bucket), Key: aws.String("sse/" + key)})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if head.ServerSideEncryption != c.want || !strings.HasSuffix(aws.ToString(head.SSEKMSKeyId), c.wantKey) {
+				t.Errorf("S3_SSE=%s, %s: ServerSideEncryption %q, key %q", c.env, key, head.ServerSideEncryption, aws.ToString(head.SSEKMSKeyId))
+			}
+		}
+	}
+
+	stock := testkit.StartMinIO(t)
+	opt, _ := OptionsFromEnv(func(string) string { return "AES256" })
+	sink, err := Open(ctx, "s3://"+stock.Bucket+"/sse", opt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	obj, _ := sink.Create(ctx, "refused")
+	obj.Write([]byte("hello"))
+	if err := obj.Commit(); err == nil || !strings.Contains(err.Error(), "unset S3_SSE") || strings.Contains(err.Error(), "\n") {
+		t.Errorf("AES256 on a stock MinIO: %v", err)
+	}
+}
+
+func TestSSESetting(t *testing.T) {
+	for v, want := range map[string]SSE{
+		"":        {},
+		"AES256":  {Algorithm: types.ServerSideEncryptionAes256},
+		"aws:kms": {Algorithm: types.ServerSideEncryptionAwsKms},
+		"aws:kms:arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab": {Algorithm: types.ServerSideEncryptionAwsKms,
+			KMSKeyID: "arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"},
+	} {
+		if o, err := OptionsFromEnv(func(string) string { return v }); err != nil || o.SSE != want {
+			t.Errorf("S3_SSE=%q: %+v %v", v, o.SSE, err)
+		}
+	}
+	for _, v := range []string{"aes256", "AES", "aws:kms:", "SSE-S3", "none"} {
+		_, err := OptionsFromEnv(func(string) string { return v })
+		if err == nil || !strings.HasPrefix(err.Error(), fmt.Sprintf("S3_SSE=%q: use AES256, aws:kms or aws:kms:KEY", v)) {
+			t.Errorf("S3_SSE=%q: %v", v, err)
+		}
 	}
 }

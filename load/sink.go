@@ -34,10 +34,18 @@ type Object interface {
 	Abort()
 }
 
+// Options are the settings of an s3:// destination.
+type Options struct {
+	// SSE is the server-side encryption every object asks for (S3_SSE);
+	// zero, none: the bucket's default encryption applies, and an
+	// endpoint without encryption (a stock MinIO) takes the objects.
+	SSE SSE
+}
+
 // Open returns the sink for a destination: s3://bucket/prefix or a folder.
-func Open(ctx context.Context, dest string) (Sink, error) {
+func Open(ctx context.Context, dest string, opt Options) (Sink, error) {
 	if strings.HasPrefix(dest, "s3://") {
-		return openS3(ctx, dest)
+		return openS3(ctx, dest, opt)
 	}
 	return NewFolder(dest)
 }

@@ -26,6 +26,9 @@ type Store struct {
 	RunID string
 	AsOf  time.Time
 	Now   func() time.Time // the manifest's written_at; time.Now if nil
+	// AcceptUnreconciled lets a final invoice that no longer reconciles
+	// replace one that did (see checkStillReconciled); the manifest notes it.
+	AcceptUnreconciled bool
 }
 
 // Keys of a partition's files and manifest.
@@ -243,9 +246,13 @@ func (p *Partition) Commit(res *transform.Result) (*Manifest, error) {
 	old, err := p.store.Manifest(p.ctx, p.provider, p.period)
 	if err != nil {
 		abort(0)
-		return nil, fmt.Errorf("reading the current manifest (fix or delete %s, then run again): %w", p.store.where(mkey), err)
+		return nil, fmt.Errorf("reading the current manifest: %w", err)
 	}
 	if err := p.store.checkNothingLost(old, m, mkey); err != nil {
+		abort(0)
+		return nil, err
+	}
+	if err := p.store.checkStillReconciled(old, m); err != nil {
 		abort(0)
 		return nil, err
 	}
@@ -384,6 +391,52 @@ func (s *Store) checkNothingLost(old, m *Manifest, mkey string) error {
 		strings.Join(missing, ", "), old.RunID, s.where(mkey))
 }
 
+// checkStillReconciled refuses to replace a partition whose invoices
+// reconciled with one where the final version of one of them does not: a
+// vendor that keeps a closed month's invoice but stops sending its lines
+// (empty breakdowns, no invoice items) would otherwise replace a good month
+// with a nearly empty one. Open invoices (pending, draft) still move and
+// replace freely. With AcceptUnreconciled the replacement goes through and
+// the new manifest notes it. Invoices are matched by id and currency (a
+// vendor without invoice ids has one invoice per currency and period).
+func (s *Store) checkStillReconciled(old, m *Manifest) error {
+	if old == nil {
+		return nil
+	}
+	type key struct{ id, currency string }
+	reconciled := map[key]bool{}
+	for _, inv := range old.Invoices {
+		if inv.Reconciled {
+			reconciled[key{inv.InvoiceID, inv.Currency}] = true
+		}
+	}
+	var now []string
+	for _, inv := range m.Invoices {
+		if inv.Final && !inv.Reconciled && reconciled[key{inv.InvoiceID, inv.Currency}] {
+			name := "final " + inv.Currency + " invoice"
+			if inv.InvoiceID != "" {
+				name = "final invoice " + inv.InvoiceID + " (" + inv.Currency + ")"
+			}
+			now = append(now, fmt.Sprintf("%s: lines add up to %s against its total of %s", name, inv.LinesTotal, inv.VendorTotal))
+		}
+	}
+	if len(now) == 0 {
+		return nil
+	}
+	was := fmt.Sprintf("run %s exported %d, reconciled", old.RunID, old.Rows)
+	if old.Replacing {
+		was = fmt.Sprintf("run %s, which did not finish replacing the partition, had them reconciled", old.RunID)
+	}
+	what := fmt.Sprintf("the vendor now sends %d lines (%s): %s", m.Rows, was, strings.Join(now, "; "))
+	if s.AcceptUnreconciled {
+		m.Notes = append(m.Notes, "replaced a reconciled partition on purpose (accept-unreconciled): "+what)
+		return nil
+	}
+	return fmt.Errorf("not replacing the partition, which reconciled, with one that does not: %s; "+
+		"the partition is kept; if the vendor really changed the invoice, accept it on purpose: run again with --accept-unreconciled "+
+		`(in the Lambda's event: "accept_unreconciled": true)`, what)
+}
+
 // verify reads the files back and checks their size and sha256.
 func (s *Store) verify(ctx context.Context, files []File) error {
 	for _, f := range files {
@@ -465,10 +518,16 @@ func (s *Store) Manifest(ctx context.Context, provider string, p billing.Period)
 	if err != nil {
 		return nil, err
 	}
-	defer r.Close()
+	// Read whole first: a manifest read whole and found bad is for a person
+	// to repair; one whose read was cut (a connection error) is not.
+	b, err := io.ReadAll(r)
+	r.Close()
+	if err != nil {
+		return nil, fmt.Errorf("reading %s: %w", s.where(manifestKey(provider, p)), err)
+	}
 	var m Manifest
-	if err := json.NewDecoder(r).Decode(&m); err != nil {
-		return nil, fmt.Errorf("manifest %s: %w", manifestKey(provider, p), err)
+	if err := json.Unmarshal(b, &m); err != nil {
+		return nil, fmt.Errorf("%s is not a manifest (fix or delete it, then run again): %w", s.where(manifestKey(provider, p)), err)
 	}
 	return &m, nil
 }

@@ -24,13 +24,17 @@ type Reader struct {
 // NewReader reads b; rounded, if not nil, counts the quantities that
 // Number(true) rounds.
 func NewReader(b *extract.Body, rounded *int64) *Reader {
-	return &Reader{dec: jsontext.NewDecoder(b.Reader()), doc: billing.Document{Source: b.Call.String()}, rounded: rounded}
+	return &Reader{dec: jsontext.NewDecoder(b.Reader()), doc: b.Document(), rounded: rounded}
 }
 
 // Errorf reports bad data at the decoder's current position.
 func (r *Reader) Errorf(format string, args ...any) error {
 	return r.doc.Errorf(r.dec.InputOffset(), string(r.dec.StackPointer()), format, args...)
 }
+
+// Excerpt is a value of the body as a message may quote it: at most
+// billing.MaxExcerpt bytes, with the keys the body was fetched with masked.
+func (r *Reader) Excerpt(v []byte) string { return r.doc.Excerpt(v) }
 
 // fail turns a decoder error into a DataError.
 func (r *Reader) fail(err error) error {
@@ -191,13 +195,17 @@ func (r *Reader) Number(round bool) (NullDecimal, error) {
 		return NullDecimal{}, nil
 	case '0':
 	case '"':
-		return NullDecimal{}, r.Errorf("number expected, found the string %s", clip(raw))
+		s, err := r.unquote(raw)
+		if err != nil {
+			return NullDecimal{}, err
+		}
+		return NullDecimal{}, r.Errorf("number expected, found the string %q", r.Excerpt(s))
 	default:
 		return NullDecimal{}, r.Errorf("number expected, found %s", billing.KindName(raw.Kind()))
 	}
 	d, rounded, err := parseDecimal(raw, round)
 	if err != nil {
-		return NullDecimal{}, r.Errorf("%s %v", clip(raw), err)
+		return NullDecimal{}, r.Errorf("%s %v", r.Excerpt(raw), err)
 	}
 	if rounded && r.rounded != nil {
 		*r.rounded++
@@ -216,7 +224,7 @@ func (r *Reader) Date() (time.Time, error) {
 	}
 	t, ok := parseDay(b)
 	if !ok {
-		return time.Time{}, r.Errorf("%q is not a date (YYYY-MM-DD)", b)
+		return time.Time{}, r.Errorf("%q is not a date (YYYY-MM-DD)", r.Excerpt(b))
 	}
 	return t, nil
 }
@@ -264,7 +272,7 @@ func (r *Reader) Deferred() (*Reader, error) {
 	// InputOffset was before any whitespace; the value starts at its first byte.
 	return &Reader{
 		dec:     jsontext.NewDecoder(bytes.NewReader(raw)),
-		doc:     billing.Document{Source: r.doc.Source, Base: start, Prefix: ptr},
+		doc:     billing.Document{Source: r.doc.Source, Base: start, Prefix: ptr, Mask: r.doc.Mask},
 		rounded: r.rounded,
 	}, nil
 }
@@ -307,15 +315,7 @@ func (r *Reader) Instant() (time.Time, error) {
 	}
 	t, perr := time.Parse(time.RFC3339Nano, string(b))
 	if perr != nil {
-		return time.Time{}, r.Errorf("%q is not a date-time (RFC 3339)", b)
+		return time.Time{}, r.Errorf("%q is not a date-time (RFC 3339)", r.Excerpt(b))
 	}
 	return t.UTC(), nil
-}
-
-// clip shortens a raw value for an error message.
-func clip(b []byte) string {
-	if len(b) > 40 {
-		return string(b[:40]) + "…"
-	}
-	return string(b)
 }

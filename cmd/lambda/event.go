@@ -22,12 +22,14 @@ type request struct {
 	From, To  billing.Period
 	Providers []string
 	AsOf      string // "YYYY-MM-DD", checked; "": today
+	// AcceptUnreconciled: see invoiceexport.Options.AcceptUnreconciled.
+	AcceptUnreconciled bool
 }
 
 // accepted says what an event may be, for every refusal.
 func accepted() string {
 	return `send the scheduler's {"detail-type":"Scheduled Event"} or a backfill {"from":"YYYY-MM","to":"YYYY-MM","providers":["` +
-		strings.Join(registry.Slugs(), `","`) + `"],"as_of":"YYYY-MM-DD"} (every field optional)`
+		strings.Join(registry.Slugs(), `","`) + `"],"as_of":"YYYY-MM-DD","accept_unreconciled":false} (every field optional)`
 }
 
 // backfillEvent is the backfill event. Its names are matched exactly (as
@@ -38,9 +40,12 @@ type backfillEvent struct {
 	To        string   `json:"to"`
 	Providers []string `json:"providers"`
 	AsOf      string   `json:"as_of"`
+	// Accept lets a closed month that no longer reconciles replace the
+	// one that did (cmd/local: --accept-unreconciled).
+	Accept bool `json:"accept_unreconciled"`
 }
 
-var backfillFields = []string{"from", "to", "providers", "as_of"}
+var backfillFields = []string{"from", "to", "providers", "as_of", "accept_unreconciled"}
 
 // parseEvent reads the EventBridge "Scheduled Event" payload (the default
 // window) or a backfill object (README: "Run it once now"); anything else
@@ -65,7 +70,7 @@ func parseEvent(raw []byte) (request, error) {
 			}
 			if len(found) > 0 {
 				return r, fmt.Errorf("event: a \"Scheduled Event\" means the default window and takes no backfill field, but it carries %s: "+
-					"for a backfill send only {\"from\":\"YYYY-MM\",\"to\":\"YYYY-MM\",\"providers\":[...],\"as_of\":\"YYYY-MM-DD\"}", strings.Join(found, ", "))
+					"for a backfill send only {\"from\":\"YYYY-MM\",\"to\":\"YYYY-MM\",\"providers\":[...],\"as_of\":\"YYYY-MM-DD\",\"accept_unreconciled\":false}", strings.Join(found, ", "))
 			}
 			r.Providers = registry.Slugs()
 			return r, nil
@@ -89,6 +94,7 @@ func parseEvent(raw []byte) (request, error) {
 	if r.Providers, err = invoiceexport.ParseProviders(strings.Join(b.Providers, ",")); err != nil {
 		return r, fmt.Errorf("event: providers: %v", err)
 	}
+	r.AcceptUnreconciled = b.Accept
 	if b.AsOf != "" {
 		if _, err := invoiceexport.AsOf(b.AsOf, time.Time{}); err != nil {
 			return r, fmt.Errorf("event: as_of %v", err)
@@ -124,8 +130,11 @@ func why(err error) string {
 
 // want names the kind of value a backfill field takes.
 func want(se *json.SemanticError) string {
-	if se.GoType != nil && se.GoType.Kind().String() == "slice" {
+	switch {
+	case se.GoType != nil && se.GoType.Kind().String() == "slice":
 		return "an array of strings"
+	case se.GoType != nil && se.GoType.Kind().String() == "bool":
+		return "true or false"
 	}
 	return "a string"
 }

@@ -387,6 +387,7 @@ func TestHandlerConfigurationErrors(t *testing.T) {
 		{map[string]string{"OUTPUT_URI": t.TempDir(), "WARPSTREAM_API_KEY_SECRET_ARN": "a", "WARPSTREAM_API_KEY_PARAMETER": "b"}, "warpstream: WARPSTREAM_API_KEY_SECRET_ARN and WARPSTREAM_API_KEY_PARAMETER are both set: keep one"},
 		{map[string]string{"OUTPUT_URI": t.TempDir(), "WARPSTREAM_API_KEY": "k", "WARPSTREAM_API_URL": "api.warpstream.com"}, `WARPSTREAM_API_URL="api.warpstream.com" is not an absolute http(s) URL`},
 		{map[string]string{"OUTPUT_URI": t.TempDir(), "WARPSTREAM_API_KEY": "k", "WARPSTREAM_HTTP_METHOD": "gett"}, `WARPSTREAM_HTTP_METHOD="gett": use GET or POST`},
+		{map[string]string{"OUTPUT_URI": "s3://bucket/prefix", "WARPSTREAM_API_KEY": "k", "S3_SSE": "SSE-S3"}, `S3_SSE="SSE-S3": use AES256, aws:kms or aws:kms:KEY`},
 	} {
 		getenv := func(k string) string { return c.env[k] }
 		h := &handler{getenv: getenv, keys: &keys{getenv: getenv}}
@@ -442,8 +443,11 @@ func TestParseEvent(t *testing.T) {
 			t.Errorf("%s: %+v %v", ev, r, err)
 		}
 	}
-	if r, err := parseEvent([]byte(`{}`)); err != nil || !r.From.IsZero() || !slices.Equal(r.Providers, registry.Slugs()) {
+	if r, err := parseEvent([]byte(`{}`)); err != nil || !r.From.IsZero() || !slices.Equal(r.Providers, registry.Slugs()) || r.AcceptUnreconciled {
 		t.Errorf("{}: %+v %v (every field is optional)", r, err)
+	}
+	if r, err := parseEvent([]byte(`{"accept_unreconciled":true}`)); err != nil || !r.From.IsZero() || !slices.Equal(r.Providers, registry.Slugs()) || !r.AcceptUnreconciled {
+		t.Errorf("accept_unreconciled alone: %+v %v (the default window, accepting)", r, err)
 	}
 	r, err = parseEvent([]byte(`{"from":"2025-01","to":"2025-12","providers":["cockroachdb"],"as_of":"2026-01-02"}`))
 	if err != nil || r.From.String() != "2025-01" || r.To.String() != "2025-12" || len(r.Providers) != 1 || r.AsOf != "2026-01-02" {
@@ -460,14 +464,17 @@ func TestParseEvent(t *testing.T) {
 		`{"detail-type":"Scheduled Event","from":"2025-01","to":"2025-03"}`:                       `a "Scheduled Event" means the default window and takes no backfill field, but it carries "from", "to"`,
 		`{"detail-type":"Scheduled Event","Providers":["warpstream"]}`:                            `carries "Providers"`,
 		`{"detail-type":"Scheduled Event","source":"aws.events","detail":{"as_of":"2026-01-02"}}`: `carries "as_of"`,
-		`{"from":1}`:                 "event not understood (from:",
-		`"go"`:                       "event not understood",
-		`{"from":"2025-13"}`:         "from",
-		`{"providers":["aws"]}`:      "unknown provider",
-		`{"as_of":"yesterday"}`:      "as_of",
-		`{"detail-type":"Other"}`:    "event not understood",
-		`{"from":"2025-01"} {"x":1}`: "event not understood",
-		`{"providers":"warpstream"}`: "event not understood",
+		`{"from":1}`:                    "event not understood (from:",
+		`"go"`:                          "event not understood",
+		`{"from":"2025-13"}`:            "from",
+		`{"providers":["aws"]}`:         "unknown provider",
+		`{"as_of":"yesterday"}`:         "as_of",
+		`{"detail-type":"Other"}`:       "event not understood",
+		`{"from":"2025-01"} {"x":1}`:    "event not understood",
+		`{"providers":"warpstream"}`:    "event not understood",
+		`{"accept_unreconciled":"yes"}`: "event not understood (accept_unreconciled:",
+		`{"detail-type":"Scheduled Event","accept_unreconciled":true}`: `carries "accept_unreconciled"`,
+		`{"Accept_Unreconciled":true}`:                                 `write "accept_unreconciled"`,
 	} {
 		if _, err := parseEvent([]byte(ev)); err == nil || !strings.Contains(err.Error(), want) {
 			t.Errorf("%s: error %v, want %q", ev, err, want)
@@ -748,5 +755,49 @@ func TestBootstrapSecretFailsForOneVendor(t *testing.T) {
 		if strings.Contains(printed, key) {
 			t.Errorf("key %s… printed", key[:8])
 		}
+	}
+}
+
+// A vendor that keeps a closed month's final invoice but stops sending its
+// lines does not replace the reconciled month: the invocation fails (so
+// the alarms fire) saying how to accept it, and the partition stays; the
+// event field "accept_unreconciled" lets it through, and the log says so.
+func TestBootstrapKeepsAReconciledMonth(t *testing.T) {
+	caps := testkit.CopyCaptures(t, filepath.Join(repoRoot, "testdata/captures"))
+	out := t.TempDir()
+	fn := startFunction(t, map[string]string{
+		"OUTPUT_URI":         out,
+		"WARPSTREAM_API_KEY": wsKey, "WARPSTREAM_API_URL": testkit.FakeWarpStream(t, caps, wsKey, "POST").URL,
+	})
+	const event = `{"from":"2026-10","to":"2026-10","as_of":"2026-11-03"`
+	if a := fn.api.invoke(t, event+`}`); a.error {
+		t.Fatalf("good run: %s", a.body)
+	}
+	before := manifests(t, out)["warpstream 2026-10"]
+	testkit.DropLines(t, caps, "2026-10")
+	a := fn.api.invoke(t, event+`}`)
+	if !a.error || !strings.Contains(a.body, "warpstream 2026-10: not replacing the partition, which reconciled") || !strings.Contains(a.body, `\"accept_unreconciled\": true`) {
+		t.Fatalf("answer: %+v", a)
+	}
+	if m := manifests(t, out)["warpstream 2026-10"]; m != before {
+		t.Errorf("the partition changed: %+v, was %+v", m, before)
+	}
+	a = fn.api.invoke(t, event+`,"accept_unreconciled":true}`)
+	if a.error {
+		t.Fatalf("accepted: %s", a.body)
+	}
+	if m := manifests(t, out)["warpstream 2026-10"]; m.Reconciled || m.Rows >= before.Rows {
+		t.Errorf("not replaced: %+v, was %+v", m, before)
+	}
+	// The process logs before it answers, but the pipe may deliver later.
+	logged := func() bool {
+		out := fn.stdout.String()
+		return strings.Contains(out, `"accept_unreconciled":true`) && strings.Contains(out, "replaced a reconciled partition on purpose")
+	}
+	for deadline := time.Now().Add(5 * time.Second); !logged() && time.Now().Before(deadline); {
+		time.Sleep(20 * time.Millisecond)
+	}
+	if !logged() {
+		t.Errorf("the log does not say the run accepted unreconciled data:\n%s", fn.stdout)
 	}
 }

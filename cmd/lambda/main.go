@@ -91,6 +91,10 @@ func (h *handler) handle(ctx context.Context, event []byte) (*Result, error) {
 	if dest == "" {
 		return fail(errors.New("OUTPUT_URI is not set: set it to s3://bucket/prefix"))
 	}
+	sinkOpt, err := load.OptionsFromEnv(h.getenv)
+	if err != nil {
+		return fail(err)
+	}
 	opt, err := extract.HTTPOptionsFromEnv(h.getenv)
 	if err != nil {
 		return fail(err)
@@ -102,13 +106,14 @@ func (h *handler) handle(ctx context.Context, event []byte) (*Result, error) {
 	if err := invoiceexport.CheckRange(o.AsOf, o.From, o.To); err != nil {
 		return fail(fmt.Errorf("event: from/to: %w", err))
 	}
+	o.AcceptUnreconciled = req.AcceptUnreconciled
 
 	if deadline, ok := ctx.Deadline(); ok {
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithDeadline(ctx, deadline.Add(-deadlineMargin))
 		defer cancel()
 	}
-	if o.Sink, err = load.Open(ctx, dest); err != nil {
+	if o.Sink, err = load.Open(ctx, dest, sinkOpt); err != nil {
 		return fail(fmt.Errorf("OUTPUT_URI %s: %w", dest, err))
 	}
 
@@ -141,7 +146,7 @@ func (h *handler) handle(ctx context.Context, event []byte) (*Result, error) {
 	if !req.From.IsZero() || !req.To.IsZero() {
 		window = "backfill " + req.From.String() + ".." + req.To.String()
 	}
-	o.Logger.Info("run started", "providers", o.Providers, "as_of", o.AsOf.Format("2006-01-02"), "window", window)
+	o.Logger.Info("run started", "providers", o.Providers, "as_of", o.AsOf.Format("2006-01-02"), "window", window, "accept_unreconciled", o.AcceptUnreconciled)
 
 	rep := &invoiceexport.Report{RunID: o.RunID}
 	if len(o.Providers) > 0 {

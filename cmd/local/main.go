@@ -70,6 +70,7 @@ func run(args []string, stdout, stderr io.Writer, getenv func(string) string) in
 		record    = fs.String("record", "", "with --live, also save every raw response into `DIR` in the capture layout")
 		verbose   = fs.Bool("v", false, "log every step, not only warnings and errors")
 		dryRun    = fs.Bool("dry-run", false, "print the calls and partitions the run would make; fetch and write nothing")
+		accept    = fs.Bool("accept-unreconciled", false, "let a closed month whose final invoice no longer reconciles replace the reconciled partition exported before (by default that period fails and keeps its partition)")
 	)
 	fail := func(format string, a ...any) int {
 		fmt.Fprintf(stderr, "invoice-export: "+format+"\n", a...)
@@ -98,7 +99,7 @@ func run(args []string, stdout, stderr io.Writer, getenv func(string) string) in
 	if err != nil {
 		return fail("%v", err)
 	}
-	o := invoiceexport.Options{Config: cfg, RunID: invoiceexport.NewRunID(time.Now())}
+	o := invoiceexport.Options{Config: cfg, RunID: invoiceexport.NewRunID(time.Now()), AcceptUnreconciled: *accept}
 	sample := !*live && *in == ""
 	if sample {
 		*in = sampleDir
@@ -125,6 +126,10 @@ func run(args []string, stdout, stderr io.Writer, getenv func(string) string) in
 	if o.RestatementDays, err = invoiceexport.RestatementDaysFromEnv(getenv); err != nil {
 		return fail("%v", err)
 	}
+	sinkOpt, err := load.OptionsFromEnv(getenv)
+	if err != nil {
+		return fail("%v", err)
+	}
 	requested, err := invoiceexport.ParseProviders(*providers)
 	if err != nil {
 		return fail("--providers: %v", err)
@@ -135,8 +140,13 @@ func run(args []string, stdout, stderr io.Writer, getenv func(string) string) in
 	ctx, cancel := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer cancel()
 
-	if o.Sink, err = load.Open(ctx, *out); err == nil {
+	if o.Sink, err = load.Open(ctx, *out, sinkOpt); err == nil {
 		err = load.Check(ctx, o.Sink)
+	}
+	if down := load.Unresponsive(err); down != nil {
+		// Not a mistake in the command: the endpoint is down or frozen.
+		fmt.Fprintf(stderr, "invoice-export: FAILED %v\n", down)
+		return 1
 	}
 	if err != nil {
 		return fail("--out %s: %v", *out, err)
@@ -193,9 +203,15 @@ func run(args []string, stdout, stderr io.Writer, getenv func(string) string) in
 	prog.finish()
 	printSummary(stdout, rep, o, o.Sink.String(), time.Since(start))
 	for _, f := range rep.Failures {
+		if rep.Stopped != nil && errors.Is(f.Err, rep.Stopped) {
+			continue // one line for all, below
+		}
 		for _, line := range failureLines(f) {
 			fmt.Fprintln(stderr, "invoice-export: FAILED "+line)
 		}
+	}
+	if err := rep.StopError(); err != nil {
+		fmt.Fprintln(stderr, "invoice-export: FAILED "+err.Error())
 	}
 	if !rep.OK() {
 		return 1

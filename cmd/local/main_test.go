@@ -69,7 +69,9 @@ func TestBadInvocations(t *testing.T) {
 func TestUnusableDestination(t *testing.T) {
 	file := filepath.Join(t.TempDir(), "a-file")
 	os.WriteFile(file, nil, 0o644)
-	for _, dest := range []string{file, filepath.Join(file, "under-a-file")} {
+	stagingFile := t.TempDir() // its staging folder is a file
+	os.WriteFile(filepath.Join(stagingFile, ".staging"), nil, 0o644)
+	for _, dest := range []string{file, filepath.Join(file, "under-a-file"), stagingFile} {
 		code, stdout, stderr := runLocal(t, nil, "--out", dest)
 		if code != 2 || strings.Count(stderr, "\n") != 1 || !strings.Contains(stderr, "--out "+dest+": ") || stdout != "" {
 			t.Errorf("--out %s: exit %d\nstdout %q\nstderr %q", dest, code, stdout, stderr)
@@ -118,8 +120,9 @@ func TestBadConfiguration(t *testing.T) {
 	for env, want := range map[string]string{
 		"WARPSTREAM_API_URL":     `invoice-export: WARPSTREAM_API_URL="api.warpstream.com" is not an absolute http(s) URL`,
 		"WARPSTREAM_HTTP_METHOD": `invoice-export: WARPSTREAM_HTTP_METHOD="gett": use GET or POST`,
+		"S3_SSE":                 `invoice-export: S3_SSE="aes-256": use AES256, aws:kms or aws:kms:KEY`,
 	} {
-		val := map[string]string{"WARPSTREAM_API_URL": "api.warpstream.com", "WARPSTREAM_HTTP_METHOD": "gett"}[env]
+		val := map[string]string{"WARPSTREAM_API_URL": "api.warpstream.com", "WARPSTREAM_HTTP_METHOD": "gett", "S3_SSE": "aes-256"}[env]
 		code, stdout, stderr := runLocal(t, map[string]string{"WARPSTREAM_API_KEY": "k", env: val}, "--live", "--providers", "warpstream", "--out", t.TempDir())
 		if code != 2 || !strings.HasPrefix(stderr, want) || strings.Count(stderr, "\n") != 1 || stdout != "" {
 			t.Errorf("%s=%s: exit %d\nstdout %q\nstderr %q", env, val, code, stdout, stderr)

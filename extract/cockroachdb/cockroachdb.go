@@ -109,7 +109,7 @@ func jobsOf(list *extract.Body, plan extract.Plan) ([]extract.Job, error) {
 		}
 		start, err := time.Parse(time.RFC3339, inv.PeriodStart)
 		if err != nil {
-			return nil, fmt.Errorf("%s: invoice %s has no valid period_start (%q)", list.Call, inv.InvoiceID, inv.PeriodStart)
+			return nil, fmt.Errorf("%s: invoice %s has no valid period_start (%q)", list.Call, inv.InvoiceID, list.Excerpt([]byte(inv.PeriodStart)))
 		}
 		if seen[inv.InvoiceID] {
 			continue

@@ -22,12 +22,24 @@ type DataError struct {
 	Msg     string
 }
 
+// maxDataErrorPart bounds the pointer and the message of a DataError: they
+// name values of the body (member names, ids, excerpts), and whatever their
+// size a failure stays a short line.
+const maxDataErrorPart = 4 * MaxExcerpt
+
 func (e *DataError) Error() string {
 	where := fmt.Sprintf("byte %d", e.Offset)
 	if e.Pointer != "" {
-		where += ", " + e.Pointer
+		where += ", " + bound(e.Pointer)
 	}
-	return fmt.Sprintf("%s: bad data at %s: %s", e.Source, where, e.Msg)
+	return fmt.Sprintf("%s: bad data at %s: %s", e.Source, where, bound(e.Msg))
+}
+
+func bound(s string) string {
+	if len(s) <= maxDataErrorPart {
+		return s
+	}
+	return strings.ToValidUTF8(s[:maxDataErrorPart], "") + "…"
 }
 
 // Document is a JSON text being decoded: the body it comes from and where
@@ -37,11 +49,23 @@ type Document struct {
 	Source string // the body, as a DataError names it
 	Base   int64  // byte offset of the document in the body
 	Prefix string // JSON pointer of the document in the body
+	// Mask hides the secrets the body was fetched with (Mask) in text
+	// quoted from it; nil when there are none (a replayed capture).
+	Mask func(string) string
 }
 
-// Errorf is bad data at offset and pointer, both within the document.
+// Excerpt is a value of the document as a message may quote it: short, and
+// masked.
+func (d Document) Excerpt(v []byte) string { return Excerpt(v, d.Mask) }
+
+// Errorf is bad data at offset and pointer, both within the document. The
+// message and the pointer quote the body, so both are masked.
 func (d Document) Errorf(offset int64, pointer, format string, args ...any) *DataError {
-	return &DataError{Source: d.Source, Offset: d.Base + offset, Pointer: d.Prefix + pointer, Msg: fmt.Sprintf(format, args...)}
+	e := &DataError{Source: d.Source, Offset: d.Base + offset, Pointer: d.Prefix + pointer, Msg: fmt.Sprintf(format, args...)}
+	if d.Mask != nil {
+		e.Pointer, e.Msg = d.Mask(e.Pointer), d.Mask(e.Msg)
+	}
+	return e
 }
 
 // Error turns an error of go-json-experiment's decoders (jsontext or json)
@@ -69,10 +93,13 @@ func (d Document) Error(err error, at int64, pointer string) error {
 			msg = truncated
 		case syn.ByteOffset == 0 && d.Base == 0:
 			msg += " (the body is not JSON: an HTML error page?)"
+		case errors.Is(syn.Err, jsontext.ErrDuplicateName):
+			// The decoder quotes the name whole, whatever its size.
+			msg = fmt.Sprintf("duplicate object member name %q", d.Excerpt([]byte(syn.JSONPointer.LastToken())))
 		}
 		return d.Errorf(syn.ByteOffset, string(syn.JSONPointer), "%s", msg)
 	case errors.As(err, &se):
-		return d.Errorf(se.ByteOffset, string(se.JSONPointer), "%s", semanticMessage(se))
+		return d.Errorf(se.ByteOffset, string(se.JSONPointer), "%s", d.semanticMessage(se))
 	case errors.Is(err, io.EOF) && d.Base == 0 && pointer == "":
 		// Not one value began: a decoder says io.EOF only between values.
 		return d.Errorf(at, pointer, "the body is empty (an empty response or capture)")
@@ -86,14 +113,14 @@ var timeType = reflect.TypeFor[time.Time]()
 
 // semanticMessage says what a value that does not fit its place should
 // have been, in the words of KindName.
-func semanticMessage(se *json.SemanticError) string {
+func (d Document) semanticMessage(se *json.SemanticError) string {
 	found := KindName(se.JSONKind)
 	var pe *time.ParseError
 	switch {
 	case errors.Is(se.Err, json.ErrUnknownName):
-		return fmt.Sprintf("unknown member %q", se.JSONPointer.LastToken())
+		return fmt.Sprintf("unknown member %q", d.Excerpt([]byte(se.JSONPointer.LastToken())))
 	case se.GoType == timeType && errors.As(se.Err, &pe):
-		return fmt.Sprintf("expected an RFC 3339 date-time, found %q", pe.Value)
+		return fmt.Sprintf("expected an RFC 3339 date-time, found %q", d.Excerpt([]byte(pe.Value)))
 	case se.GoType == timeType:
 		return "expected an RFC 3339 date-time, found " + found
 	case se.GoType != nil && se.JSONKind != 0:

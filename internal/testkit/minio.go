@@ -11,7 +11,9 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -26,6 +28,7 @@ type MinIO struct {
 	Endpoint string // http://127.0.0.1:port
 	Bucket   string
 	Client   *s3.Client
+	proc     *os.Process
 }
 
 const (
@@ -33,10 +36,28 @@ const (
 	minioPassword = "invoice-export-test-secret"
 )
 
+// MinIOOption changes the server StartMinIO starts.
+type MinIOOption func(*minioConfig)
+
+type minioConfig struct{ kms bool }
+
+// WithKMS gives the server a KMS key (MINIO_KMS_SECRET_KEY, named
+// MinIOKMSKey), so that it serves server-side encryption (SSE-S3, and
+// SSE-KMS with that key). Without it the server is a stock MinIO, as
+// `minio server DIR` starts, which refuses objects asking for encryption.
+func WithKMS() MinIOOption { return func(c *minioConfig) { c.kms = true } }
+
+// MinIOKMSKey is the name of the KMS key WithKMS gives the server.
+const MinIOKMSKey = "invoice-export-test"
+
 // StartMinIO starts the minio binary that `make minio` installs, points the
 // AWS SDK's environment at it (t.Setenv) and stops it when the test ends.
-func StartMinIO(t testing.TB) *MinIO {
+func StartMinIO(t testing.TB, opts ...MinIOOption) *MinIO {
 	t.Helper()
+	var conf minioConfig
+	for _, o := range opts {
+		o(&conf)
+	}
 	bin, err := exec.LookPath("minio")
 	if err != nil {
 		gopath, _ := exec.Command("go", "env", "GOPATH").Output()
@@ -49,17 +70,20 @@ func StartMinIO(t testing.TB) *MinIO {
 			t.Fatalf("no minio server (CI is set, so this fails rather than skips): run `make minio` (it builds the pinned MinIO into $(go env GOPATH)/bin)")
 		}
 	}
-	key := make([]byte, 32)
-	rand.Read(key)
 	addr, console := freeAddr(t), freeAddr(t)
 	cmd := exec.Command(bin, "server", t.TempDir(), "--address", addr, "--console-address", console, "--quiet")
-	cmd.Env = append(os.Environ(),
+	// The caller's MINIO_* settings (a KMS key, say) would change the server.
+	cmd.Env = slices.DeleteFunc(os.Environ(), func(kv string) bool { return strings.HasPrefix(kv, "MINIO_") })
+	cmd.Env = append(cmd.Env,
 		"MINIO_ROOT_USER="+minioUser,
 		"MINIO_ROOT_PASSWORD="+minioPassword,
-		// SSE-S3 (the AES256 the S3 sink asks for) needs a KMS key.
-		"MINIO_KMS_SECRET_KEY=invoice-export-test:"+base64.StdEncoding.EncodeToString(key),
 		"MINIO_BROWSER=off",
 	)
+	if conf.kms {
+		key := make([]byte, 32)
+		rand.Read(key)
+		cmd.Env = append(cmd.Env, "MINIO_KMS_SECRET_KEY="+MinIOKMSKey+":"+base64.StdEncoding.EncodeToString(key))
+	}
 	var logs strings.Builder
 	cmd.Stdout, cmd.Stderr = &logs, &logs
 	if err := cmd.Start(); err != nil {
@@ -71,7 +95,7 @@ func StartMinIO(t testing.TB) *MinIO {
 		cmd.Process.Kill()
 		<-exited
 	})
-	m := &MinIO{Endpoint: "http://" + addr, Bucket: "exports"}
+	m := &MinIO{Endpoint: "http://" + addr, Bucket: "exports", proc: cmd.Process}
 	deadline := time.Now().Add(30 * time.Second)
 	for {
 		resp, err := http.Get(m.Endpoint + "/minio/health/live")
@@ -163,3 +187,33 @@ func (m *MinIO) Download(t testing.TB, prefix, dir string) {
 		}
 	}
 }
+
+// Freeze stops the server (SIGSTOP) as a hung endpoint would be: its port
+// still takes connections (the kernel completes the handshakes) and
+// buffers what is sent, but nothing answers. Thaw, or the test's end,
+// resumes it.
+func (m *MinIO) Freeze(t testing.TB) {
+	t.Helper()
+	if err := m.proc.Signal(syscall.SIGSTOP); err != nil {
+		t.Fatalf("freezing minio: %v", err)
+	}
+	t.Cleanup(m.Thaw)
+	// The signal is delivered asynchronously: on a busy machine the server
+	// could answer a few more requests. Wait until it is stopped ("T").
+	stat := fmt.Sprintf("/proc/%d/stat", m.proc.Pid)
+	for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(time.Millisecond) {
+		b, err := os.ReadFile(stat)
+		if err != nil {
+			time.Sleep(100 * time.Millisecond) // no /proc: give the signal time
+			return
+		}
+		// pid (comm) state ...: the state follows the last ')'.
+		if i := strings.LastIndexByte(string(b), ')'); i > 0 && strings.HasPrefix(string(b[i+1:]), " T") {
+			return
+		}
+	}
+	t.Fatal("minio did not stop within 5 s of SIGSTOP")
+}
+
+// Thaw resumes a frozen server (SIGCONT).
+func (m *MinIO) Thaw() { m.proc.Signal(syscall.SIGCONT) }

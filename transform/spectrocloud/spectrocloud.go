@@ -427,7 +427,7 @@ func readSpec(r *transform.Reader, inv *invoice) error {
 			if u, err = r.Str(); err == nil && u != "" {
 				inv.currency = strings.ToUpper(u)
 				if !transform.IsNationalCurrency(inv.currency) {
-					err = r.Errorf("paymentUnit %q is not an ISO 4217 currency code", u)
+					err = r.Errorf("paymentUnit %q is not an ISO 4217 currency code", r.Excerpt([]byte(u)))
 				}
 			}
 		case "plan":
