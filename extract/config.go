@@ -53,6 +53,9 @@ type Setting struct {
 	// credential: without any it is skipped; half of one, or two at once,
 	// is a mistake ReadConfig names. Empty: the setting stands alone.
 	Credential string
+	// Rejected, for a key, is what a 401 or 403 tells the user to do
+	// instead of the general advice: which kind of key to create, say.
+	Rejected string
 }
 
 // APIKey is the setting of a provider whose requests carry one key.

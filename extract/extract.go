@@ -11,6 +11,7 @@ import (
 	"context"
 	"errors"
 	"io"
+	"net/url"
 	"os"
 	"time"
 
@@ -36,6 +37,17 @@ type Call struct {
 }
 
 func (c Call) String() string { return c.Provider + " " + c.Endpoint + " (" + c.Capture + ")" }
+
+// RequestPath is the path (and query) the call is sent to under the base
+// URL base: base's own path first (a proxy's prefix, say). Messages and
+// the dry run show it, so that a path doubled by the configuration shows.
+func (c Call) RequestPath(base string) string {
+	u, err := url.Parse(base + c.Path)
+	if err != nil {
+		return c.Path
+	}
+	return u.RequestURI()
+}
 
 // Body is one complete response body. It lives in a file, not in memory, so
 // that responses of any size can be decoded as streams, landed as raw files

@@ -62,6 +62,7 @@ type Endpoint struct {
 	Authorize func(next http.RoundTripper) http.RoundTripper
 	Secrets   []Secret // scrubbed from every message
 	KeyVar    string   // the setting a rejected key names (WARPSTREAM_API_KEY)
+	KeyHelp   string   // what a rejected key needs (the kind to create); "" for the general advice
 	URLVar    string   // the setting a wrong address names (WARPSTREAM_API_URL)
 	Missing   []string // required settings not set: its calls fail at once
 	// RequestsPerSecond paces its calls when HTTPOptions does not (0: the
@@ -376,27 +377,32 @@ func statusError(ep Endpoint, code int, snippet []byte) error {
 		// 499 is WarpStream's "client went away": transient, safe to retry.
 		return err
 	case code == http.StatusUnauthorized, code == http.StatusForbidden:
-		return &permanentError{fmt.Errorf("%w: the vendor rejected %s (check the key, its permissions, and that it belongs to this account)", err, ep.KeyVar)}
+		help := ep.KeyHelp
+		if help == "" {
+			help = "check the key, its permissions, and that it belongs to this account"
+		}
+		return &permanentError{fmt.Errorf("%w: the vendor rejected %s (%s)", err, ep.KeyVar, help)}
 	case code == http.StatusNotFound:
 		return &permanentError{fmt.Errorf("%w: %w", err, ErrNotFound)}
 	}
 	return &permanentError{err}
 }
 
-// wrap names provider, endpoint and path in an error, with keys scrubbed
-// from anything the vendor echoed back.
+// wrap names provider, endpoint and the path requested in an error, with
+// keys scrubbed from anything the vendor echoed back.
 func (h *HTTP) wrap(c Call, err error) error {
-	return &callError{call: c, msg: h.redact(err.Error()), err: err}
+	return &callError{call: c, path: c.RequestPath(h.endpoints[c.Provider].URL), msg: h.redact(err.Error()), err: err}
 }
 
 type callError struct {
 	call Call
+	path string // the base URL's path included: a path doubled by the configuration shows
 	msg  string
 	err  error
 }
 
 func (e *callError) Error() string {
-	return fmt.Sprintf("%s %s (%s %s): %s", e.call.Provider, e.call.Endpoint, e.call.Method, e.call.Path, e.msg)
+	return fmt.Sprintf("%s %s (%s %s): %s", e.call.Provider, e.call.Endpoint, e.call.Method, e.path, e.msg)
 }
 func (e *callError) Unwrap() error { return e.err }
 

@@ -131,7 +131,7 @@ func printPlan(w io.Writer, plans []invoiceexport.ProviderPlan, o invoiceexport.
 		fmt.Fprintf(w, " periods %s\n", strings.Join(periods, ", "))
 		for _, c := range p.Calls {
 			if live {
-				fmt.Fprintf(w, "  %s %s%s  -> %s\n", c.Method, c.Path, jsonBody(c.Body), c.Capture)
+				fmt.Fprintf(w, "  %s %s%s  -> %s\n", c.Method, c.RequestPath(o.Config[p.Provider].Value("API_URL")), jsonBody(c.Body), c.Capture)
 			} else {
 				fmt.Fprintf(w, "  reads %s\n", filepath.Join(fmt.Sprint(o.Source), filepath.FromSlash(c.Capture)))
 			}

@@ -27,11 +27,41 @@ const (
 
 // Settings are WarpStream's configuration (WARPSTREAM_*).
 var Settings = []extract.Setting{
-	extract.APIKey,
-	extract.BaseURL("https://api.warpstream.com"),
+	apiKey(),
+	apiURL(),
 	{Name: "HTTP_METHOD", Default: "POST", Check: checkMethod,
-		Doc: "the HTTP method of every call: the API pages say GET with a JSON body, WarpStream's own Terraform provider sends POST"},
+		Doc: "the HTTP method of every call: POST, as WarpStream's API reference says for every request; GET sends the same JSON body"},
 	{Name: "ACCOUNT_ID", Default: "default", Doc: "names the billing account (BillingAccountId): WarpStream's responses name none"},
+}
+
+// apiVersion starts the path of every call.
+const apiVersion = "/api/v1"
+
+// apiKey is WARPSTREAM_API_KEY. Billing is account-wide (its invoices
+// group every workspace's clusters) while an application key belongs to
+// one workspace, so the calls need an account key; on an account without
+// the Workspaces feature an application key reaches everything
+// (docs/vendors.md, "Key kind").
+func apiKey() extract.Setting {
+	s := extract.APIKey
+	s.Doc = "the API key: an account key (the console's Workspaces management view), or an application key on an account without Workspaces"
+	s.Rejected = "WarpStream's billing calls need an account key: create one in the console's Workspaces management view, " +
+		"which admins of every workspace see; on an account without Workspaces an application key works too. Check that the key is one of these and belongs to this account"
+	return s
+}
+
+// apiURL is WARPSTREAM_API_URL, with or without the /api/v1 that
+// WarpStream's Terraform provider puts in a variable of the same name, so
+// that one value serves both tools.
+func apiURL() extract.Setting {
+	s := extract.BaseURL("https://api.warpstream.com")
+	check := s.Check
+	s.Check = func(name, v string) (string, error) {
+		v, err := check(name, v) // trailing slashes dropped
+		return strings.TrimSuffix(v, apiVersion), err
+	}
+	s.Doc = "the API's base URL; /api/v1 at its end is optional (WarpStream's Terraform provider reads a variable of the same name with it)"
+	return s
 }
 
 // checkMethod takes GET and POST in any case.
@@ -81,8 +111,8 @@ func Jobs(ctx context.Context, c extract.Config, src extract.Source, plan extrac
 	return jobs, nil
 }
 
-// call builds a request the way WarpStream's own Terraform provider does: a
-// JSON body with every call (POST by default; the docs say GET with a body).
+// call builds a request the way WarpStream's API reference and its own
+// Terraform provider do: POST (by default) with a JSON body.
 func call(c extract.Config, endpoint string, body map[string]string, capture string) extract.Call {
 	if body == nil {
 		body = map[string]string{}
@@ -92,7 +122,7 @@ func call(c extract.Config, endpoint string, body map[string]string, capture str
 		Provider: Slug,
 		Endpoint: endpoint,
 		Method:   c.Value("HTTP_METHOD"),
-		Path:     "/api/v1/billing/invoices/" + endpoint,
+		Path:     apiVersion + "/billing/invoices/" + endpoint,
 		Body:     b,
 		Capture:  Slug + "/" + capture,
 	}

@@ -133,11 +133,18 @@ func (p Provider) ReadConfig(getenv func(string) string) (extract.Config, error)
 
 // Endpoint is where c's requests go and how they are authorized.
 func (p Provider) Endpoint(c extract.Config) extract.Endpoint {
+	var help []string
+	for _, s := range p.Settings {
+		if s.Rejected != "" {
+			help = append(help, s.Rejected)
+		}
+	}
 	return extract.Endpoint{
 		URL:       c.Value("API_URL"),
 		Authorize: func(next http.RoundTripper) http.RoundTripper { return p.Authorize(c, next) },
 		Secrets:   c.Secrets(),
 		KeyVar:    strings.Join(c.CredentialVars(), " and "),
+		KeyHelp:   strings.Join(help, "; "),
 		URLVar:    c.Var("API_URL"),
 		Missing:   c.Missing(),
 

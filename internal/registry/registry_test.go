@@ -14,7 +14,7 @@ import (
 func fake(slug string) Provider {
 	return Provider{
 		Slug: slug, Name: strings.ToUpper(slug), EnvPrefix: strings.ToUpper(slug), TemplateName: slug, ServiceCategory: "Other", Columns: slug + ".md", Permissions: "any key",
-		Settings: []extract.Setting{extract.APIKey, extract.BaseURL("https://" + slug + ".example"), {Name: "CLIENT_SECRET", Secret: true}},
+		Settings: []extract.Setting{extract.APIKey, extract.BaseURL("https://" + slug + ".example"), {Name: "CLIENT_SECRET", Secret: true, Rejected: "create a client of kind X"}},
 		Authorize: func(c extract.Config, next http.RoundTripper) http.RoundTripper {
 			return extract.WithHeaders(next, map[string]string{"K": c.Secret("API_KEY").Reveal()})
 		},
@@ -69,6 +69,9 @@ func TestEndpoint(t *testing.T) {
 	if ep.URL != "https://proxy.example/acme" || ep.URLVar != "ACME_API_URL" || ep.KeyVar != "ACME_API_KEY and ACME_CLIENT_SECRET" ||
 		!slices.Equal(ep.Missing, []string{"ACME_API_KEY"}) || len(ep.Secrets) != 1 || ep.Secrets[0].Reveal() != "s3cr3t-value" {
 		t.Errorf("endpoint %+v", ep)
+	}
+	if ep.KeyHelp != "create a client of kind X" {
+		t.Errorf("what a rejected key needs: %q", ep.KeyHelp)
 	}
 	if got := p.SecretVars(); !slices.Equal(got, []string{"ACME_API_KEY", "ACME_CLIENT_SECRET"}) {
 		t.Errorf("secret variables %v", got)

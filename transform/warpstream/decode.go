@@ -23,14 +23,16 @@ type invoiceCharge struct {
 
 type invoice struct {
 	from, to time.Time
-	total    transform.NullDecimal
-	account  []invoiceCharge   // account_charges: credits (negative), support
-	charges  transform.Decimal // Σ of the invoice's charge totals (cluster × product lines)
-	levels   []string          // cluster, workspace or tenant totals that are not the sum of their charges
+	total    transform.NullDecimal // not Valid: omitted, read as 0
+	account  []invoiceCharge       // account_charges: credits (negative), support
+	charges  transform.Decimal     // Σ of the invoice's charge totals (cluster × product lines)
+	levels   []string              // cluster, workspace or tenant totals that are not the sum of their charges
 }
 
-// decodeInvoice reads a pending or past invoice (small: totals only).
-func decodeInvoice(r *transform.Reader, p billing.Period, ledger *ledger) (*invoice, error) {
+// decodeInvoice reads a pending or past invoice (small: totals only). The
+// pending invoice covers the charges accrued so far, so it may end on any
+// day of the month (today, say); a past one ends with the month.
+func decodeInvoice(r *transform.Reader, p billing.Period, pending bool, ledger *ledger) (*invoice, error) {
 	inv := &invoice{}
 	err := r.Document(func(name []byte) (err error) {
 		switch string(name) {
@@ -56,15 +58,16 @@ func decodeInvoice(r *transform.Reader, p billing.Period, ledger *ledger) (*invo
 	if err != nil {
 		return nil, err
 	}
+	lastDay := p.End().AddDate(0, 0, -1)
 	switch {
-	case !inv.total.Valid:
-		return nil, r.Errorf("the invoice has no total")
 	case inv.from.IsZero():
 		return nil, r.Errorf("the invoice has no date_from")
 	case inv.from != p.Start():
 		return nil, r.Errorf("the invoice covers a period from %s, not %s (a capture from another day? replay with the --as-of of the run that recorded it; only calendar-month billing is supported)",
 			inv.from.Format("2006-01-02"), p)
-	case !inv.to.IsZero() && inv.to != p.End() && inv.to != p.End().AddDate(0, 0, -1):
+	case inv.to.IsZero(), inv.to == p.End(), inv.to == lastDay:
+	case pending && !inv.to.Before(inv.from) && inv.to.Before(lastDay):
+	default:
 		return nil, r.Errorf("the invoice ends on %s: only calendar-month billing periods are supported", inv.to.Format("2006-01-02"))
 	}
 	return inv, nil
@@ -172,17 +175,13 @@ func readInvoiceTenant(r *transform.Reader, ledger *ledger, inv *invoice) error 
 	level("tenant "+tenant, tenantTotal, tenantSum)
 	inv.charges, _ = inv.charges.Add(tenantSum)
 	for _, l := range lines {
-		ci, pi := ledger.cluster(clusterKey{tenant, l.workspace, l.cluster}), ledger.productString(l.c.product)
-		e := ledger.line(ci, pi)
-		if e.invoiced {
-			return r.Errorf("duplicate invoice line for %s", ledger.key(ci, pi))
-		}
-		e.invoice, e.invoiced = l.c.total.Decimal, true
+		ledger.invoiced(ledger.cluster(clusterKey{tenant, l.workspace, l.cluster}), ledger.productString(l.c.product), l.c.total.Decimal)
 	}
 	return nil
 }
 
-// readCharge reads {product, unit_price, quantity, total}.
+// readCharge reads {product, unit_price, quantity, total}. A charge
+// without a total is an omitted zero (c.total is not Valid, and 0).
 func readCharge(r *transform.Reader) (invoiceCharge, error) {
 	var c invoiceCharge
 	err := r.Object(func(name []byte) (err error) {
@@ -205,8 +204,6 @@ func readCharge(r *transform.Reader) (invoiceCharge, error) {
 		return c, err
 	case c.product == "":
 		return c, r.Errorf("a charge has no product")
-	case !c.total.Valid:
-		return c, r.Errorf("charge %q has no total", c.product)
 	}
 	return c, nil
 }
@@ -357,23 +354,18 @@ func (w *daysReader) charge(r *transform.Reader, l transform.Line, cluster int32
 	var unitPrice transform.NullDecimal
 	var haveUnitPrice bool
 	var later transform.Later
-	var seen uint32 // days of the month already read, to catch duplicates
 	each := func(r *transform.Reader) error {
-		first := w.ledger.line(cluster, pi)
-		if first.seen {
-			return r.Errorf("duplicate charge %s", w.ledger.key(cluster, pi))
-		}
-		first.seen = true
 		p := &w.ledger.prods[pi]
 		l.ChargeCategory, l.ChargeFrequency = transform.Usage, transform.UsageBased
 		l.ChargeDescription, l.SkuID, l.SkuMeter = p.name, p.name, p.meter
 		l.ConsumedUnit, l.PricingUnit = p.unit, p.unit
 		l.VendorUnitPrice = unitPrice
 		l.SourceEndpoint = source.Breakdowns
+		// A product listed twice for one cluster (a second unit_price),
+		// or a day listed twice, is lines of its own that the ledger adds.
 		var sum daySum
-		err := r.Array(func() error { return w.breakdown(r, &l, &seen, &sum) })
-		e := w.ledger.line(cluster, pi) // first may have moved
-		e.days, e.n = sum.total, int32(sum.days)
+		err := r.Array(func() error { return w.breakdown(r, &l, &sum) })
+		w.ledger.listed(cluster, pi, sum.days, sum.total)
 		return err
 	}
 	err := r.Object(func(n []byte) (err error) {
@@ -404,7 +396,7 @@ func (w *daysReader) charge(r *transform.Reader, l transform.Line, cluster int32
 }
 
 // breakdown reads one day and writes its usage line.
-func (w *daysReader) breakdown(r *transform.Reader, l *transform.Line, seen *uint32, sum *daySum) error {
+func (w *daysReader) breakdown(r *transform.Reader, l *transform.Line, sum *daySum) error {
 	d := &w.day
 	*d = dayFields{}
 	err := r.Object(func(n []byte) (err error) {
@@ -434,20 +426,14 @@ func (w *daysReader) breakdown(r *transform.Reader, l *transform.Line, seen *uin
 		// billing period and would not be a day.
 		return r.Errorf("a daily breakdown covers %s to %s: each must cover exactly one day, date_to = date_from + 1",
 			d.from.Format("2006-01-02"), d.to.Format("2006-01-02"))
-	case !d.total.Valid:
-		return r.Errorf("a daily breakdown has no total")
-	case !d.quantity.Valid:
-		return r.Errorf("a daily breakdown has no quantity")
+	}
+	if !d.quantity.Valid {
+		d.quantity = transform.Some(transform.Decimal{}) // an omitted zero; d.total's is 0 as it is
 	}
 	if !w.period.Contains(d.from) {
 		w.outside++
 		return nil
 	}
-	bit := uint32(1) << d.from.Day()
-	if *seen&bit != 0 {
-		return r.Errorf("duplicate breakdown for %s of %s", d.from.Format("2006-01-02"), l.SkuID)
-	}
-	*seen |= bit
 	sum.total, _ = sum.total.Add(d.total.Decimal)
 	sum.days++
 	l.ChargePeriodStart, l.ChargePeriodEnd = d.from, d.to

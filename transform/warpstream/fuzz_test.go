@@ -56,7 +56,9 @@ func seeds(f *testing.F, extra ...string) {
 
 func FuzzBreakdowns(f *testing.F) {
 	seeds(f, wsBreakdowns, `{"tenants":[]}`, `{"tenants":[{"workspaces":[],"tenant_id":"t"}]}`, "<html>", "",
-		strings.Replace(wsBreakdowns, `"date_to": "2026-10-03"`, `"date_to": "2026-10-05"`, 1))
+		strings.Replace(wsBreakdowns, `"date_to": "2026-10-03"`, `"date_to": "2026-10-05"`, 1),
+		strings.Replace(wsBreakdowns, `"date_from": "2026-10-02", "date_to": "2026-10-03", "quantity": 1440`, `"date_from": "2026-10-01", "date_to": "2026-10-02", "quantity": 1440`, 1),
+		strings.Replace(wsBreakdowns, `"product": "Uncompressed GiB written - Tier 1"`, `"product": "Uncompressed GiB written"`, 1))
 	dir := f.TempDir()
 	f.Fuzz(func(t *testing.T, body string) {
 		if len(body) > 1<<20 {
@@ -68,7 +70,9 @@ func FuzzBreakdowns(f *testing.F) {
 
 func FuzzInvoice(f *testing.F) {
 	seeds(f, wsPast, strings.Replace(wsPast, "529.77", "1e400", 1), `{"date_from":"2026-10-01","total":0}`,
-		strings.Replace(wsPast, "529.77", "529.78", 1), strings.Replace(wsPast, `"unit_price": 500, "quantity": 1, `, ``, 1))
+		strings.Replace(wsPast, "529.77", "529.78", 1), strings.Replace(wsPast, `"unit_price": 500, "quantity": 1, `, ``, 1),
+		strings.Replace(wsPast, `"product": "Uncompressed GiB written - Tier 1"`, `"product": "Uncompressed GiB written"`, 1),
+		strings.Replace(wsPast, `"product": "GiB minutes"`, `"product": "Cluster minutes"`, 1))
 	dir := f.TempDir()
 	f.Fuzz(func(t *testing.T, body string) {
 		if len(body) > 1<<20 {

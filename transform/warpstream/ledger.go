@@ -8,32 +8,33 @@ import (
 	"github.com/invoice-export/invoice-export/transform"
 )
 
-// The reconciliation ledger: per cluster × product, the invoice's line
-// (rounded to cents) and the sum of its days, and the checks that say
-// whether the period's rounding adjustment may close the gap.
+// The reconciliation ledger: per cluster × product, what the invoice bills
+// (its lines, rounded to cents) and what the days add up to, and the checks
+// that say whether the period's rounding adjustment may close the gap.
+//
+// A product may appear more than once on either side (a price change
+// within the month gives a second invoice line, a second charge or a
+// second entry for one day): every appearance is a line of its own, and
+// the ledger adds them up. Where the invoice and the breakdowns name a
+// product differently (the invoice names the meter, "Uncompressed GiB
+// written", the breakdowns its tiers, "... - Tier 1"), the products that
+// have no exact match on the other side are compared by meter.
 
-// Rounding allowances: half a cent per rounded invoice line, and half a unit
-// of the 5th decimal per daily line (the coarsest precision seen in daily totals).
+// Rounding allowances: half a cent per invoice line (each is rounded to
+// cents once, however many days or tiers it covers), and half a unit of
+// the 5th decimal per daily line (the coarsest precision seen in daily
+// totals).
 var dailyAllowance = transform.MustDecimal("0.000005")
 
-// lineKey names a cluster × product line in messages.
-type lineKey struct{ tenant, workspace, cluster, product string }
-
-func (k lineKey) String() string {
-	return fmt.Sprintf("tenant %s / workspace %s / cluster %s / %q", k.tenant, k.workspace, k.cluster, k.product)
-}
-
-// ledger holds, per cluster × product, the invoice's line (rounded to
-// cents) and the sum of its days: all the state a month needs besides the
-// line being written. A large account has hundreds of thousands of them,
-// so it is kept small: ids interned, and per cluster a short slice of its
-// products' lines (about 60 bytes a cluster × product).
+// ledger holds all the state a month needs besides the line being
+// written. A large account has hundreds of thousands of cluster ×
+// product lines, so it is kept small: ids interned, and per cluster a
+// short slice of its products' lines (about 60 bytes a cluster × product).
 type ledger struct {
 	index    map[clusterKey]int32 // interned (tenant, workspace, cluster)
 	clusters []clusterLines
 	products map[string]int32 // interned product names and what derives from them
 	prods    []productInfo
-	lines    int // cluster × product lines in all
 }
 
 type clusterKey struct{ tenant, workspace, cluster string }
@@ -43,15 +44,20 @@ type clusterLines struct {
 	lines []ledgerLine
 }
 
-type productInfo struct{ name, meter, unit string }
+type productInfo struct {
+	name, meter, unit string
+	meterID           int32 // the meter, interned as a product: tiers of one meter share it
+}
 
+// ledgerLine is one cluster × product: the sums of every appearance of the
+// product on the invoice and in the breakdowns.
 type ledgerLine struct {
 	product  int32
-	n        int32 // daily lines (at most 32: duplicates are refused)
-	invoiced bool  // the invoice has this line
-	seen     bool  // the breakdowns have this charge
+	invoiced int32 // invoice lines of the product (0: the invoice does not list it)
+	days     int32 // daily lines inside the period
+	listed   bool  // the breakdowns list the product (a charge, with or without days)
 	invoice  transform.Decimal
-	days     transform.Decimal // Σ of the daily totals
+	daySum   transform.Decimal
 }
 
 func newLedger() *ledger {
@@ -70,25 +76,34 @@ func (g *ledger) cluster(c clusterKey) int32 {
 
 // product interns a product name (valid bytes only until the next read).
 func (g *ledger) product(name []byte) int32 {
-	i, ok := g.products[string(name)] // no allocation for a known name
-	if !ok {
-		n := string(name)
-		i = int32(len(g.prods))
-		unit := unitOf(n)
-		if unit == "" {
-			unit = "Units" // a product whose name tells no unit: a count (FOCUS wants a unit with every quantity)
-		}
-		g.prods = append(g.prods, productInfo{name: n, meter: meterOf(n), unit: unit})
-		g.products[n] = i
+	if i, ok := g.products[string(name)]; ok { // no allocation for a known name
+		return i
 	}
-	return i
+	return g.intern(string(name))
 }
 
 func (g *ledger) productString(name string) int32 {
 	if i, ok := g.products[name]; ok {
 		return i
 	}
-	return g.product([]byte(name))
+	return g.intern(name)
+}
+
+// intern adds a product, and its meter as a product of its own when the
+// name has a tier: that is how check finds a meter's products.
+func (g *ledger) intern(n string) int32 {
+	i := int32(len(g.prods))
+	unit := unitOf(n)
+	if unit == "" {
+		unit = "Units" // a product whose name tells no unit: a count (FOCUS wants a unit with every quantity)
+	}
+	meter := meterOf(n)
+	g.prods = append(g.prods, productInfo{name: n, meter: meter, unit: unit, meterID: i})
+	g.products[n] = i
+	if meter != n {
+		g.prods[i].meterID = g.productString(meter)
+	}
+	return i
 }
 
 // line returns the line of a cluster and product, adding it if need be;
@@ -101,40 +116,142 @@ func (g *ledger) line(cluster, product int32) *ledgerLine {
 		}
 	}
 	c.lines = append(c.lines, ledgerLine{product: product})
-	g.lines++
 	return &c.lines[len(c.lines)-1]
 }
 
-func (g *ledger) key(cluster, product int32) lineKey {
-	c := g.clusters[cluster].id
-	return lineKey{c.tenant, c.workspace, c.cluster, g.prods[product].name}
+// invoiced adds an invoice line.
+func (g *ledger) invoiced(cluster, product int32, total transform.Decimal) {
+	e := g.line(cluster, product)
+	e.invoice, _ = e.invoice.Add(total)
+	e.invoiced++
+}
+
+// listed adds a charge of the breakdowns: days daily lines adding up to sum.
+func (g *ledger) listed(cluster, product int32, days int64, sum transform.Decimal) {
+	e := g.line(cluster, product)
+	e.daySum, _ = e.daySum.Add(sum)
+	e.days += int32(days)
+	e.listed = true
+}
+
+// group is what check compares: one product of a cluster, or, for the
+// products without an exact match on the other side, all of one meter's.
+type group struct {
+	cluster, product int32 // product: the first one
+	meter            int32 // -1: one product, matched exactly
+	products         int32
+	invoiced, days   int64
+	invoice, daySum  transform.Decimal
+}
+
+func (gr *group) add(l *ledgerLine) {
+	if gr.products == 0 {
+		gr.product = l.product
+	}
+	gr.products++
+	gr.invoiced += int64(l.invoiced)
+	gr.days += int64(l.days)
+	gr.invoice, _ = gr.invoice.Add(l.invoice)
+	gr.daySum, _ = gr.daySum.Add(l.daySum)
+}
+
+// allowance is how far rounding may move the group's invoice lines from
+// its days: half a cent per invoice line, dailyAllowance per day.
+func (gr *group) allowance() transform.Decimal {
+	a, _ := dailyAllowance.MulInt(gr.days)
+	h, _ := transform.HalfCent.MulInt(gr.invoiced)
+	a, _ = a.Add(h)
+	return a
+}
+
+// name is where the group is: its cluster, and its product or meter.
+func (gr *group) name(g *ledger) string {
+	c := g.clusters[gr.cluster].id
+	if gr.products == 1 {
+		return fmt.Sprintf("tenant %s / workspace %s / cluster %s / %q", c.tenant, c.workspace, c.cluster, g.prods[gr.product].name)
+	}
+	return fmt.Sprintf("tenant %s / workspace %s / cluster %s / meter %q", c.tenant, c.workspace, c.cluster, g.prods[gr.meter].name)
+}
+
+// sums says what the group adds up to on each side, and for a meter
+// which products each side names.
+func (gr *group) sums(g *ledger) string {
+	lines := ""
+	if gr.invoiced > 1 {
+		lines = fmt.Sprintf(" (%d lines)", gr.invoiced)
+	}
+	if gr.products == 1 {
+		return fmt.Sprintf("invoice %s%s, days %s", gr.invoice, lines, gr.daySum)
+	}
+	var inv, days []string
+	for _, l := range g.clusters[gr.cluster].lines {
+		if l.invoiced > 0 && l.listed || g.prods[l.product].meterID != gr.meter {
+			continue
+		}
+		if l.invoiced > 0 {
+			inv = append(inv, fmt.Sprintf("%q", g.prods[l.product].name))
+		}
+		if l.listed {
+			days = append(days, fmt.Sprintf("%q", g.prods[l.product].name))
+		}
+	}
+	sort.Strings(inv)
+	sort.Strings(days)
+	return fmt.Sprintf("invoice %s%s as %s, days %s as %s", gr.invoice, lines, names(inv), gr.daySum, names(days))
+}
+
+func names(s []string) string {
+	if len(s) == 0 {
+		return "nothing"
+	}
+	return strings.Join(s, " and ")
 }
 
 // check settles the invoice against the days and against itself. It
 // returns how far rounding may move the total (half a cent per invoice
 // line, dailyAllowance per day) and what rules reconciliation out, if
-// anything: an invoice line whose days differ beyond rounding (even when
-// differences elsewhere cancel it out), or an invoice whose total is not
-// the sum of its own lines (all in cents: exact). account is Σ of the
-// invoice's account charges.
+// anything: a product whose invoice lines differ from its days beyond
+// rounding (even when differences elsewhere cancel it out), or an invoice
+// whose total is not the sum of its own lines (all in cents: exact).
+// account is Σ of the invoice's account charges.
 func (g *ledger) check(inv *invoice, account transform.Decimal) (tolerance transform.Decimal, problem string) {
-	// The sums are exact, so the order of the lines matters only to the
-	// message: only the lines that disagree are sorted (by their text).
-	type badLine struct {
-		key  lineKey
-		line *ledgerLine
+	type badGroup struct {
+		name string
+		group
 	}
-	var bad []badLine
+	var bad []badGroup
+	var compared int
+	var groups []group // one cluster's, reused
 	for ci := range g.clusters {
-		for i := range g.clusters[ci].lines {
-			l := &g.clusters[ci].lines[i]
-			allow, _ := dailyAllowance.MulInt(int64(l.n))
-			if l.invoiced {
-				allow, _ = allow.Add(transform.HalfCent)
+		lines := g.clusters[ci].lines
+		groups = groups[:0]
+		for i := range lines {
+			l := &lines[i]
+			if l.invoiced > 0 && l.listed {
+				groups = append(groups, group{cluster: int32(ci), meter: -1})
+				groups[len(groups)-1].add(l)
+				continue
 			}
+			// No exact match on the other side: compare by meter.
+			m := g.prods[l.product].meterID
+			j := len(groups)
+			for k := range groups {
+				if groups[k].meter == m {
+					j = k
+					break
+				}
+			}
+			if j == len(groups) {
+				groups = append(groups, group{cluster: int32(ci), meter: m})
+			}
+			groups[j].add(l)
+		}
+		for _, gr := range groups {
+			allow := gr.allowance()
 			tolerance, _ = tolerance.Add(allow)
-			if gap, _ := l.invoice.Sub(l.days); gap.Abs().Cmp(allow) > 0 {
-				bad = append(bad, badLine{g.key(int32(ci), l.product), l})
+			compared++
+			if gap, _ := gr.invoice.Sub(gr.daySum); gap.Abs().Cmp(allow) > 0 {
+				bad = append(bad, badGroup{gr.name(g), gr})
 			}
 		}
 	}
@@ -146,23 +263,29 @@ func (g *ledger) check(inv *invoice, account transform.Decimal) (tolerance trans
 	var problems []string
 	if want, _ := inv.charges.Add(account); want.Cmp(inv.total.Decimal) != 0 {
 		diff, _ := inv.total.Sub(want)
-		problems = append(problems, fmt.Sprintf("the invoice total %s is not the sum of its own lines: its charges add up to %s and its account charges to %s, %s in all (a difference of %s)",
-			inv.total.Decimal, inv.charges, account, want, diff))
+		stated := "the invoice total " + inv.total.Decimal.String()
+		if !inv.total.Valid {
+			stated = "the invoice states no total (read as 0, an omitted zero), which"
+		}
+		problems = append(problems, fmt.Sprintf("%s is not the sum of its own lines: its charges add up to %s and its account charges to %s, %s in all (a difference of %s)",
+			stated, inv.charges, account, want, diff))
 	}
 	if len(inv.levels) > 0 {
 		problems = append(problems, fmt.Sprintf("%d totals of the invoice are not the sum of their charges, e.g. %s",
 			len(inv.levels), strings.Join(inv.levels[:min(3, len(inv.levels))], "; ")))
 	}
 	if len(bad) > 0 {
+		// The sums are exact, so the order of the lines matters only to
+		// the message: only the lines that disagree are sorted (by name).
 		// sort.Slice, not slices.SortFunc: a generic instantiation would
 		// add kilobytes to the Lambda's binary for a list this short.
-		sort.Slice(bad, func(i, j int) bool { return bad[i].key.String() < bad[j].key.String() })
+		sort.Slice(bad, func(i, j int) bool { return bad[i].name < bad[j].name })
 		var eg []string
 		for _, b := range bad[:min(3, len(bad))] {
-			eg = append(eg, fmt.Sprintf("%s: invoice %s, days %s", b.key, b.line.invoice, b.line.days))
+			eg = append(eg, b.name+": "+b.sums(g))
 		}
 		problems = append(problems, fmt.Sprintf("%d of %d invoice lines disagree with their daily breakdowns beyond rounding, e.g. %s",
-			len(bad), g.lines, strings.Join(eg, "; ")))
+			len(bad), compared, strings.Join(eg, "; ")))
 	}
 	return tolerance, strings.Join(problems, "; ")
 }

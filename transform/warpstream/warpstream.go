@@ -6,9 +6,10 @@
 // account charges, and so is every cluster, workspace and tenant total it
 // states, all in cents); daily totals carry up to 8 decimals while invoice
 // lines are rounded to cents, so each cluster × product's days are checked
-// against its invoice line (ledger.go), and one rounding Adjustment line
-// closes the period so that Σ BilledCost = total exactly. Any other gap is
-// reported.
+// against its invoice lines (ledger.go: repeats added up, an untiered line
+// against its tiers' days), and one rounding Adjustment line closes the
+// period so that Σ BilledCost = total exactly. Any other gap is reported,
+// never a failed period.
 //
 // WarpStream states no currency; its prices are in US dollars.
 package warpstream
@@ -42,7 +43,7 @@ func Transform(in transform.Input, t *transform.Tally) (*transform.Result, error
 		return nil, err
 	}
 	ledger := newLedger()
-	inv, err := decodeInvoice(t.Reader(invBody), p, ledger)
+	inv, err := decodeInvoice(t.Reader(invBody), p, invBody.Call.Endpoint == source.PendingInvoice, ledger)
 	if err != nil {
 		return nil, err
 	}
