@@ -131,7 +131,8 @@ func refusal(req *http.Request, re *oauth2.RetrieveError) *http.Response {
 	if code == http.StatusBadRequest || code == http.StatusForbidden {
 		status = http.StatusUnauthorized
 	}
-	msg := fmt.Sprintf("the token endpoint (POST %s) answered HTTP %d %s: %s", tokenPath, code, http.StatusText(code), what)
+	// Short: messages quote the first hundred bytes of an answer.
+	msg := fmt.Sprintf("the token request (POST %s) got HTTP %d: %s", tokenPath, code, what)
 	return &http.Response{
 		Status:     fmt.Sprintf("%d %s", status, http.StatusText(status)),
 		StatusCode: status,

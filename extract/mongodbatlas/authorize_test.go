@@ -122,7 +122,7 @@ func TestTokens(t *testing.T) {
 	bad := source(t, fake.URL, map[string]string{"ATLAS_CLIENT_ID": "mdb_sa_id_65a1", "ATLAS_CLIENT_SECRET": secret + "x"})
 	start := time.Now()
 	_, err := bad.Fetch(context.Background(), pendingCall)
-	if err == nil || !strings.Contains(err.Error(), "HTTP 401 Unauthorized: the token endpoint (POST /api/oauth/token) answered HTTP 401 Unauthorized: invalid_client Invalid client credentials") ||
+	if err == nil || !strings.Contains(err.Error(), "HTTP 401 Unauthorized: the token request (POST /api/oauth/token) got HTTP 401: invalid_client Invalid client credentials") ||
 		!strings.Contains(err.Error(), "the vendor rejected ATLAS_CLIENT_ID and ATLAS_CLIENT_SECRET") || strings.Contains(err.Error(), secret) {
 		t.Fatalf("err = %v", err)
 	}
@@ -229,9 +229,9 @@ func TestTokenRefusals(t *testing.T) {
 		want     string
 		attempts int
 	}{
-		{400, `{"error":"invalid_grant","error_description":"secret expired"}`, "answered HTTP 400 Bad Request: invalid_grant secret expired: the vendor rejected ATLAS_CLIENT_ID and ATLAS_CLIENT_SECRET", 1},
-		{403, `{"error":"access_denied"}`, "answered HTTP 403 Forbidden: access_denied: the vendor rejected ATLAS_CLIENT_ID and ATLAS_CLIENT_SECRET", 1},
-		{503, `<html>down</html>`, "gave up after 6 attempts: HTTP 503 Service Unavailable: the token endpoint (POST /api/oauth/token) answered HTTP 503 Service Unavailable: <html>down</html>", 6},
+		{400, `{"error":"invalid_grant","error_description":"secret expired"}`, "got HTTP 400: invalid_grant secret expired: the vendor rejected ATLAS_CLIENT_ID and ATLAS_CLIENT_SECRET", 1},
+		{403, `{"error":"access_denied"}`, "got HTTP 403: access_denied: the vendor rejected ATLAS_CLIENT_ID and ATLAS_CLIENT_SECRET", 1},
+		{503, `<html>down</html>`, "gave up after 6 attempts: HTTP 503 Service Unavailable: the token request (POST /api/oauth/token) got HTTP 503: <html>down</html>", 6},
 	} {
 		t.Run(fmt.Sprint(c.code), func(t *testing.T) {
 			var tries atomic.Int32
