@@ -51,6 +51,7 @@ var focusRules = []struct{ id, rule, violations string }{
 		`SELECT count(*) FROM lines WHERE ChargeCategory IN ('Usage', 'Purchase') AND ChargeClass IS NULL
 		 AND (PricingQuantity IS NULL OR PricingUnit IS NULL OR SkuId IS NULL)`},
 	{"PQ-2", "PricingQuantity and PricingUnit are set together", `SELECT count(*) FROM lines WHERE (PricingQuantity IS NULL) <> (PricingUnit IS NULL)`},
+	{"TX-1", "PricingQuantity and SkuId are NULL for Tax lines", `SELECT count(*) FROM lines WHERE ChargeCategory = 'Tax' AND (PricingQuantity IS NOT NULL OR SkuId IS NOT NULL)`},
 	{"SC-1", "ServiceCategory and ServiceSubcategory are an allowed pair",
 		`SELECT count(*) FROM lines l LEFT JOIN allowed_services a ON a.category = l.ServiceCategory AND a.subcategory = l.ServiceSubcategory WHERE a.category IS NULL`},
 	{"TG-1", "Tags is a JSON object whose values are not objects or arrays",
@@ -141,6 +142,8 @@ func TestFocusConformance(t *testing.T) {
 			`ChargeCategory = 'Purchase', ChargeFrequency = 'One-Time', ConsumedQuantity = NULL, ConsumedUnit = NULL, PricingQuantity = NULL, PricingUnit = NULL`,
 			`ChargeCategory = 'Purchase', ChargeFrequency = 'One-Time', ConsumedQuantity = NULL, ConsumedUnit = NULL, PricingUnit = NULL`},
 		"PQ-2": {`PricingUnit = NULL, PricingQuantity = 1`},
+		"TX-1": {`ChargeCategory = 'Tax', ChargeFrequency = 'One-Time', ConsumedQuantity = NULL, ConsumedUnit = NULL`,
+			`ChargeCategory = 'Tax', ChargeFrequency = 'One-Time', ConsumedQuantity = NULL, ConsumedUnit = NULL, PricingQuantity = NULL, PricingUnit = NULL`},
 		"SC-1": {`ServiceSubcategory = 'Not A Subcategory'`}, "TG-1": {`Tags = '{"a": {"b": 1}}'`}, "RG-1": {`RegionId = NULL, RegionName = 'x'`},
 		"SA-1": {`SubAccountId = NULL, SubAccountName = 'x'`}, "RS-1": {`ResourceId = NULL, ResourceName = 'x'`},
 	}
@@ -163,8 +166,11 @@ func TestFocusConformance(t *testing.T) {
 		}
 	}
 
-	// Purchases are there to be checked: PQ-1 does not pass for want of them.
-	if n := duck.Value(t, db, `SELECT count(*) FROM lines WHERE ChargeCategory = 'Purchase'`); n == "0" {
-		t.Error("the sample has no Purchase line to check PQ-1 on")
+	// Purchases and taxes are there to be checked: PQ-1 and TX-1 do not
+	// pass for want of them.
+	for _, c := range []struct{ category, rule string }{{"Purchase", "PQ-1"}, {"Tax", "TX-1"}} {
+		if n := duck.Value(t, db, `SELECT count(*) FROM lines WHERE ChargeCategory = ?`, c.category); n == "0" {
+			t.Errorf("the sample has no %s line to check %s on", c.category, c.rule)
+		}
 	}
 }

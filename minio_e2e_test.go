@@ -26,8 +26,8 @@ func TestSampleToMinIO(t *testing.T) {
 		if !res.OK() {
 			t.Fatalf("MinIO run: %v\n%s", res.Err(), res.log)
 		}
-		if len(res.Partitions) != 6 {
-			t.Errorf("%d partitions written, want 6", len(res.Partitions))
+		if len(res.Partitions) != sampleFiles()/2 {
+			t.Errorf("%d partitions written, want %d", len(res.Partitions), sampleFiles()/2)
 		}
 	}
 	keys := m.Keys(t, "invoice-export/")
@@ -51,13 +51,13 @@ func TestSampleToMinIO(t *testing.T) {
 			t.Errorf("unexpected key %s", k)
 		}
 	}
-	// 3 providers × 2 periods, each with a lines file and an invoices file.
-	if parts != 12 || manifests != 6 {
-		t.Errorf("%d parts and %d manifests after two runs, want 12 and 6:\n%s", parts, manifests, strings.Join(keys, "\n"))
+	// Every provider × 2 periods, each with a lines file and an invoices file.
+	if parts != sampleFiles() || manifests != sampleFiles()/2 {
+		t.Errorf("%d parts and %d manifests after two runs, want %d and %d:\n%s", parts, manifests, sampleFiles(), sampleFiles()/2, strings.Join(keys, "\n"))
 	}
 	got := t.TempDir()
 	m.Download(t, "invoice-export/", got)
-	if s3, f := dataFiles(t, got), dataFiles(t, folder); len(s3) != 12 || !mapsEqual(s3, f) {
+	if s3, f := dataFiles(t, got), dataFiles(t, folder); len(s3) != sampleFiles() || !mapsEqual(s3, f) {
 		t.Fatalf("MinIO and folder files differ:\n%v\n%v", s3, f)
 	}
 	db := duck.Open(t)
@@ -78,7 +78,8 @@ func TestSampleToMinIOWithSSE(t *testing.T) {
 	m := testkit.StartMinIO(t, testkit.WithKMS())
 	mustExport(t, run{Env: map[string]string{"S3_SSE": "AES256"}, Out: "s3://" + m.Bucket + "/sse"})
 	keys := m.Keys(t, "sse/")
-	if len(keys) != 18 {
+	// Every provider's two periods: a lines file, an invoices file, a manifest.
+	if len(keys) != sampleFiles()/2*3 {
 		t.Errorf("%d objects: %v", len(keys), keys)
 	}
 	for _, k := range keys {
@@ -96,19 +97,7 @@ func TestSampleToMinIOWithSSE(t *testing.T) {
 // copied down, they replay into the same data files.
 func TestLiveToMinIOReplaysFromRaw(t *testing.T) {
 	m := testkit.StartMinIO(t)
-	const (
-		wsKey   = "aks_minio_test_warpstream_key"
-		crdbKey = "CCDB1_minio_test_cockroach_key"
-		scKey   = "minio-test-spectro-key"
-	)
-	ws := testkit.FakeWarpStream(t, sampleDir, wsKey, "POST")
-	crdb := testkit.FakeCockroachDB(t, sampleDir, crdbKey)
-	sc := testkit.FakeSpectroCloud(t, sampleDir, scKey, true)
-	env := map[string]string{
-		"WARPSTREAM_API_KEY": wsKey, "WARPSTREAM_API_URL": ws.URL,
-		"COCKROACH_API_KEY": crdbKey, "COCKROACH_API_URL": crdb.URL,
-		"SPECTROCLOUD_API_KEY": scKey, "SPECTROCLOUD_API_URL": sc.URL,
-	}
+	env := fakeAPIs(t, func(_, url string) string { return url })
 	res := export(t, run{Env: env, Live: true, Out: "s3://" + m.Bucket + "/live"})
 	if !res.OK() {
 		t.Fatalf("live run: %v\n%s", res.Err(), res.log)
@@ -121,7 +110,7 @@ func TestLiveToMinIOReplaysFromRaw(t *testing.T) {
 	}
 	replay := t.TempDir()
 	mustExport(t, run{In: runs[0], Out: replay})
-	if l, r := dataFiles(t, live), dataFiles(t, replay); len(l) != 12 || !mapsEqual(l, r) {
+	if l, r := dataFiles(t, live), dataFiles(t, replay); len(l) != sampleFiles() || !mapsEqual(l, r) {
 		t.Fatalf("live (MinIO) and replay of its raw/ differ:\n%v\n%v", l, r)
 	}
 }

@@ -15,6 +15,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/config"
 	invoiceexport "github.com/invoice-export/invoice-export"
 	"github.com/invoice-export/invoice-export/extract"
 	"github.com/invoice-export/invoice-export/internal/billing"
@@ -91,6 +93,7 @@ func export(t testing.TB, r run) result {
 		}
 	}
 	sinkOpt, err := load.OptionsFromEnv(getenv)
+	sinkOpt.AWS = func(ctx context.Context) (aws.Config, error) { return config.LoadDefaultConfig(ctx) }
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -8,6 +8,7 @@ import (
 	"github.com/invoice-export/invoice-export/extract"
 	"github.com/invoice-export/invoice-export/internal/registry"
 	"github.com/invoice-export/invoice-export/transform/cockroachdb"
+	"github.com/invoice-export/invoice-export/transform/mongodbatlas"
 	"github.com/invoice-export/invoice-export/transform/spectrocloud"
 	"github.com/invoice-export/invoice-export/transform/warpstream"
 )
@@ -19,6 +20,7 @@ func init() {
 		warpstream.Provider,
 		cockroachdb.Provider,
 		spectrocloud.Provider,
+		mongodbatlas.Provider,
 	)
 }
 

@@ -74,19 +74,21 @@ func TestExampleQueries(t *testing.T) {
 	}
 
 	// daily_trend_per_cluster: one row per cluster and day, adding up to
-	// the usage lines.
-	var dailySum big.Rat
-	for _, r := range results["daily_trend_per_cluster"] {
-		if r[0] == "warpstream" {
-			dailySum.Add(&dailySum, rat(t, r[5]))
+	// the usage lines of the resources, for the daily vendors.
+	for _, p := range []string{"warpstream", "mongodbatlas"} {
+		var dailySum big.Rat
+		for _, r := range results["daily_trend_per_cluster"] {
+			if r[0] == p {
+				dailySum.Add(&dailySum, rat(t, r[5]))
+			}
 		}
-	}
-	usage := rat(t, duck.Value(t, db, `SELECT sum(BilledCost)::VARCHAR FROM charge_lines WHERE provider = 'warpstream' AND ChargeCategory = 'Usage'`))
-	if dailySum.Cmp(usage) != 0 {
-		t.Errorf("daily trend adds up to %s, usage lines to %s", dailySum.FloatString(8), usage.FloatString(8))
-	}
-	if n := duck.Value(t, db, `SELECT count(*) FROM (SELECT ResourceId, CAST(ChargePeriodStart AS DATE) FROM charge_lines WHERE provider = 'warpstream' AND ChargeCategory = 'Usage' GROUP BY 1, 2)`); n != itoa(countProvider(results["daily_trend_per_cluster"], "warpstream")) {
-		t.Errorf("daily trend has %d WarpStream rows, want %s (one per cluster and day)", countProvider(results["daily_trend_per_cluster"], "warpstream"), n)
+		usage := rat(t, duck.Value(t, db, `SELECT sum(BilledCost)::VARCHAR FROM charge_lines WHERE provider = ? AND ChargeCategory = 'Usage' AND ResourceId IS NOT NULL`, p))
+		if dailySum.Cmp(usage) != 0 {
+			t.Errorf("%s: daily trend adds up to %s, usage lines to %s", p, dailySum.FloatString(8), usage.FloatString(8))
+		}
+		if n := duck.Value(t, db, `SELECT count(*) FROM (SELECT ResourceId, CAST(ChargePeriodStart AS DATE) FROM charge_lines WHERE provider = ? AND ChargeCategory = 'Usage' AND ResourceId IS NOT NULL GROUP BY 1, 2)`, p); n != itoa(countProvider(results["daily_trend_per_cluster"], p)) || n == "0" {
+			t.Errorf("daily trend has %d %s rows, want %s (one per cluster and day)", countProvider(results["daily_trend_per_cluster"], p), p, n)
+		}
 	}
 
 	// top_resources: at most 20, most expensive first.
@@ -100,15 +102,29 @@ func TestExampleQueries(t *testing.T) {
 		}
 	}
 
-	// credits_and_adjustments: the sample's WarpStream credits are there.
+	// credits_and_adjustments: the sample's WarpStream credits are there,
+	// and MongoDB Atlas's itemized and invoice-level credits and its
+	// starting balance.
 	found := map[string]string{}
 	for _, r := range results["credits_and_adjustments"] {
-		if r[0] == "warpstream" && r[1] == "2026-10" {
-			found[r[2]+" "+r[3]] = r[6]
+		found[r[0]+" "+r[1]+" "+r[2]+" "+r[3]] = r[6]
+	}
+	for k, v := range map[string]string{
+		"warpstream 2026-10 Credit Commit credits": "-250", "warpstream 2026-10 Credit Free credits": "-37.5",
+		"warpstream 2026-10 Adjustment Rounding adjustment: the invoice rounds each line to cents, the daily breakdowns do not":               "-0.01439",
+		"mongodbatlas 2026-10 Credit CREDIT: Promotional credit: ATLAS-WELCOME":                                                               "-20",
+		"mongodbatlas 2026-11 Credit Credits applied to the invoice (creditsCents) beyond its credit line items":                              "-15",
+		"mongodbatlas 2026-10 Adjustment Starting balance carried into the invoice (startingBalanceCents), which its amount billed subtracts": "-5",
+	} {
+		if found[k] != v {
+			t.Errorf("credits_and_adjustments %q = %q, want %s", k, found[k], v)
 		}
 	}
-	if found["Credit Commit credits"] != "-250" || found["Credit Free credits"] != "-37.5" || found["Adjustment Rounding adjustment: the invoice rounds each line to cents, the daily breakdowns do not"] == "" {
-		t.Errorf("credits_and_adjustments for warpstream 2026-10 = %v", found)
+
+	// taxes: MongoDB Atlas's sales tax on its October invoice, the only
+	// tax of the sample.
+	if tx := results["taxes"]; len(tx) != 1 || tx[0][0] != "mongodbatlas" || tx[0][2] != "6720a1b2c3d4e5f607182930" || tx[0][4] != "14.58" || tx[0][5] != "173.9" {
+		t.Errorf("taxes = %v", tx)
 	}
 
 	// unreconciled_invoices: none in the sample (TestUnreconciledQuery has one).
@@ -117,15 +133,16 @@ func TestExampleQueries(t *testing.T) {
 	}
 
 	// month_over_month: November against October.
+	mom := map[string][]string{}
 	for _, r := range results["month_over_month"] {
-		if r[0] == "warpstream" && r[1] == "2026-11" && r[2] == "USD" {
-			if r[4] != "2800.79" || r[5] != "-2140.05" {
-				t.Errorf("month_over_month warpstream 2026-11 = %v", r)
-			}
-			return
-		}
+		mom[r[0]+" "+r[1]+" "+r[2]] = r
 	}
-	t.Error("month_over_month has no warpstream 2026-11 USD row")
+	if r := mom["warpstream 2026-11 USD"]; r == nil || r[4] != "2800.79" || r[5] != "-2140.05" {
+		t.Errorf("month_over_month warpstream 2026-11 = %v", r)
+	}
+	if r := mom["mongodbatlas 2026-11 USD"]; r == nil || r[4] != "194.06" || r[5] != "-109.4" {
+		t.Errorf("month_over_month mongodbatlas 2026-11 = %v", r)
+	}
 }
 
 func countProvider(rows [][]string, p string) (n int) {

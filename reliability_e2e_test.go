@@ -5,48 +5,56 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"maps"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/invoice-export/invoice-export/internal/registry"
 	"github.com/invoice-export/invoice-export/internal/testkit"
 	"github.com/invoice-export/invoice-export/load"
 )
 
-const (
-	relWSKey   = "aks_RELIABILITY_warpstream_7f3a9c"
-	relCRDBKey = "CCDB1_RELIABILITY_cockroach_7f3a9c"
-	relSCKey   = "RELIABILITY-spectro-7f3a9c"
-)
-
-// fakeAPIs starts the three fake APIs on the sample captures, each behind
-// wrap (which may return the URL it is given), and returns the environment
-// of a live run against them.
-func fakeAPIs(t *testing.T, wrap func(provider, url string) string) map[string]string {
-	caps := sampleDir
-	return map[string]string{
-		"WARPSTREAM_API_KEY": relWSKey, "WARPSTREAM_API_URL": wrap("warpstream", testkit.FakeWarpStream(t, caps, relWSKey, "POST").URL),
-		"COCKROACH_API_KEY": relCRDBKey, "COCKROACH_API_URL": wrap("cockroachdb", testkit.FakeCockroachDB(t, caps, relCRDBKey).URL),
-		"SPECTROCLOUD_API_KEY": relSCKey, "SPECTROCLOUD_API_URL": wrap("spectrocloud", testkit.FakeSpectroCloud(t, caps, relSCKey, true).URL),
+// fakeAPIs starts every provider's fake API on the sample captures, each
+// behind wrap (which may return the URL it is given), and returns the
+// environment of a live run against them.
+func fakeAPIs(t testing.TB, wrap func(provider, url string) string) map[string]string {
+	env := map[string]string{}
+	for _, p := range registry.All() {
+		live := testkit.Live[p.Slug]
+		if live == nil {
+			t.Fatalf("%s has no fake API for live runs (testkit.Live)", p.Slug)
+		}
+		maps.Copy(env, live(t, sampleDir, func(url string) string { return wrap(p.Slug, url) }))
 	}
+	return env
 }
 
-// assertNoKeys checks the three keys against what the run printed and
-// every byte under dirs.
-func assertNoKeys(t *testing.T, printed string, dirs ...string) {
+// assertNoKeys checks the secrets env configures against what the run
+// printed and every byte under dirs.
+func assertNoKeys(t *testing.T, env map[string]string, printed string, dirs ...string) {
 	t.Helper()
-	for _, key := range []string{relWSKey, relCRDBKey, relSCKey} {
-		for _, dir := range dirs {
-			assertNoKey(t, key, printed, dir)
+	for _, p := range registry.All() {
+		for _, v := range p.SecretVars() {
+			if key := env[v]; key != "" {
+				for _, dir := range dirs {
+					assertNoKey(t, key, printed, dir)
+				}
+			}
 		}
 	}
 }
+
+// sampleFiles is how many data files a run of the whole sample writes:
+// two periods of every provider, each a lines file and an invoices file.
+func sampleFiles() int { return 2 * 2 * len(registry.All()) }
 
 // Every vendor answers each request with faults first (503, 429 with
 // Retry-After, a reset connection, a truncated body, a slow answer): the
@@ -65,7 +73,7 @@ func TestFlakyVendorsGiveExactFiles(t *testing.T) {
 	}
 	clean := t.TempDir()
 	mustExport(t, run{Out: clean})
-	if got, want := dataFiles(t, out), dataFiles(t, clean); len(got) != 12 || !mapsEqual(got, want) {
+	if got, want := dataFiles(t, out), dataFiles(t, clean); len(got) != sampleFiles() || !mapsEqual(got, want) {
 		t.Fatalf("flaky run and clean run differ:\n%v\n%v", got, want)
 	}
 	served := map[testkit.Fault]int{}
@@ -79,7 +87,7 @@ func TestFlakyVendorsGiveExactFiles(t *testing.T) {
 			t.Errorf("no %s fault was served: %v", f, served)
 		}
 	}
-	assertNoKeys(t, res.printed(), out, rec)
+	assertNoKeys(t, env, res.printed(), out, rec)
 }
 
 // One provider down for good: the others are written, its partitions from
@@ -100,8 +108,8 @@ func TestOneVendorDown(t *testing.T) {
 		return url
 	})
 	res := export(t, run{Env: env, Live: true, Out: out})
-	if res.OK() || len(res.Failures) != 1 || res.Failures[0].Provider != "cockroachdb" || len(res.Partitions) != 4 {
-		t.Fatalf("want cockroachdb failed and the 4 partitions of the others written: %+v, %v", res.Partitions, res.Err())
+	if others := sampleFiles()/2 - 2; res.OK() || len(res.Failures) != 1 || res.Failures[0].Provider != "cockroachdb" || len(res.Partitions) != others {
+		t.Fatalf("want cockroachdb failed and the %d partitions of the others written: %+v, %v", others, res.Partitions, res.Err())
 	}
 	if err := res.Err().Error(); !strings.HasPrefix(err, "cockroachdb: ") || !strings.Contains(err, "503") || !strings.Contains(err, "/api/v1/organization") {
 		t.Errorf("the failure does not name provider, endpoint and cause:\n%s", err)
@@ -109,13 +117,13 @@ func TestOneVendorDown(t *testing.T) {
 	if after := snapshotProvider(t, out, "cockroachdb"); !mapsEqual(before, after) || len(before) != 6 {
 		t.Errorf("the failed vendor's partitions changed:\n%v\n%v", before, after)
 	}
-	for _, p := range []string{"warpstream", "spectrocloud"} {
+	for _, p := range slices.DeleteFunc(registry.Slugs(), func(s string) bool { return s == "cockroachdb" }) {
 		runs, _ := filepath.Glob(filepath.Join(out, "raw", "*", "*", p))
 		if len(runs) != 1 {
 			t.Errorf("%s was not fetched live: %v", p, runs)
 		}
 	}
-	assertNoKeys(t, res.printed(), out)
+	assertNoKeys(t, env, res.printed(), out)
 }
 
 // snapshotProvider hashes every file of one provider, manifests included.
@@ -149,7 +157,7 @@ func TestConcurrentRuns(t *testing.T) {
 	}
 	one := t.TempDir()
 	mustExport(t, run{Out: one})
-	if got, want := dataFiles(t, out), dataFiles(t, one); len(got) != 12 || !mapsEqual(got, want) {
+	if got, want := dataFiles(t, out), dataFiles(t, one); len(got) != sampleFiles() || !mapsEqual(got, want) {
 		t.Errorf("two runs at once:\n%v\none run:\n%v", got, want)
 	}
 	assertManifestsMatchFiles(t, out)
@@ -281,6 +289,7 @@ func TestBadCapturesAreClearErrors(t *testing.T) {
 		{"NaN", "warpstream/invoice_breakdowns/2026-10.json", `"total": 3.33331`, `"total": NaN`, "warpstream/invoice_breakdowns/2026-10.json"},
 		{"HTML", "cockroachdb/invoice/3b0d7c52-9a4e-4f1b-8c6d-2e5f7a9b1c04.json", "", "<html><body>502 Bad Gateway</body></html>", "cockroachdb/invoice/3b0d7c52-9a4e-4f1b-8c6d-2e5f7a9b1c04.json"},
 		{"absurd", "spectrocloud/invoice/6540e1f2a3b4c5d6e7f80912.json", `"billableAmount": `, `"billableAmount": 1e400000`, "spectrocloud/invoice/6540e1f2a3b4c5d6e7f80912.json"},
+		{"truncated", "mongodbatlas/invoice/6720a1b2c3d4e5f607182930.json", `"lineItems": [`, `"lineItems": [{"sku": "ATLAS_AWS_INSTANCE_M30", "totalPriceCents": 38`, "mongodbatlas/invoice/6720a1b2c3d4e5f607182930.json"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			in := t.TempDir()
@@ -310,8 +319,8 @@ func TestBadCapturesAreClearErrors(t *testing.T) {
 				t.Errorf("the failure does not name %s 2026-10: %v", provider, f)
 			}
 			files := dataFiles(t, out)
-			if len(files) != 10 {
-				t.Errorf("%d files written, want the 10 of the other partitions: %v", len(files), files)
+			if len(files) != sampleFiles()-2 {
+				t.Errorf("%d files written, want the %d of the other partitions: %v", len(files), sampleFiles()-2, files)
 			}
 			for f := range files {
 				if strings.Contains(f, "provider="+provider+"/billing_period=2026-10") {

@@ -6,6 +6,7 @@ import (
 	"io"
 	"log/slog"
 	"net/url"
+	"slices"
 	"strings"
 
 	"github.com/invoice-export/invoice-export/internal/billing"
@@ -46,6 +47,12 @@ type Setting struct {
 	Check func(name, value string) (string, error)
 	// Doc says what the setting is for (docs/vendors.md).
 	Doc string
+	// Credential names the credential the setting is part of, for a
+	// provider that accepts one of several ("a service account", "an API
+	// key"). Such a provider needs every Required setting of exactly one
+	// credential: without any it is skipped; half of one, or two at once,
+	// is a mistake ReadConfig names. Empty: the setting stands alone.
+	Credential string
 	// Rejected, for a key, is what a 401 or 403 tells the user to do
 	// instead of the general advice: which kind of key to create, say.
 	Rejected string
@@ -98,10 +105,81 @@ func ReadConfig(provider, prefix string, settings []Setting, get func(string) st
 			c.values[s.Name] = v
 		}
 	}
+	problems = append(problems, c.credentialProblems()...)
 	if len(problems) > 0 {
 		return c, errors.New(strings.Join(problems, "; "))
 	}
 	return c, nil
+}
+
+// credential is one of the credentials a provider accepts: its settings,
+// in order.
+type credential struct {
+	name     string
+	settings []Setting
+}
+
+// credentials lists the provider's alternative credentials, in the order
+// of their first setting.
+func (c Config) credentials() []credential {
+	var out []credential
+	for _, s := range c.settings {
+		if s.Credential == "" {
+			continue
+		}
+		i := slices.IndexFunc(out, func(k credential) bool { return k.name == s.Credential })
+		if i < 0 {
+			out = append(out, credential{name: s.Credential})
+			i = len(out) - 1
+		}
+		out[i].settings = append(out[i].settings, s)
+	}
+	return out
+}
+
+func (c Config) isSet(s Setting) bool { return c.values[s.Name] != "" || c.secrets[s.Name].IsSet() }
+
+// vars names a credential's required settings: "A and B".
+func (c Config) vars(k credential) string {
+	var vs []string
+	for _, s := range k.settings {
+		if s.Required {
+			vs = append(vs, c.Var(s.Name))
+		}
+	}
+	return strings.Join(vs, " and ")
+}
+
+// inUse is the credential whose settings are set (several: the first),
+// and whether there is one.
+func (c Config) inUse() (credential, bool) {
+	for _, k := range c.credentials() {
+		if slices.ContainsFunc(k.settings, c.isSet) {
+			return k, true
+		}
+	}
+	return credential{}, false
+}
+
+// credentialProblems names half a credential and two credentials at once;
+// none at all is not a mistake (the provider is skipped).
+func (c Config) credentialProblems() []string {
+	var out, set []string
+	for _, k := range c.credentials() {
+		if !slices.ContainsFunc(k.settings, c.isSet) {
+			continue
+		}
+		set = append(set, k.name+" ("+c.vars(k)+")")
+		for _, s := range k.settings {
+			if s.Required && !c.isSet(s) {
+				out = append(out, fmt.Sprintf("%s is not set: %s needs %s", c.Var(s.Name), k.name, c.vars(k)))
+			}
+		}
+	}
+	if len(set) > 1 {
+		out = append(out, fmt.Sprintf("%s are set: set one of them", strings.Join(set, " and ")))
+	}
+	return out
 }
 
 // Format prints the provider and nothing else: fmt does not call Secret's
@@ -131,11 +209,47 @@ func (c Config) Secrets() []Secret {
 	return out
 }
 
-// Missing lists the variables of the required settings that are not set.
+// Missing lists the required settings that are not set, by variable; a
+// provider that accepts one of several credentials and has none counts
+// them as one: "A and B, or C and D".
 func (c Config) Missing() []string {
 	var out []string
 	for _, s := range c.settings {
-		if s.Required && c.values[s.Name] == "" && !c.secrets[s.Name].IsSet() {
+		if s.Required && s.Credential == "" && !c.isSet(s) {
+			out = append(out, c.Var(s.Name))
+		}
+	}
+	if ks := c.credentials(); len(ks) > 0 {
+		if k, ok := c.inUse(); ok {
+			for _, s := range k.settings {
+				if s.Required && !c.isSet(s) {
+					out = append(out, c.Var(s.Name))
+				}
+			}
+		} else {
+			alts := make([]string, len(ks))
+			for i, k := range ks {
+				alts[i] = c.vars(k)
+			}
+			out = append(out, strings.Join(alts, ", or "))
+		}
+	}
+	return out
+}
+
+// CredentialVars are the variables of the credential in use, which a
+// refusal names: the settings of the one configured when the provider
+// accepts several, else every secret setting.
+func (c Config) CredentialVars() []string {
+	var out []string
+	if k, ok := c.inUse(); ok {
+		for _, s := range k.settings {
+			out = append(out, c.Var(s.Name))
+		}
+		return out
+	}
+	for _, s := range c.settings {
+		if s.Secret {
 			out = append(out, c.Var(s.Name))
 		}
 	}

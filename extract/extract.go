@@ -25,9 +25,6 @@ const (
 	SpectroCloud = "spectrocloud"
 )
 
-// Providers lists every supported provider in the order runs report them.
-var Providers = []string{WarpStream, CockroachDB, SpectroCloud}
-
 // Call is one request to a provider and the place its response body takes
 // in the capture layout (README: "Output layout"; docs/architecture.md).
 type Call struct {

@@ -23,9 +23,12 @@ import (
 // HTTPOptions tunes how the HTTP source treats vendors. Zero values mean the
 // defaults in brackets.
 type HTTPOptions struct {
-	RequestsPerSecond float64 // per vendor [10, the documented limit of CockroachDB and Spectro Cloud]
-	Concurrency       int     // requests in flight per vendor [4]
-	Attempts          int     // tries per call, the first included [6]
+	// RequestsPerSecond paces each vendor's calls [its Endpoint's, else 10,
+	// the documented limit of CockroachDB and Spectro Cloud]; set, it holds
+	// for every vendor.
+	RequestsPerSecond float64
+	Concurrency       int // requests in flight per vendor [4]
+	Attempts          int // tries per call, the first included [6]
 	// ReadIdleTimeout ends an attempt whose body has sent no byte for this
 	// long [60s]; it is retried like a reset connection. A vendor that sends
 	// its headers and then stalls holds a call no longer than this per
@@ -62,6 +65,9 @@ type Endpoint struct {
 	KeyHelp   string   // what a rejected key needs (the kind to create); "" for the general advice
 	URLVar    string   // the setting a wrong address names (WARPSTREAM_API_URL)
 	Missing   []string // required settings not set: its calls fail at once
+	// RequestsPerSecond paces its calls when HTTPOptions does not (0: the
+	// default): a provider whose API allows less says so here.
+	RequestsPerSecond float64
 }
 
 // HTTP is the live Source: it calls the providers' APIs.
@@ -75,9 +81,6 @@ type HTTP struct {
 
 // NewHTTP returns a Source calling the providers' endpoints, by slug.
 func NewHTTP(endpoints map[string]Endpoint, opt HTTPOptions) *HTTP {
-	if opt.RequestsPerSecond <= 0 {
-		opt.RequestsPerSecond = 10
-	}
 	if opt.Concurrency <= 0 {
 		opt.Concurrency = 4
 	}
@@ -454,7 +457,14 @@ func (h *HTTP) gate(provider string) *gate {
 	defer h.mu.Unlock()
 	g := h.gates[provider]
 	if g == nil {
-		g = &gate{slots: make(chan struct{}, h.opt.Concurrency), every: time.Duration(float64(time.Second) / h.opt.RequestsPerSecond)}
+		rate := h.opt.RequestsPerSecond
+		if rate <= 0 {
+			rate = h.endpoints[provider].RequestsPerSecond
+		}
+		if rate <= 0 {
+			rate = 10
+		}
+		g = &gate{slots: make(chan struct{}, h.opt.Concurrency), every: time.Duration(float64(time.Second) / rate)}
 		h.gates[provider] = g
 	}
 	return g

@@ -280,6 +280,33 @@ func TestRateLimitAndConcurrency(t *testing.T) {
 }
 
 // The run's deadline wins over waiting: no sleep past it.
+// A provider's own rate paces it when the options name none; a rate the
+// options name holds for every provider.
+func TestProviderRate(t *testing.T) {
+	f := newFaultServer(t, "{}")
+	for _, c := range []struct {
+		opt, ep float64
+		gap     time.Duration
+	}{{0, 5, 200 * time.Millisecond}, {50, 5, 20 * time.Millisecond}, {0, 0, 100 * time.Millisecond}} {
+		src := NewHTTP(map[string]Endpoint{"warpstream": {URL: f.URL, RequestsPerSecond: c.ep}}, HTTPOptions{RequestsPerSecond: c.opt})
+		if g := src.gate("warpstream"); g.every != c.gap {
+			t.Errorf("options %v, endpoint %v: calls %s apart, want %s", c.opt, c.ep, g.every, c.gap)
+		}
+	}
+	src := NewHTTP(map[string]Endpoint{"warpstream": {URL: f.URL, RequestsPerSecond: 5}}, HTTPOptions{})
+	start := time.Now()
+	for range 3 {
+		b, err := src.Fetch(context.Background(), wsCall)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b.Close()
+	}
+	if el := time.Since(start); el < 390*time.Millisecond {
+		t.Errorf("3 calls at 5/s took %s, want at least 400ms", el)
+	}
+}
+
 func TestRespectsTheDeadline(t *testing.T) {
 	f := newFaultServer(t, "{}", "429", "429", "429")
 	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)

@@ -13,7 +13,6 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
-	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/feature/s3/manager"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/s3/types"
@@ -75,7 +74,10 @@ func openS3(ctx context.Context, dest string, opt Options) (Sink, error) {
 	if prefix != "" {
 		prefix += "/"
 	}
-	cfg, err := config.LoadDefaultConfig(ctx)
+	if opt.AWS == nil {
+		return nil, errors.New("no AWS configuration for an s3:// destination (load.Options.AWS)")
+	}
+	cfg, err := opt.AWS(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("AWS configuration: %w", err)
 	}

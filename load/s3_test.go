@@ -15,16 +15,21 @@ import (
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/s3/types"
 	"github.com/invoice-export/invoice-export/internal/testkit"
 	"github.com/invoice-export/invoice-export/transform"
 )
 
+// sdkDefaults is the AWS configuration cmd/local gives an s3:// sink: the
+// SDK's defaults (the tests' MinIO sets its environment).
+func sdkDefaults(ctx context.Context) (aws.Config, error) { return config.LoadDefaultConfig(ctx) }
+
 func openMinIO(t *testing.T) (*testkit.MinIO, Sink) {
 	t.Helper()
 	m := testkit.StartMinIO(t)
-	sink, err := Open(context.Background(), "s3://"+m.Bucket+"/exports/", Options{})
+	sink, err := Open(context.Background(), "s3://"+m.Bucket+"/exports/", Options{AWS: sdkDefaults})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -157,7 +162,7 @@ func TestS3SinkContract(t *testing.T) {
 
 func TestS3ClearErrors(t *testing.T) {
 	m := testkit.StartMinIO(t)
-	sink, err := Open(context.Background(), "s3://no-such-bucket/x", Options{})
+	sink, err := Open(context.Background(), "s3://no-such-bucket/x", Options{AWS: sdkDefaults})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -168,13 +173,17 @@ func TestS3ClearErrors(t *testing.T) {
 		t.Errorf("missing bucket: %v", err)
 	}
 	t.Setenv("AWS_SECRET_ACCESS_KEY", "wrong-secret-value")
-	sink, _ = Open(context.Background(), "s3://"+m.Bucket, Options{})
+	sink, _ = Open(context.Background(), "s3://"+m.Bucket, Options{AWS: sdkDefaults})
 	_, err = sink.List(context.Background(), "")
 	if err == nil || !strings.Contains(err.Error(), "check the AWS credentials") || strings.Contains(err.Error(), "wrong-secret-value") {
 		t.Errorf("bad credentials: %v", err)
 	}
-	if _, err := Open(context.Background(), "s3:///prefix", Options{}); err == nil {
+	if _, err := Open(context.Background(), "s3:///prefix", Options{AWS: sdkDefaults}); err == nil {
 		t.Error("s3:///prefix: no error")
+	}
+	// The commands say how an s3:// sink gets its configuration.
+	if _, err := Open(context.Background(), "s3://"+m.Bucket, Options{}); err == nil || !strings.Contains(err.Error(), "no AWS configuration") {
+		t.Errorf("no AWS configuration: %v", err)
 	}
 }
 
@@ -305,7 +314,7 @@ func TestS3WithoutCredentials(t *testing.T) {
 	t.Setenv("AWS_SHARED_CREDENTIALS_FILE", filepath.Join(t.TempDir(), "none"))
 	t.Setenv("AWS_ENDPOINT_URL_S3", "http://127.0.0.1:1")
 	t.Setenv("AWS_REGION", "us-east-1")
-	sink, err := Open(context.Background(), "s3://bucket/prefix", Options{})
+	sink, err := Open(context.Background(), "s3://bucket/prefix", Options{AWS: sdkDefaults})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -334,6 +343,7 @@ func TestS3ExplicitSSE(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		opt.AWS = sdkDefaults
 		sink, err := Open(ctx, "s3://"+m.Bucket+"/sse", opt)
 		if err != nil {
 			t.Fatal(err)
@@ -355,6 +365,7 @@ func TestS3ExplicitSSE(t *testing.T) {
 
 	stock := testkit.StartMinIO(t)
 	opt, _ := OptionsFromEnv(func(string) string { return "AES256" })
+	opt.AWS = sdkDefaults
 	sink, err := Open(ctx, "s3://"+stock.Bucket+"/sse", opt)
 	if err != nil {
 		t.Fatal(err)

@@ -208,7 +208,7 @@ func TestS3SlowButMovingIsNotCut(t *testing.T) {
 
 	// 2 MiB sent 64 KiB per 100 ms; the reader waits 1 s after its first read.
 	slowS3(t, 64<<10, 100*time.Millisecond, body)
-	sink, err := Open(context.Background(), "s3://bucket/prefix", Options{})
+	sink, err := Open(context.Background(), "s3://bucket/prefix", Options{AWS: sdkDefaults})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -270,7 +270,7 @@ func TestManifestHintOnlyForBadManifests(t *testing.T) {
 
 	// Nothing listens on port 1.
 	setS3Env(t, "http://127.0.0.1:1")
-	refused, err := Open(context.Background(), "s3://exports/refused", Options{})
+	refused, err := Open(context.Background(), "s3://exports/refused", Options{AWS: sdkDefaults})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -7,6 +7,8 @@ import (
 	"context"
 	"io"
 	"strings"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
 )
 
 // Sink is where output goes. The folder and S3 backends behave the same:
@@ -40,6 +42,11 @@ type Options struct {
 	// zero, none: the bucket's default encryption applies, and an
 	// endpoint without encryption (a stock MinIO) takes the objects.
 	SSE SSE
+	// AWS gives an s3:// destination its AWS configuration (credentials,
+	// region, endpoints). The commands choose how: cmd/local loads the
+	// SDK's defaults (profiles, SSO, instance roles), the Lambda reads the
+	// environment Lambda sets, so its binary links no other loader.
+	AWS func(context.Context) (aws.Config, error)
 }
 
 // Open returns the sink for a destination: s3://bucket/prefix or a folder.

@@ -1,4 +1,4 @@
--- Daily trend per cluster: usage cost of each resource per day (WarpStream bills daily; the others per month).
+-- Daily trend per cluster: usage cost of each resource per day (WarpStream and MongoDB Atlas bill daily; the others per month).
 SELECT provider, ResourceId AS resource_id, ResourceName AS resource_name,
        CAST(ChargePeriodStart AS DATE) AS day, BillingCurrency AS currency,
        sum(BilledCost) AS cost,

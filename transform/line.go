@@ -89,6 +89,7 @@ const (
 	Purchase   = "Purchase"
 	Credit     = "Credit"
 	Adjustment = "Adjustment"
+	Tax        = "Tax"
 
 	UsageBased = "Usage-Based"
 	OneTime    = "One-Time"

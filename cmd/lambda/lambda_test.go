@@ -24,6 +24,7 @@ import (
 	"time"
 
 	"github.com/invoice-export/invoice-export/internal/gen"
+	"github.com/invoice-export/invoice-export/internal/registry"
 	"github.com/invoice-export/invoice-export/internal/testkit"
 	"github.com/invoice-export/invoice-export/internal/testkit/duck"
 )
@@ -212,18 +213,23 @@ func fakeAWS(t testing.TB, target string, values map[string]string) (*httptest.S
 }
 
 const (
-	wsKey   = "aks_LAMBDA_TEST_WARPSTREAM_KEY_0123456789"
-	crdbKey = "CCDB1_LAMBDA_TEST_COCKROACH_KEY_0123456789"
-	scKey   = "LAMBDA-TEST-SPECTRO-KEY-0123456789"
+	wsKey       = "aks_LAMBDA_TEST_WARPSTREAM_KEY_0123456789"
+	crdbKey     = "CCDB1_LAMBDA_TEST_COCKROACH_KEY_0123456789"
+	scKey       = "LAMBDA-TEST-SPECTRO-KEY-0123456789"
+	atlasID     = "mdb_sa_id_LAMBDA_TEST"
+	atlasSecret = "mdb_sa_sk_LAMBDA_TEST_ATLAS_SECRET_0123456789"
 )
 
-// vendorEnv starts the three fake vendor APIs on the sample captures.
+// vendorEnv starts the fake vendor APIs on the sample captures: their
+// addresses; the keys are the tests' to give.
 func vendorEnv(t testing.TB) map[string]string {
 	caps := filepath.Join(repoRoot, "testdata/captures")
 	return map[string]string{
 		"WARPSTREAM_API_URL":   testkit.FakeWarpStream(t, caps, wsKey, "POST").URL,
 		"COCKROACH_API_URL":    testkit.FakeCockroachDB(t, caps, crdbKey).URL,
 		"SPECTROCLOUD_API_URL": testkit.FakeSpectroCloud(t, caps, scKey, true).URL,
+		"ATLAS_API_URL": testkit.FakeMongoDBAtlas(t, caps, "65a1b2c3d4e5f60718293a4b",
+			testkit.AtlasCredentials{ClientID: atlasID, ClientSecret: atlasSecret}).URL,
 	}
 }
 
@@ -271,7 +277,8 @@ func emf(t testing.TB, stdout string) []map[string]any {
 // Manager and SSM (read once), a backfill event exports every provider into
 // OUTPUT_URI, a bad event is refused, and no key is printed or written.
 func TestBootstrapExports(t *testing.T) {
-	sm, smCalls := fakeAWS(t, "secretsmanager.GetSecretValue", map[string]string{"arn:aws:secretsmanager:us-east-1:123456789012:secret:ws": wsKey})
+	sm, smCalls := fakeAWS(t, "secretsmanager.GetSecretValue", map[string]string{"arn:aws:secretsmanager:us-east-1:123456789012:secret:ws": wsKey,
+		"arn:aws:secretsmanager:us-east-1:123456789012:secret:atlas": atlasSecret})
 	ps, psCalls := fakeAWS(t, "AmazonSSM.GetParameter", map[string]string{"/invoice-export/cockroach": crdbKey})
 	out := t.TempDir()
 	env := vendorEnv(t)
@@ -281,6 +288,9 @@ func TestBootstrapExports(t *testing.T) {
 	env["WARPSTREAM_API_KEY_SECRET_ARN"] = "arn:aws:secretsmanager:us-east-1:123456789012:secret:ws"
 	env["COCKROACH_API_KEY_PARAMETER"] = "/invoice-export/cockroach"
 	env["SPECTROCLOUD_API_KEY"] = scKey
+	// MongoDB Atlas's secret setting has its own _SECRET_ARN.
+	env["ATLAS_CLIENT_ID"] = atlasID
+	env["ATLAS_CLIENT_SECRET_SECRET_ARN"] = "arn:aws:secretsmanager:us-east-1:123456789012:secret:atlas"
 	fn := startFunction(t, env)
 
 	a := fn.api.invoke(t, `{"from":"2026-10","to":"2026-11","as_of":"2026-11-03"}`)
@@ -292,7 +302,7 @@ func TestBootstrapExports(t *testing.T) {
 		t.Fatalf("response %s: %v", a.body, err)
 	}
 	ms := manifests(t, out)
-	if len(res.Partitions) != 6 || len(ms) != 6 || res.Unreconciled != 0 {
+	if len(res.Partitions) != 8 || len(ms) != 8 || res.Unreconciled != 0 {
 		t.Fatalf("response %s; manifests %v", a.body, ms)
 	}
 	var rows int64
@@ -303,8 +313,8 @@ func TestBootstrapExports(t *testing.T) {
 		}
 		rows += p.Rows
 	}
-	if raws, _ := filepath.Glob(filepath.Join(out, "raw", "*", res.RunID, "*")); len(raws) != 3 {
-		t.Errorf("raw/ of run %s holds %v, want the three vendors", res.RunID, raws)
+	if raws, _ := filepath.Glob(filepath.Join(out, "raw", "*", res.RunID, "*")); len(raws) != 4 {
+		t.Errorf("raw/ of run %s holds %v, want the four vendors", res.RunID, raws)
 	}
 
 	// A second invocation in the same process: the keys are not read again.
@@ -312,8 +322,8 @@ func TestBootstrapExports(t *testing.T) {
 	if a.error || !strings.Contains(a.body, `"billing_period":"2026-10"`) {
 		t.Errorf("second backfill: %s", a.body)
 	}
-	if smCalls.Load() != 1 || psCalls.Load() != 1 {
-		t.Errorf("Secrets Manager called %d times, SSM %d: want once each per cold start", smCalls.Load(), psCalls.Load())
+	if smCalls.Load() != 2 || psCalls.Load() != 1 {
+		t.Errorf("Secrets Manager called %d times, SSM %d: want once per secret per cold start (2 and 1)", smCalls.Load(), psCalls.Load())
 	}
 
 	a = fn.api.invoke(t, `{"from":"2026-10","weeks":3}`)
@@ -325,14 +335,20 @@ func TestBootstrapExports(t *testing.T) {
 	if len(recs) != 2 || recs[0]["FailedProviders"] != 0.0 || recs[0]["RowsWritten"] != float64(rows) || recs[0]["FunctionName"] != "invoice-export-test" {
 		t.Errorf("EMF run records: %v", recs)
 	}
-	if !strings.Contains(fn.stdout.String(), `{"BilledCost":2800.79,"BillingPeriod":"2026-10","Currency":"USD","FunctionName":"invoice-export-test","Provider":"warpstream"`) {
-		t.Errorf("no BilledCost record for warpstream 2026-10 USD (2800.79) in:\n%s", fn.stdout)
+	for _, rec := range []string{
+		`{"BilledCost":2800.79,"BillingPeriod":"2026-10","Currency":"USD","FunctionName":"invoice-export-test","Provider":"warpstream"`,
+		`{"BilledCost":194.06,"BillingPeriod":"2026-10","Currency":"USD","FunctionName":"invoice-export-test","Provider":"mongodbatlas"`,
+		`"FunctionName":"invoice-export-test","Provider":"mongodbatlas","RowsWritten":26,"UnreconciledInvoices":0`,
+	} {
+		if !strings.Contains(fn.stdout.String(), rec) {
+			t.Errorf("no metrics record %s in:\n%s", rec, fn.stdout)
+		}
 	}
 	printed := fn.stdout.String() + fn.stderr.String()
 	if !strings.Contains(printed, `"run_id":"`+res.RunID+`"`) {
 		t.Errorf("the logs do not carry the run id %s:\n%s", res.RunID, printed)
 	}
-	for _, key := range []string{wsKey, crdbKey, scKey} {
+	for _, key := range []string{wsKey, crdbKey, scKey, atlasSecret} {
 		if strings.Contains(printed, key) {
 			t.Errorf("key %s… printed", key[:8])
 		}
@@ -433,19 +449,19 @@ func TestHandlerStopsBeforeTheDeadline(t *testing.T) {
 
 func TestParseEvent(t *testing.T) {
 	r, err := parseEvent([]byte(`{"version":"0","detail-type":"Scheduled Event","source":"aws.events","detail":{}}`))
-	if err != nil || !r.From.IsZero() || !r.To.IsZero() || len(r.Providers) != 3 || r.AsOf != "" {
+	if err != nil || !r.From.IsZero() || !r.To.IsZero() || !slices.Equal(r.Providers, registry.Slugs()) || r.AsOf != "" {
 		t.Errorf("scheduled event: %+v %v", r, err)
 	}
 	// The template's own payload, and the Scheduler's with an empty detail.
 	for _, ev := range []string{`{"detail-type":"Scheduled Event","source":"invoice-export.schedule","detail":{}}`, `{"detail-type":"Scheduled Event"}`} {
-		if r, err := parseEvent([]byte(ev)); err != nil || !r.From.IsZero() || len(r.Providers) != 3 {
+		if r, err := parseEvent([]byte(ev)); err != nil || !r.From.IsZero() || !slices.Equal(r.Providers, registry.Slugs()) {
 			t.Errorf("%s: %+v %v", ev, r, err)
 		}
 	}
-	if r, err := parseEvent([]byte(`{}`)); err != nil || !r.From.IsZero() || len(r.Providers) != 3 || r.AcceptUnreconciled {
+	if r, err := parseEvent([]byte(`{}`)); err != nil || !r.From.IsZero() || !slices.Equal(r.Providers, registry.Slugs()) || r.AcceptUnreconciled {
 		t.Errorf("{}: %+v %v (every field is optional)", r, err)
 	}
-	if r, err := parseEvent([]byte(`{"accept_unreconciled":true}`)); err != nil || !r.From.IsZero() || len(r.Providers) != 3 || !r.AcceptUnreconciled {
+	if r, err := parseEvent([]byte(`{"accept_unreconciled":true}`)); err != nil || !r.From.IsZero() || !slices.Equal(r.Providers, registry.Slugs()) || !r.AcceptUnreconciled {
 		t.Errorf("accept_unreconciled alone: %+v %v (the default window, accepting)", r, err)
 	}
 	r, err = parseEvent([]byte(`{"from":"2025-01","to":"2025-12","providers":["cockroachdb"],"as_of":"2026-01-02"}`))
@@ -798,5 +814,36 @@ func TestBootstrapKeepsAReconciledMonth(t *testing.T) {
 	}
 	if !logged() {
 		t.Errorf("the log does not say the run accepted unreconciled data:\n%s", fn.stdout)
+	}
+}
+
+// A provider that takes a pair (MongoDB Atlas: a client id in a variable,
+// its secret in Secrets Manager) is whole before its secret is read, and
+// when the read fails it fails alone: the others are written.
+func TestBootstrapPairedSecretFailsAlone(t *testing.T) {
+	const atlasArn = "arn:aws:secretsmanager:us-east-1:123456789012:secret:atlas"
+	sm, calls := fakeSecretsManager(t, map[string]string{atlasArn: atlasSecret}, func(id string, _ int) bool { return id == atlasArn })
+	out := t.TempDir()
+	env := vendorEnv(t)
+	env["OUTPUT_URI"] = out
+	env["AWS_ENDPOINT_URL_SECRETS_MANAGER"] = sm.URL
+	env["WARPSTREAM_API_KEY"] = wsKey
+	env["ATLAS_CLIENT_ID"] = atlasID
+	env["ATLAS_CLIENT_SECRET_SECRET_ARN"] = atlasArn
+	fn := startFunction(t, env)
+	a := fn.api.invoke(t, backfill)
+	if !a.error || !strings.Contains(a.body, "mongodbatlas: reading ATLAS_CLIENT_SECRET from Secrets Manager "+atlasArn) ||
+		strings.Contains(a.body, "is not set") || strings.Contains(a.body, "warpstream") {
+		t.Fatalf("%+v\n%s", a, fn.stderr)
+	}
+	ms := manifests(t, out)
+	if len(ms) != 2 || ms["warpstream 2026-10"].Rows == 0 {
+		t.Errorf("manifests %v, want warpstream's two", ms)
+	}
+	if f := providerFailed(t, fn.stdout.String()); f["mongodbatlas"] != 1 || f["warpstream"] != 0 {
+		t.Errorf("per-provider Failed: %v", f)
+	}
+	if calls(atlasArn) != 1 {
+		t.Errorf("Secrets Manager called %d times for the Atlas secret", calls(atlasArn))
 	}
 }

@@ -16,6 +16,7 @@ import (
 
 	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/aws/aws-lambda-go/lambdacontext"
+	"github.com/aws/aws-sdk-go-v2/aws"
 	invoiceexport "github.com/invoice-export/invoice-export"
 	"github.com/invoice-export/invoice-export/extract"
 	"github.com/invoice-export/invoice-export/internal/registry"
@@ -81,7 +82,7 @@ func (h *handler) handle(ctx context.Context, event []byte) (*Result, error) {
 	}
 	// Everything that can be checked without a network call, first: a
 	// mistyped setting is one line, not a run of retries.
-	if _, err := invoiceexport.ReadConfigs(h.getenv); err != nil {
+	if _, err := invoiceexport.ReadConfigs(stored(h.getenv)); err != nil {
 		return fail(err)
 	}
 	if o.RestatementDays, err = invoiceexport.RestatementDaysFromEnv(h.getenv); err != nil {
@@ -92,6 +93,7 @@ func (h *handler) handle(ctx context.Context, event []byte) (*Result, error) {
 		return fail(errors.New("OUTPUT_URI is not set: set it to s3://bucket/prefix"))
 	}
 	sinkOpt, err := load.OptionsFromEnv(h.getenv)
+	sinkOpt.AWS = func(context.Context) (aws.Config, error) { return awsFromEnv(h.getenv) }
 	if err != nil {
 		return fail(err)
 	}

@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 	"github.com/aws/aws-sdk-go-v2/service/ssm"
 	"github.com/invoice-export/invoice-export/internal/registry"
@@ -66,12 +65,35 @@ func (k *keys) resolve(ctx context.Context, providers []string) (func(string) st
 	for n, v := range k.vals {
 		vals[n] = v
 	}
-	return func(name string) string {
+	return stored(func(name string) string {
 		if v, ok := vals[name]; ok {
 			return v
 		}
 		return k.getenv(name)
-	}, failed
+	}), failed
+}
+
+// stored answers getenv, and a secret variable that a secret or a
+// parameter names (<VAR>_SECRET_ARN, <VAR>_PARAMETER) and that has no
+// value (not read yet, or its read failed) as set, so that checking the
+// settings sees each credential whole: a provider that takes a pair (an
+// id in a variable, its secret in Secrets Manager) is not half
+// configured. A provider whose secret could not be read fails alone, as
+// resolve reports; it never runs with this placeholder.
+func stored(getenv func(string) string) func(string) string {
+	secret := map[string]bool{}
+	for _, p := range registry.All() {
+		for _, v := range p.SecretVars() {
+			secret[v] = true
+		}
+	}
+	return func(name string) string {
+		v := getenv(name)
+		if v == "" && secret[name] && (strings.TrimSpace(getenv(name+"_SECRET_ARN")) != "" || strings.TrimSpace(getenv(name+"_PARAMETER")) != "") {
+			return "(stored in " + name + "_SECRET_ARN or _PARAMETER)"
+		}
+		return v
+	}
 }
 
 // read fetches the key variable name from the secret or parameter its
@@ -116,7 +138,7 @@ func (k *keys) read(ctx context.Context, name string) (v string, fromSecret bool
 
 func (k *keys) awsConfig(ctx context.Context) (aws.Config, error) {
 	if k.cfg == nil {
-		c, err := config.LoadDefaultConfig(ctx)
+		c, err := awsFromEnv(k.getenv)
 		if err != nil {
 			return c, fmt.Errorf("AWS configuration: %w", err)
 		}

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"maps"
 	"net/http"
 	"net/http/httptest"
 	"net/http/httputil"
@@ -11,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/invoice-export/invoice-export/internal/registry"
 	"github.com/invoice-export/invoice-export/internal/testkit"
 	"github.com/invoice-export/invoice-export/load"
 )
@@ -75,10 +77,9 @@ func TestStoppedRunIsOneLine(t *testing.T) {
 		return srv.URL
 	}
 	caps := filepath.Join(repoRoot, "testdata/captures")
-	env := map[string]string{
-		"WARPSTREAM_API_KEY": "ws-frozen-key", "WARPSTREAM_API_URL": freezing(testkit.FakeWarpStream(t, caps, "ws-frozen-key", "POST").URL),
-		"COCKROACH_API_KEY": "crdb-frozen-key", "COCKROACH_API_URL": freezing(testkit.FakeCockroachDB(t, caps, "crdb-frozen-key").URL),
-		"SPECTROCLOUD_API_KEY": "sc-frozen-key", "SPECTROCLOUD_API_URL": freezing(testkit.FakeSpectroCloud(t, caps, "sc-frozen-key", true).URL),
+	env := map[string]string{}
+	for _, p := range registry.All() {
+		maps.Copy(env, testkit.Live[p.Slug](t, caps, freezing))
 	}
 	code, stdout, stderr := runLocal(t, env, "--live", "--as-of", sampleAsOf, "--out", dest)
 	lines := failedLines(stderr)
@@ -93,7 +94,7 @@ func TestStoppedRunIsOneLine(t *testing.T) {
 			t.Errorf("%q does not say %q", lines[0], want)
 		}
 	}
-	for _, p := range []string{"warpstream", "cockroachdb", "spectrocloud"} {
+	for _, p := range registry.Slugs() {
 		if !strings.Contains(lines[0], ": "+p+" ") && !strings.Contains(lines[0], ", "+p+" ") {
 			t.Errorf("%q does not name %s", lines[0], p)
 		}

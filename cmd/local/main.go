@@ -15,6 +15,8 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/config"
 	invoiceexport "github.com/invoice-export/invoice-export"
 	"github.com/invoice-export/invoice-export/extract"
 	"github.com/invoice-export/invoice-export/internal/billing"
@@ -127,6 +129,7 @@ func run(args []string, stdout, stderr io.Writer, getenv func(string) string) in
 		return fail("%v", err)
 	}
 	sinkOpt, err := load.OptionsFromEnv(getenv)
+	sinkOpt.AWS = func(ctx context.Context) (aws.Config, error) { return config.LoadDefaultConfig(ctx) }
 	if err != nil {
 		return fail("%v", err)
 	}

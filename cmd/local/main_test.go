@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -10,6 +11,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/invoice-export/invoice-export/internal/registry"
 	"github.com/invoice-export/invoice-export/internal/testkit/testprovider"
 )
 
@@ -140,13 +142,13 @@ func TestSummaryOfAThrowawayProvider(t *testing.T) {
 	if !regexp.MustCompile(`\nacme +2026-10 +2 +USD +12\.5 +12\.5 +final +[0-9.]+s +✓\n`).MatchString(stdout) {
 		t.Errorf("no summary row for acme:\n%s", stdout)
 	}
-	for _, p := range []string{"warpstream", "cockroachdb", "spectrocloud"} {
-		if !strings.Contains(stderr, "invoice-export: "+p+": skipped, no captures in ") {
+	for _, p := range registry.Slugs() {
+		if p != testprovider.Slug && !strings.Contains(stderr, "invoice-export: "+p+": skipped, no captures in ") {
 			t.Errorf("%s is not skipped for want of captures:\n%s", p, stderr)
 		}
 	}
 	_, _, help := runLocal(t, nil, "--help")
-	if !strings.Contains(help, "warpstream,cockroachdb,spectrocloud,acme") || !strings.Contains(help, "ACME_API_KEY") {
+	if all := strings.Join(registry.Slugs(), ","); !strings.HasSuffix(all, ",acme") || !strings.Contains(help, all) || !strings.Contains(help, "ACME_API_KEY") {
 		t.Errorf("--help does not name acme:\n%s", help)
 	}
 }
@@ -164,16 +166,17 @@ func TestSampleSummary(t *testing.T) {
 		`\nwarpstream +2026-10 +368 +USD +2800\.79 +2800\.79 +final +[0-9.]+s +✓ \(rounding -0\.01439\)\n`,
 		`\ncockroachdb +2026-10 +2 +CRDB_CLOUD_CREDITS\* +4203\.6 +4203\.6 +FINALIZED +[0-9.]+s +✓\n`,
 		`\nspectrocloud +2026-11 +4 +USD +26\.67 +26\.67 +— +[0-9.]+s +✓ \(rounding 0\.0033333333333\)\n`,
+		`\nmongodbatlas +2026-10 +19 +USD +194\.06 +194\.06 +CLOSED,PAID +[0-9.]+s +✓\n`,
 		`\n\* a vendor's own credits, not money`,
 		`\nnote: warpstream 2026-10: 13 daily lines dated outside 2026-10 were left out`,
-		`\n6 partitions written under ` + regexp.QuoteMeta(out) + ` \(charge_lines/, invoices/, _manifests/\), 0 failed\n$`,
+		fmt.Sprintf(`\n%d partitions written under `, 2*len(registry.Slugs())) + regexp.QuoteMeta(out) + ` \(charge_lines/, invoices/, _manifests/\), 0 failed\n$`,
 	} {
 		if !regexp.MustCompile(row).MatchString(stdout) {
 			t.Errorf("the summary has no %s:\n%s", row, stdout)
 		}
 	}
 	// Providers in the registry's order, periods ascending.
-	if i, j, k := strings.Index(stdout, "\nwarpstream "), strings.Index(stdout, "\ncockroachdb "), strings.Index(stdout, "\nspectrocloud "); !(i < j && j < k) {
+	if i, j, k, l := strings.Index(stdout, "\nwarpstream "), strings.Index(stdout, "\ncockroachdb "), strings.Index(stdout, "\nspectrocloud "), strings.Index(stdout, "\nmongodbatlas "); !(i < j && j < k && k < l) {
 		t.Errorf("rows out of order:\n%s", stdout)
 	}
 }

@@ -1,8 +1,8 @@
 // Package docgen renders what the docs say about the code from the code
 // itself: docs/schema.md (load's schema, the columns' meanings, and where
 // each registered provider takes each value, from its columns file), the
-// settings table of docs/vendors.md (the registry's settings) and the Glue
-// column lists of template.yaml. Only tests import it, so the Lambda links
+// settings table of docs/vendors.md and the README's table of providers
+// (the registry's descriptions) and the Glue column lists of template.yaml. Only tests import it, so the Lambda links
 // no documentation; tests hold every generated text equal to the files.
 package docgen
 
@@ -145,7 +145,10 @@ func Settings() string {
 			if def != "" {
 				def = "`" + def + "`"
 			}
-			if s.Required {
+			switch {
+			case s.Required && s.Credential != "":
+				doc += "; part of " + s.Credential + ": the provider takes one of its credentials, and is skipped without any"
+			case s.Required:
 				doc += "; without it the provider is skipped"
 			}
 			if s.Secret {
@@ -157,6 +160,42 @@ func Settings() string {
 			}
 			fmt.Fprintf(&b, "| %s | `%s_%s` | %s | %s | %s |\n", p.Name, p.EnvPrefix, s.Name, def, doc, strings.Join(params, ", "))
 		}
+	}
+	return b.String()
+}
+
+// Providers renders the README's table of providers: each one's slug,
+// its variables (the credentials it accepts first) and what its
+// credential must be allowed.
+func Providers() string {
+	var b strings.Builder
+	b.WriteString("| provider | slug | settings | the key needs |\n|---|---|---|---|\n")
+	for _, p := range registry.All() {
+		var creds, rest []string
+		var names []string // credentials, in order
+		byName := map[string][]string{}
+		for _, s := range p.Settings {
+			v := "`" + p.EnvPrefix + "_" + s.Name + "`"
+			switch {
+			case s.Credential != "":
+				if byName[s.Credential] == nil {
+					names = append(names, s.Credential)
+				}
+				byName[s.Credential] = append(byName[s.Credential], v)
+			case s.Required:
+				creds = append(creds, v)
+			default:
+				rest = append(rest, v)
+			}
+		}
+		for _, n := range names {
+			creds = append(creds, strings.Join(byName[n], " and ")+" ("+n+")")
+		}
+		settings := strings.Join(creds, ", or ")
+		if len(rest) > 0 {
+			settings += "; " + strings.Join(rest, ", ")
+		}
+		fmt.Fprintf(&b, "| %s | `%s` | %s | %s |\n", p.Name, p.Slug, settings, strings.ReplaceAll(p.Permissions, "|", `\|`))
 	}
 	return b.String()
 }

@@ -16,7 +16,7 @@ import (
 	"github.com/invoice-export/invoice-export/load"
 )
 
-var update = flag.Bool("update", false, "rewrite docs/schema.md and the settings table of docs/vendors.md from the code")
+var update = flag.Bool("update", false, "rewrite docs/schema.md, the settings table of docs/vendors.md and the README's table of providers from the code")
 
 const root = "../.."
 
@@ -33,6 +33,11 @@ func TestSchemaDoc(t *testing.T) {
 // The settings table of docs/vendors.md is the registry's.
 func TestSettingsDoc(t *testing.T) {
 	checkGenerated(t, root+"/docs/vendors.md", docgen.Settings(), "settings")
+}
+
+// The README's table of providers is the registry's.
+func TestProvidersTable(t *testing.T) {
+	checkGenerated(t, root+"/README.md", docgen.Providers(), "providers")
 }
 
 // checkGenerated holds a file (or its block between "<!-- generated:
@@ -117,11 +122,15 @@ func TestDocsOfAThrowawayProvider(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !strings.Contains(schema, "| Spectro Cloud | Acme Cloud |\n") || !strings.Contains(schema, "| `lines[].amount` |\n") {
+	all := registry.All()
+	if !strings.Contains(schema, "| "+all[len(all)-2].Name+" | Acme Cloud |\n") || !strings.Contains(schema, "| `lines[].amount` |\n") {
 		t.Errorf("docs/schema.md would not show Acme Cloud:\n%s", schema[:min(len(schema), 2000)])
 	}
 	if s := docgen.Settings(); !strings.Contains(s, "| Acme Cloud | `ACME_API_URL` | `https://api.acme.example` | the API's base URL | `AcmeApiUrl` |\n") {
 		t.Errorf("settings:\n%s", s)
+	}
+	if s := docgen.Providers(); !strings.Contains(s, "| Acme Cloud | `acme` | `ACME_API_KEY`; `ACME_API_URL` | a read-only billing key |\n") {
+		t.Errorf("providers:\n%s", s)
 	}
 	p, _ := registry.Get(testprovider.Slug)
 	cols, err := docgen.ProviderColumns(root, p)

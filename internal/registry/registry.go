@@ -44,6 +44,12 @@ type Provider struct {
 	Transform transform.Func
 	// ServiceCategory is the FOCUS ServiceCategory of its services.
 	ServiceCategory string
+	// Permissions says what its credential must be allowed (a role, a
+	// kind of key), for the README's table of providers.
+	Permissions string
+	// RequestsPerSecond paces its calls when VENDOR_REQUESTS_PER_SECOND is
+	// unset; 0: the HTTP source's default (10).
+	RequestsPerSecond float64
 	// Columns is the file, from the repository's root, that says where
 	// each of its charge_lines columns comes from: a markdown table that
 	// internal/docgen renders into docs/schema.md. A path, not the text,
@@ -63,7 +69,7 @@ func Register(ps ...Provider) {
 	defer mu.Unlock()
 	for _, p := range ps {
 		switch {
-		case p.Slug == "" || p.Name == "" || p.EnvPrefix == "" || p.TemplateName == "" || p.ServiceCategory == "" || p.Columns == "":
+		case p.Slug == "" || p.Name == "" || p.EnvPrefix == "" || p.TemplateName == "" || p.ServiceCategory == "" || p.Columns == "" || p.Permissions == "":
 			panic(fmt.Sprintf("registry: provider %q lacks a name", p.Slug))
 		case p.Authorize == nil || p.Jobs == nil || p.Transform == nil:
 			panic(fmt.Sprintf("registry: provider %q lacks Authorize, Jobs or Transform", p.Slug))
@@ -127,11 +133,8 @@ func (p Provider) ReadConfig(getenv func(string) string) (extract.Config, error)
 
 // Endpoint is where c's requests go and how they are authorized.
 func (p Provider) Endpoint(c extract.Config) extract.Endpoint {
-	var keys, help []string
+	var help []string
 	for _, s := range p.Settings {
-		if s.Secret {
-			keys = append(keys, c.Var(s.Name))
-		}
 		if s.Rejected != "" {
 			help = append(help, s.Rejected)
 		}
@@ -140,10 +143,12 @@ func (p Provider) Endpoint(c extract.Config) extract.Endpoint {
 		URL:       c.Value("API_URL"),
 		Authorize: func(next http.RoundTripper) http.RoundTripper { return p.Authorize(c, next) },
 		Secrets:   c.Secrets(),
-		KeyVar:    strings.Join(keys, " and "),
+		KeyVar:    strings.Join(c.CredentialVars(), " and "),
 		KeyHelp:   strings.Join(help, "; "),
 		URLVar:    c.Var("API_URL"),
 		Missing:   c.Missing(),
+
+		RequestsPerSecond: p.RequestsPerSecond,
 	}
 }
 

@@ -65,7 +65,13 @@ func FakeCockroachDB(t testing.TB, dir, key string) *FakeAPI {
 	return f
 }
 
-func init() { Oracles["cockroachdb"] = cockroachTotals }
+func init() {
+	Oracles["cockroachdb"] = cockroachTotals
+	Live["cockroachdb"] = func(t testing.TB, dir string, wrap func(string) string) map[string]string {
+		const key = "CCDB1_LIVE_cockroach_7f3a9c"
+		return map[string]string{"COCKROACH_API_KEY": key, "COCKROACH_API_URL": wrap(FakeCockroachDB(t, dir, key).URL)}
+	}
+}
 
 // cockroachTotals sums each invoice's totals per period and currency, as
 // the API sends them: an omitted amount is 0, an omitted currency USD; an

@@ -83,3 +83,9 @@ func sortedTotals(provider string, sums map[[2]string]*big.Rat) []Total {
 	slices.SortFunc(out, func(a, b Total) int { return strings.Compare(a.Period+a.Currency, b.Period+b.Currency) })
 	return out
 }
+
+// Live starts each provider's fake API on the captures in dir (by slug):
+// it returns the environment of a live run against it (the key and the
+// address, the address passed through wrap, which may put a proxy in
+// front). Each provider's file here adds its own, as with Oracles.
+var Live = map[string]func(t testing.TB, dir string, wrap func(url string) string) map[string]string{}

@@ -102,7 +102,13 @@ func FakeSpectroCloudList(t testing.TB, dir, key string, status int) *FakeAPI {
 	return f
 }
 
-func init() { Oracles["spectrocloud"] = spectroTotals }
+func init() {
+	Oracles["spectrocloud"] = spectroTotals
+	Live["spectrocloud"] = func(t testing.TB, dir string, wrap func(string) string) map[string]string {
+		const key = "LIVE-spectro-7f3a9c"
+		return map[string]string{"SPECTROCLOUD_API_KEY": key, "SPECTROCLOUD_API_URL": wrap(FakeSpectroCloud(t, dir, key, true).URL)}
+	}
+}
 
 // spectroTotals sums billableAmount (a float64, at 15 digits) per billing
 // month and paymentUnit.

@@ -84,7 +84,13 @@ func month(date string) string {
 	return "invalid"
 }
 
-func init() { Oracles["warpstream"] = warpStreamTotals }
+func init() {
+	Oracles["warpstream"] = warpStreamTotals
+	Live["warpstream"] = func(t testing.TB, dir string, wrap func(string) string) map[string]string {
+		const key = "aks_LIVE_warpstream_7f3a9c"
+		return map[string]string{"WARPSTREAM_API_KEY": key, "WARPSTREAM_API_URL": wrap(FakeWarpStream(t, dir, key, "POST").URL)}
+	}
+}
 
 // warpStreamTotals are the invoices' totals as sent.
 func warpStreamTotals(t testing.TB, dir string) []Total {

@@ -17,5 +17,6 @@ var Provider = registry.Provider{
 	Jobs:            source.Jobs,
 	Transform:       Transform,
 	ServiceCategory: serviceCategory,
+	Permissions:     "a service account's API key with the organization role Billing Coordinator (or Cluster Admin), the roles the API names for its invoices",
 	Columns:         "transform/cockroachdb/columns.md",
 }

@@ -17,5 +17,6 @@ var Provider = registry.Provider{
 	Jobs:            source.Jobs,
 	Transform:       Transform,
 	ServiceCategory: serviceCategory,
+	Permissions:     "a user's API key (Profile > My API Keys) of a user who can see the tenant's invoices; Palette's specification names no narrower permission",
 	Columns:         "transform/spectrocloud/columns.md",
 }

@@ -17,5 +17,6 @@ var Provider = registry.Provider{
 	Jobs:            source.Jobs,
 	Transform:       Transform,
 	ServiceCategory: serviceCategory,
+	Permissions:     "an account key (`aks_...`): the billing calls span every workspace; WarpStream documents no narrower kind of key",
 	Columns:         "transform/warpstream/columns.md",
 }

@@ -34,6 +34,7 @@ var Provider = registry.Provider{
 	Jobs:            jobs,
 	Transform:       transformInvoice,
 	ServiceCategory: "Developer Tools",
+	Permissions:     "a read-only billing key",
 	Columns:         "internal/testkit/testprovider/columns.md",
 }
 
