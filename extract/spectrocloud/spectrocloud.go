@@ -189,7 +189,7 @@ func list(ctx context.Context, src extract.Source, tenant string) ([]*extract.Bo
 		if n > maxPages {
 			return pages, nil, fmt.Errorf("spectrocloud: the invoice list goes on for more than %d pages", maxPages)
 		}
-		path := "/v1/tenants/" + tenant + "/invoices"
+		path := extract.Path("v1", "tenants", tenant, "invoices")
 		if next != "" {
 			path += "?" + url.Values{"continue": {next}}.Encode()
 		}
@@ -242,7 +242,7 @@ func tenantOf(b *extract.Body) (string, error) {
 }
 
 func invoiceCall(tenant, uid string) extract.Call {
-	return call(GetInvoice, "/v1/tenants/"+tenant+"/invoices/"+uid, "invoice/"+uid+".json")
+	return call(GetInvoice, extract.Path("v1", "tenants", tenant, "invoices", uid), "invoice/"+uid+".json")
 }
 
 func call(endpoint, path, capture string) extract.Call {
