@@ -52,9 +52,6 @@ func Authorize(c extract.Config, next http.RoundTripper) http.RoundTripper {
 	return extract.WithHeaders(next, map[string]string{"ApiKey": c.Secret("API_KEY").Reveal()})
 }
 
-// maxPages bounds pagination: 50 invoices a page, one invoice a month.
-const maxPages = 9999
-
 // Jobs finds the tenant and lists its invoices, then makes one job per
 // period with a call per invoice of that period.
 func Jobs(ctx context.Context, c extract.Config, src extract.Source, plan extract.Plan) (jobs []extract.Job, err error) {
@@ -177,17 +174,19 @@ func (l *listed) period(c extract.Call) (billing.Period, error) {
 	return billing.PeriodOf(t), nil
 }
 
-// list reads every page of the tenant's invoices. It returns the pages read
-// (to be closed by the caller) and an error wrapping ErrNotFound when the
-// first page does not exist.
+// list reads every page of the tenant's invoices. It returns the first
+// page (to be closed by the caller: the transform learns from it that the
+// list answered) and an error wrapping ErrNotFound when the first page does
+// not exist. Every later page is closed once read, so a list of any length
+// holds one file open; it may not go on past extract.MaxListPages.
 func list(ctx context.Context, src extract.Source, tenant string) ([]*extract.Body, []listed, error) {
 	var pages []*extract.Body
 	var all []listed
 	tokens := map[string]bool{}
 	next := ""
 	for n := 1; ; n++ {
-		if n > maxPages {
-			return pages, nil, fmt.Errorf("spectrocloud: the invoice list goes on for more than %d pages", maxPages)
+		if n > extract.MaxListPages {
+			return pages, nil, fmt.Errorf("spectrocloud %s: the invoice list goes on past %d pages (listmeta.continue is still set): a tenant has one invoice a month, so the list does not end; nothing of it is exported", ListInvoices, extract.MaxListPages)
 		}
 		path := extract.Path("v1", "tenants", tenant, "invoices")
 		if next != "" {
@@ -197,34 +196,46 @@ func list(ctx context.Context, src extract.Source, tenant string) ([]*extract.Bo
 		if err != nil {
 			return pages, nil, err
 		}
-		pages = append(pages, b)
-		var page struct {
-			Invoices []listed `json:"invoices"`
-			ListMeta struct {
-				Continue string `json:"continue"`
-			} `json:"listmeta"`
+		if n == 1 {
+			pages = append(pages, b)
 		}
-		if err := extract.DecodeSmall(b, "the invoice list is not what the API documents", &page); err != nil {
-			return pages, nil, err
+		next, err = readPage(b, &all)
+		if n > 1 {
+			b.Close()
 		}
-		for _, l := range page.Invoices {
-			if err := extract.CheckID(Slug, "invoice uid", l.Metadata.UID); err != nil {
-				return pages, nil, fmt.Errorf("%s: %w", b.Call, err)
-			}
-			if l.p, err = l.period(b.Call); err != nil {
-				return pages, nil, err
-			}
-			all = append(all, l)
-		}
-		next = page.ListMeta.Continue
-		if next == "" {
-			return pages, all, nil
+		if err != nil || next == "" {
+			return pages, all, err
 		}
 		if tokens[next] {
 			return pages, nil, fmt.Errorf("%s: listmeta.continue repeats an earlier token: the list would never end", b.Call)
 		}
 		tokens[next] = true
 	}
+}
+
+// readPage adds the invoices of a list page to all and returns the page's
+// continue token.
+func readPage(b *extract.Body, all *[]listed) (string, error) {
+	var page struct {
+		Invoices []listed `json:"invoices"`
+		ListMeta struct {
+			Continue string `json:"continue"`
+		} `json:"listmeta"`
+	}
+	if err := extract.DecodeSmall(b, "the invoice list is not what the API documents", &page); err != nil {
+		return "", err
+	}
+	for _, l := range page.Invoices {
+		var err error
+		if err = extract.CheckID(Slug, "invoice uid", l.Metadata.UID); err != nil {
+			return "", fmt.Errorf("%s: %w", b.Call, err)
+		}
+		if l.p, err = l.period(b.Call); err != nil {
+			return "", err
+		}
+		*all = append(*all, l)
+	}
+	return page.ListMeta.Continue, nil
 }
 
 // tenantOf reads tenantUid from a users/info response.
