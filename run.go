@@ -263,6 +263,9 @@ func runProvider(ctx context.Context, stopRun context.CancelCauseFunc, o *Option
 	log.Info("exporting", "periods", periodList(periods))
 	progress(Event{Stage: Planned, Periods: len(periods)})
 	jobs, err := prov.Jobs(ctx, o.Config[provider], o.Source, extract.Plan{Periods: periods, AsOf: o.AsOf})
+	if err == nil {
+		err = extract.CheckJobs(jobs)
+	}
 	if err != nil {
 		fail(billing.Period{}, fmt.Errorf("listing invoices: %w", err))
 		return

@@ -18,9 +18,3 @@ func Path(segments ...string) string {
 	}
 	return b.String()
 }
-
-// MaxListPages is the most pages a listing follows: at the 50 invoices a
-// page that Spectro Cloud sends, 5,000 invoices, four centuries of one a
-// month. A list that goes on is refused with an error rather than followed
-// until the run's deadline.
-const MaxListPages = 100

@@ -70,3 +70,25 @@ func TestEndlessListUnderALowFileLimit(t *testing.T) {
 		t.Errorf("%d files open after the list was refused", len(fds))
 	}
 }
+
+// A list naming more than extract.MaxListed invoices, every page
+// together, is refused: what listing keeps of each invoice stays bounded.
+func TestListNamingTooManyInvoices(t *testing.T) {
+	pageOf := func(n int, next string) string {
+		var invs []string
+		for i := range extract.MaxListed/2 + 1 {
+			invs = append(invs, spInv(fmt.Sprintf("inv-%d-%d", n, i), "2026-10"))
+		}
+		return `{"invoices": [` + strings.Join(invs, ",") + `], "listmeta": {"continue": "` + next + `"}}`
+	}
+	f := &testkit.Bodies{Bodies: map[string]string{
+		"spectrocloud/invoices/0001.json": pageOf(1, "p2"),
+		"spectrocloud/invoices/0002.json": pageOf(2, ""),
+	}}
+	jobs, err := Jobs(context.Background(), config(t, map[string]string{"SPECTROCLOUD_TENANT_UID": "t-1"}), f, testkit.Plan("2026-11-03", "2026-10"))
+	testkit.CloseJobs(jobs)
+	want := "spectrocloud v1InvoicesList (spectrocloud/invoices/0002.json): the invoice list names more than 5000 invoices"
+	if err == nil || !strings.HasPrefix(err.Error(), want) {
+		t.Errorf("error %v, want %q", err, want)
+	}
+}

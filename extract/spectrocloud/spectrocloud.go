@@ -178,7 +178,8 @@ func (l *listed) period(c extract.Call) (billing.Period, error) {
 // page (to be closed by the caller: the transform learns from it that the
 // list answered) and an error wrapping ErrNotFound when the first page does
 // not exist. Every later page is closed once read, so a list of any length
-// holds one file open; it may not go on past extract.MaxListPages.
+// holds one file open; it may not go on past extract.MaxListPages nor
+// name more than extract.MaxListed invoices.
 func list(ctx context.Context, src extract.Source, tenant string) ([]*extract.Body, []listed, error) {
 	var pages []*extract.Body
 	var all []listed
@@ -234,6 +235,9 @@ func readPage(b *extract.Body, all *[]listed) (string, error) {
 			return "", err
 		}
 		*all = append(*all, l)
+	}
+	if len(*all) > extract.MaxListed {
+		return "", fmt.Errorf("%s: the invoice list names more than %d invoices: a tenant has one invoice a month, so the list is not one to follow; nothing of it is exported", b.Call, extract.MaxListed)
 	}
 	return page.ListMeta.Continue, nil
 }
