@@ -79,7 +79,7 @@ func TestTokensLongerThanMaxTokenAreBadData(t *testing.T) {
 		})
 	}
 	for name, doc := range map[string]string{
-		"string": `{"name": ` + str(max) + `}`,
+		"string":  `{"name": ` + str(max) + `}`,
 		"escapes": `{"name": "` + strings.Repeat(`\\`, max/2-1) + `"}`,
 		"number":  `{"n": ` + num(max) + `}`,
 	} {
