@@ -108,7 +108,7 @@ func (l *limiter) Read(p []byte) (int, error) {
 // that are allowed.
 func (l *limiter) filter(p []byte) int {
 	w, i := 0, 0
-	quote, backslash := -1, -1 // the next ones in p, once looked for
+	nextQuote, backslash := -1, -1 // the next ones in p, once looked for
 	keep := func(k int) {
 		if w != i {
 			copy(p[w:], p[i:i+k])
@@ -126,13 +126,13 @@ func (l *limiter) filter(p []byte) int {
 			// Where the next quote and backslash are is kept from one
 			// search to the next: either may be far, and many strings may
 			// end before it.
-			if quote < i {
-				quote = next(p, i, '"')
+			if nextQuote < i {
+				nextQuote = next(p, i, '"')
 			}
 			if backslash < i {
 				backslash = next(p, i, '\\')
 			}
-			span := min(quote, backslash) - i
+			span := min(nextQuote, backslash) - i
 			end := span < len(p)-i
 			if end {
 				span++ // the quote or backslash
@@ -160,7 +160,7 @@ func (l *limiter) filter(p []byte) int {
 			l.state = inString
 		case inNumber:
 			span := 0
-			for i+span < len(p) && isNumberByte(p[i+span]) {
+			for i+span < len(p) && class[p[i+span]] >= numberStart {
 				span++
 			}
 			if l.n+int64(span) > MaxToken {
@@ -174,11 +174,12 @@ func (l *limiter) filter(p []byte) int {
 				l.n = 0
 			}
 		default:
-			span := 0
-			for i+span < len(p) && isSpace(p[i+span]) {
-				span++
-			}
-			if span > 0 {
+			span := 1
+			switch class[p[i]] {
+			case space:
+				for i+span < len(p) && class[p[i+span]] == space {
+					span++
+				}
 				k := int(min(int64(span), max(MaxToken-l.n, 0)))
 				l.n += int64(span)
 				keep(k)
@@ -187,14 +188,19 @@ func (l *limiter) filter(p []byte) int {
 					i += d
 				}
 				continue
+			case quote:
+				l.state, l.start = inString, l.out+int64(w)
+			case numberStart:
+				l.state, l.start = inNumber, l.out+int64(w)
+			default: // punctuation and literals, passed on as they are
+				for i+span < len(p) && class[p[i+span]] == other {
+					span++
+				}
+				l.n = 0
+				keep(span)
+				continue
 			}
-			l.n = 0
-			switch c := p[i]; {
-			case c == '"':
-				l.state, l.n, l.start = inString, 1, l.out+int64(w)
-			case c == '-' || '0' <= c && c <= '9':
-				l.state, l.n, l.start = inNumber, 1, l.out+int64(w)
-			}
+			l.n = 1 // the token's first byte
 			keep(1)
 		}
 	}
@@ -228,8 +234,25 @@ func next(p []byte, i int, c byte) int {
 	return len(p)
 }
 
-func isSpace(c byte) bool { return c == ' ' || c == '\n' || c == '\r' || c == '\t' }
+// The classes of bytes between tokens.
+const (
+	other       uint8 = iota // punctuation, literals, invalid bytes
+	space                    // white space
+	quote                    // a string's start
+	numberStart              // a number's start (and, with numberByte, its bytes)
+	numberByte               // a number's other bytes: + . e E
+)
 
-func isNumberByte(c byte) bool {
-	return '0' <= c && c <= '9' || c == '-' || c == '+' || c == '.' || c == 'e' || c == 'E'
-}
+var class = func() (c [256]uint8) {
+	for _, b := range []byte(" \t\n\r") {
+		c[b] = space
+	}
+	c['"'] = quote
+	for _, b := range []byte("-0123456789") {
+		c[b] = numberStart
+	}
+	for _, b := range []byte("+.eE") {
+		c[b] = numberByte
+	}
+	return c
+}()

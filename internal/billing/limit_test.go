@@ -104,3 +104,20 @@ func TestLimiterPassesReadErrors(t *testing.T) {
 type failing struct{ err error }
 
 func (f *failing) Read([]byte) (int, error) { return 0, f.err }
+
+// BenchmarkLimiter is the limiter's own cost on a body of WarpStream's
+// shape (pretty-printed: white space, short strings and numbers).
+func BenchmarkLimiter(b *testing.B) {
+	unit := `{"date_from": "2026-10-01", "date_to": "2026-10-02", "quantity": 829.0839424058795, "total": 16.58168},` + "\n      "
+	text := strings.Repeat(unit, (16<<20)/len(unit))
+	buf := make([]byte, 32<<10)
+	b.SetBytes(int64(len(text)))
+	for b.Loop() {
+		l := &limiter{r: strings.NewReader(text)}
+		for {
+			if _, err := l.Read(buf); err != nil {
+				break
+			}
+		}
+	}
+}
