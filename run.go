@@ -43,6 +43,9 @@ type Options struct {
 	// Progress, if set, is told of each step; it is called from the
 	// providers' goroutines at once.
 	Progress func(Event)
+	// MaxRangeMonths is the most months a backfill may span
+	// (DefaultMaxRangeMonths when 0; CheckRange).
+	MaxRangeMonths int
 	// AcceptUnreconciled lets a closed month whose final invoice no longer
 	// reconciles replace the reconciled partition exported before
 	// (load.Store.AcceptUnreconciled); without it that period fails and

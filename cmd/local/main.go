@@ -120,7 +120,10 @@ func run(args []string, stdout, stderr io.Writer, getenv func(string) string) in
 			}
 		}
 	}
-	if err := invoiceexport.CheckRange(o.AsOf, o.From, o.To); err != nil {
+	if o.MaxRangeMonths, err = invoiceexport.MaxRangeMonthsFromEnv(getenv); err != nil {
+		return fail("%v", err)
+	}
+	if err := invoiceexport.CheckRange(o.AsOf, o.From, o.To, o.MaxRangeMonths); err != nil {
 		return fail("--from/--to: %v", err)
 	}
 	if o.RestatementDays, err = invoiceexport.RestatementDaysFromEnv(getenv); err != nil {
