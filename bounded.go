@@ -20,18 +20,28 @@ const (
 // each says what went wrong), one line each, naming provider and period:
 // at most MaxListed, each at most MaxLine bytes, then one counting the rest.
 func (f Failure) Lines() []string {
-	where := f.Provider
-	if !f.Period.IsZero() {
-		where += " " + f.Period.String()
+	lines := f.lines()
+	if more := len(lines) - MaxListed; more > 0 {
+		lines = append(lines[:MaxListed:MaxListed], fmt.Sprintf("%s: and %d more cause(s)", f.where(), more))
 	}
-	lines, more := causes(f.Err, MaxListed)
+	return lines
+}
+
+// lines are every cause of the failure, each at most MaxLine bytes.
+func (f Failure) lines() []string {
+	where := f.where()
+	lines, _ := causes(f.Err, -1)
 	for i, l := range lines {
 		lines[i] = cut(where + ": " + strings.TrimPrefix(l, where+": "))
 	}
-	if more > 0 {
-		lines = append(lines, fmt.Sprintf("%s: and %d more cause(s)", where, more))
-	}
 	return lines
+}
+
+func (f Failure) where() string {
+	if f.Period.IsZero() {
+		return f.Provider
+	}
+	return f.Provider + " " + f.Period.String()
 }
 
 // Bounded is err's text as one log line may carry it: at most MaxListed of
@@ -48,7 +58,7 @@ func Bounded(err error) string {
 }
 
 // causes are the first n lines of err's causes (an errors.Join's, or its
-// own), and how many more there are.
+// own; n < 0: all), and how many more there are.
 func causes(err error, n int) (lines []string, more int) {
 	errs := []error{err}
 	if j, ok := err.(interface{ Unwrap() []error }); ok {
@@ -59,7 +69,7 @@ func causes(err error, n int) (lines []string, more int) {
 			if l = strings.TrimSpace(l); l == "" {
 				continue
 			}
-			if len(lines) < n {
+			if n < 0 || len(lines) < n {
 				lines = append(lines, l)
 			} else {
 				more++
@@ -86,13 +96,12 @@ type failures struct {
 func (f *failures) Error() string   { return f.text }
 func (f *failures) Unwrap() []error { return f.errs }
 
-// boundedErr is errs (every failure, the stop first if any) with their
-// lines as the text: at most MaxListed, then how many more there were of
-// the n failed provider/periods.
+// boundedErr is errs (every failure, the stop first if any) with lines,
+// one per cause, as the text: at most MaxListed, then how many more causes
+// there were of the n failed provider/periods.
 func boundedErr(errs []error, lines []string, n int) error {
-	if len(lines) > MaxListed {
-		more := len(lines) - MaxListed
-		lines = append(lines[:MaxListed:MaxListed], fmt.Sprintf("and %d more line(s), of %d failed provider/period(s) in all: each is logged (\"export failed\")", more, n))
+	if more := len(lines) - MaxListed; more > 0 {
+		lines = append(lines[:MaxListed:MaxListed], fmt.Sprintf("and %d more cause(s), of %d failed provider/period(s) in all: each is logged (\"export failed\")", more, n))
 	}
 	return &failures{text: strings.Join(lines, "\n"), errs: errs}
 }

@@ -30,7 +30,7 @@ func TestFailuresAreListedBounded(t *testing.T) {
 	rep.Failures = append(rep.Failures, Failure{Provider: "cockroachdb", Err: fmt.Errorf("listing: %w", sentinel)})
 	err := rep.Err()
 	lines := strings.Split(err.Error(), "\n")
-	if len(lines) != MaxListed+1 || lines[MaxListed] != `and 99 more line(s), of 37 failed provider/period(s) in all: each is logged ("export failed")` {
+	if len(lines) != MaxListed+1 || lines[MaxListed] != `and 99 more cause(s), of 37 failed provider/period(s) in all: each is logged ("export failed")` {
 		t.Errorf("%d lines, the last %q", len(lines), lines[len(lines)-1])
 	}
 	for _, l := range lines {

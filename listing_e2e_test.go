@@ -30,3 +30,36 @@ func TestTooManyInvoicesInOnePeriod(t *testing.T) {
 		t.Errorf("failures %v, %d partitions; want one failure %q and the other providers' 4 partitions", res.Failures, len(res.Partitions), want)
 	}
 }
+
+// A period whose 50 calls all fail: its log record and the run's error
+// list 10 causes each and count the rest.
+func TestManyCausesAreListedBounded(t *testing.T) {
+	in := t.TempDir()
+	if err := os.CopyFS(in, os.DirFS(sampleDir)); err != nil {
+		t.Fatal(err)
+	}
+	var invs []string
+	for i := range 50 {
+		invs = append(invs, fmt.Sprintf(`{"invoice_id": "missing-%02d", "period_start": "2026-10-01T00:00:00Z"}`, i))
+	}
+	if err := os.WriteFile(filepath.Join(in, "cockroachdb/invoices.json"), []byte(`{"invoices": [`+strings.Join(invs, ", ")+`]}`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	res := export(t, run{In: in, Out: t.TempDir(), Providers: []string{"cockroachdb"}})
+	if len(res.Failures) != 1 {
+		t.Fatalf("failures: %v", res.Failures)
+	}
+	msg := res.Err().Error()
+	if n := strings.Count(msg, "\n") + 1; n != 11 || !strings.HasSuffix(msg, `and 40 more cause(s), of 1 failed provider/period(s) in all: each is logged ("export failed")`) {
+		t.Errorf("%d lines:\n%s", n, msg)
+	}
+	var record string
+	for _, l := range strings.Split(res.log, "\n") {
+		if strings.Contains(l, "export failed") {
+			record = l
+		}
+	}
+	if !strings.Contains(record, `and 40 more cause(s)`) || len(record) > 8000 {
+		t.Errorf("the log record (%d bytes): %.300s", len(record), record)
+	}
+}

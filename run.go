@@ -133,8 +133,8 @@ func (p Exported) Unreconciled() (n int) {
 }
 
 // Err summarizes the failures, one line per cause (the periods a stop left
-// unwritten: one line for all, first), at most MaxListed lines (Lines);
-// it wraps every failure. nil when the run is OK.
+// unwritten: one line for all, first), at most MaxListed lines, then how
+// many more; it wraps every failure. nil when the run is OK.
 func (r *Report) Err() error {
 	if r.OK() {
 		return nil
@@ -147,7 +147,7 @@ func (r *Report) Err() error {
 	}
 	for _, f := range r.Failures {
 		if r.Stopped == nil || !errors.Is(f.Err, r.Stopped) {
-			errs, lines = append(errs, f), append(lines, f.Lines()...)
+			errs, lines = append(errs, f), append(lines, f.lines()...)
 		}
 	}
 	return boundedErr(errs, lines, len(r.Failures))
