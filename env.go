@@ -6,6 +6,8 @@ import (
 	"runtime/debug"
 	"strconv"
 	"time"
+
+	"github.com/invoice-export/invoice-export/internal/billing"
 )
 
 // DefaultRestatementDays is how many days into a month the previous
@@ -26,14 +28,38 @@ func RestatementDaysFromEnv(getenv func(string) string) (int, error) {
 	return n, nil
 }
 
+// MaxRangeMonthsVar names the setting of the most months one run may
+// export (a backfill's range): DefaultMaxRangeMonths, 1 to 600.
+const (
+	MaxRangeMonthsVar     = "MAX_RANGE_MONTHS"
+	DefaultMaxRangeMonths = 36
+)
+
+// MaxRangeMonthsFromEnv reads MAX_RANGE_MONTHS, the same for both commands.
+func MaxRangeMonthsFromEnv(getenv func(string) string) (int, error) {
+	v := getenv(MaxRangeMonthsVar)
+	if v == "" {
+		return DefaultMaxRangeMonths, nil
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < 1 || n > 600 {
+		return 0, fmt.Errorf("%s=%q: use a number of months from 1 to 600", MaxRangeMonthsVar, billing.Excerpt([]byte(v), nil))
+	}
+	return n, nil
+}
+
 // AsOf is the day a run takes as "today": day ("YYYY-MM-DD"), or now's
-// date in UTC when day is empty. It is a midnight UTC.
+// date in UTC when day is empty. It is a midnight UTC, on or after
+// Earliest's first day.
 func AsOf(day string, now time.Time) (time.Time, error) {
 	t := now.UTC()
 	if day != "" {
 		var err error
 		if t, err = time.Parse("2006-01-02", day); err != nil {
-			return time.Time{}, fmt.Errorf("%q is not a date: use YYYY-MM-DD", day)
+			return time.Time{}, fmt.Errorf("%q is not a date: use YYYY-MM-DD", billing.Excerpt([]byte(day), nil))
+		}
+		if t.Before(Earliest.Start()) {
+			return time.Time{}, fmt.Errorf("%q is before %s: no vendor exported here bills that far back", day, Earliest.Start().Format("2006-01-02"))
 		}
 	}
 	return time.Date(t.Year(), t.Month(), t.Day(), 0, 0, 0, 0, time.UTC), nil

@@ -43,6 +43,9 @@ type Options struct {
 	// Progress, if set, is told of each step; it is called from the
 	// providers' goroutines at once.
 	Progress func(Event)
+	// MaxRangeMonths is the most months a backfill may span
+	// (DefaultMaxRangeMonths when 0; CheckRange).
+	MaxRangeMonths int
 	// AcceptUnreconciled lets a closed month whose final invoice no longer
 	// reconciles replace the reconciled partition exported before
 	// (load.Store.AcceptUnreconciled); without it that period fails and
@@ -129,22 +132,25 @@ func (p Exported) Unreconciled() (n int) {
 	return n
 }
 
-// Err summarizes the failures, one line each (the periods a stop left
-// unwritten: one line for all); nil when the run is OK.
+// Err summarizes the failures, one line per cause (the periods a stop left
+// unwritten: one line for all, first), at most MaxListed lines, then how
+// many more; it wraps every failure. nil when the run is OK.
 func (r *Report) Err() error {
 	if r.OK() {
 		return nil
 	}
 	var errs []error
+	var lines []string
+	if r.Stopped != nil {
+		stop := r.StopError()
+		errs, lines = append(errs, stop), append(lines, stop.Error())
+	}
 	for _, f := range r.Failures {
 		if r.Stopped == nil || !errors.Is(f.Err, r.Stopped) {
-			errs = append(errs, f)
+			errs, lines = append(errs, f), append(lines, f.lines()...)
 		}
 	}
-	if r.Stopped != nil {
-		errs = append(errs, r.StopError())
-	}
-	return errors.Join(errs...)
+	return boundedErr(errs, lines, len(r.Failures))
 }
 
 // StopError is Stopped with the periods it left unwritten; nil if the run
@@ -162,6 +168,9 @@ func (r *Report) StopError() error {
 				left = append(left, f.Provider+" "+f.Period.String())
 			}
 		}
+	}
+	if n := len(left); n > MaxListed {
+		left = append(left[:MaxListed], fmt.Sprintf("and %d more", n-MaxListed))
 	}
 	return fmt.Errorf("%w (not written, each kept as it was: %s)", r.Stopped, strings.Join(left, ", "))
 }
@@ -247,7 +256,7 @@ func runProvider(ctx context.Context, stopRun context.CancelCauseFunc, o *Option
 			err = cause // cut by the stop
 		}
 		fails = append(fails, Failure{Provider: provider, Period: p, Err: err})
-		log.Error("export failed", "period", periodAttr(p), "error", err.Error())
+		log.Error("export failed", "period", periodAttr(p), "error", Bounded(err))
 		progress(Event{Stage: Failed, Period: p})
 	}
 	prov, err := registry.Get(provider)
@@ -263,6 +272,9 @@ func runProvider(ctx context.Context, stopRun context.CancelCauseFunc, o *Option
 	log.Info("exporting", "periods", periodList(periods))
 	progress(Event{Stage: Planned, Periods: len(periods)})
 	jobs, err := prov.Jobs(ctx, o.Config[provider], o.Source, extract.Plan{Periods: periods, AsOf: o.AsOf})
+	if err == nil {
+		err = extract.CheckJobs(jobs)
+	}
 	if err != nil {
 		fail(billing.Period{}, fmt.Errorf("listing invoices: %w", err))
 		return
@@ -405,7 +417,7 @@ func logPartition(log *slog.Logger, p Exported) {
 		}
 		log.Log(context.Background(), lvl, "invoice does not reconcile", "period", p.Period.String(),
 			"invoice_id", inv.InvoiceID, "currency", inv.Currency, "status", inv.Status,
-			"vendor_total", inv.VendorTotal.String(), "lines_total", inv.LinesTotal.String(), "problem", inv.Problem)
+			"vendor_total", inv.VendorTotal.String(), "lines_total", inv.LinesTotal.String(), "problem", cut(inv.Problem)) // whole in the manifest
 	}
 }
 

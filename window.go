@@ -27,7 +27,7 @@ const maxCatchUp = 12
 func window(ctx context.Context, store *load.Store, provider string, o *Options) ([]billing.Period, error) {
 	open := billing.PeriodOf(o.AsOf)
 	if !o.From.IsZero() || !o.To.IsZero() {
-		if err := CheckRange(o.AsOf, o.From, o.To); err != nil {
+		if err := CheckRange(o.AsOf, o.From, o.To, o.maxRangeMonths()); err != nil {
 			return nil, err
 		}
 		from, to := o.From, o.To
@@ -83,19 +83,60 @@ func window(ctx context.Context, store *load.Store, provider string, o *Options)
 	return periods, nil
 }
 
-// CheckRange says what is wrong with a backfill's range of periods as of
-// asOf (either end may be zero: from alone is from..the open period, to
-// alone is that one period). Both commands call it before anything runs.
-func CheckRange(asOf time.Time, from, to billing.Period) error {
+// Earliest is the first month a range may start: no vendor exported here
+// bills further back, and "0001-01" (the zero Period) means "unset".
+var Earliest = billing.PeriodOf(time.Date(2000, 1, 1, 0, 0, 0, 0, time.UTC))
+
+// CheckRange says in one line what is wrong with a backfill's range of
+// periods as of asOf (either end may be zero: from alone is from..the
+// open period, to alone is that one period): it starts before Earliest or
+// after the open period, ends before it starts, or spans more than
+// maxMonths (to clamped to the open period), which it says how to split.
+// Both commands call it before anything runs.
+func CheckRange(asOf time.Time, from, to billing.Period, maxMonths int) error {
 	open, first := billing.PeriodOf(asOf), from
 	if first.IsZero() {
 		first = to
 	}
+	last := to
+	if to.IsZero() || open.Before(to) {
+		last = open
+	}
+	if from.IsZero() {
+		last = first
+	}
 	switch {
+	case first.IsZero():
+		return nil // the default window
+	case first.Before(Earliest):
+		return fmt.Errorf("the range starts at %s, before %s: no vendor exported here bills that far back; start at %s or later", first, Earliest, Earliest)
 	case open.Before(first):
 		return fmt.Errorf("the range starts at %s, after the open period %s (as of %s): nothing is billed yet", first, open, asOf.Format("2006-01-02"))
 	case !from.IsZero() && !to.IsZero() && to.Before(from):
 		return fmt.Errorf("the range starts at %s, after its end %s: give the earlier month first", from, to)
 	}
+	if n := months(first, last); n > maxMonths {
+		end := func(p billing.Period) billing.Period { return billing.PeriodOf(p.Start().AddDate(0, maxMonths-1, 0)) }
+		second := end(first).Next()
+		then := second.String() + ".." + end(second).String() + ", and so on up to " + last.String()
+		if months(second, last) <= maxMonths {
+			then = second.String() + ".." + last.String()
+		}
+		return fmt.Errorf("the range %s..%s is %d months, more than the %d one run may export (%s): split it into runs of at most %d months: %s..%s, then %s",
+			first, last, n, maxMonths, MaxRangeMonthsVar, maxMonths, first, end(first), then)
+	}
 	return nil
+}
+
+// months counts the periods from first to last, both included.
+func months(first, last billing.Period) int {
+	a, b := first.Start(), last.Start()
+	return (b.Year()-a.Year())*12 + int(b.Month()-a.Month()) + 1
+}
+
+func (o *Options) maxRangeMonths() int {
+	if o.MaxRangeMonths > 0 {
+		return o.MaxRangeMonths
+	}
+	return DefaultMaxRangeMonths
 }

@@ -2,6 +2,7 @@ package invoiceexport
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
@@ -103,5 +104,67 @@ func TestWindowExportsInterruptedReplacements(t *testing.T) {
 	}
 	if s := periodList(got); s != "2026-08,2026-11" {
 		t.Errorf("window = %s, want 2026-08,2026-11", s)
+	}
+}
+
+// A range is refused at the start, in one line saying what to do, when it
+// starts before 2000-01 or after the open period, ends before it starts,
+// or spans more months than one run may export.
+func TestCheckRange(t *testing.T) {
+	p := func(s string) billing.Period {
+		if s == "" {
+			return billing.Period{}
+		}
+		x, err := billing.ParsePeriod(s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return x
+	}
+	asOf := time.Date(2026, 11, 20, 0, 0, 0, 0, time.UTC)
+	for _, c := range []struct {
+		from, to string
+		max      int
+		want     string
+	}{
+		{"", "", 36, ""},
+		{"2023-12", "2026-11", 36, ""},
+		{"2023-12", "", 36, ""},
+		{"2023-12", "2099-12", 36, ""}, // to is clamped to the open period
+		{"", "2000-01", 36, ""},
+		{"2023-11", "2026-11", 36, "the range 2023-11..2026-11 is 37 months, more than the 36 one run may export (MAX_RANGE_MONTHS): split it into runs of at most 36 months: 2023-11..2026-10, then 2026-11..2026-11"},
+		{"2000-01", "", 36, "the range 2000-01..2026-11 is 323 months, more than the 36 one run may export (MAX_RANGE_MONTHS): split it into runs of at most 36 months: 2000-01..2002-12, then 2003-01..2005-12, and so on up to 2026-11"},
+		{"2025-01", "2025-12", 6, "the range 2025-01..2025-12 is 12 months, more than the 6 one run may export (MAX_RANGE_MONTHS): split it into runs of at most 6 months: 2025-01..2025-06, then 2025-07..2025-12"},
+		{"1926-01", "2026-11", 36, "the range starts at 1926-01, before 2000-01: no vendor exported here bills that far back; start at 2000-01 or later"},
+		{"", "1999-12", 36, "the range starts at 1999-12, before 2000-01"},
+		{"0002-01", "", 36, "the range starts at 0002-01, before 2000-01"},
+		{"2026-12", "", 36, "the range starts at 2026-12, after the open period 2026-11 (as of 2026-11-20): nothing is billed yet"},
+		{"2026-10", "2026-09", 36, "the range starts at 2026-10, after its end 2026-09: give the earlier month first"},
+	} {
+		err := CheckRange(asOf, p(c.from), p(c.to), c.max)
+		if got := fmt.Sprint(err); (c.want == "" && err != nil) || (c.want != "" && !strings.HasPrefix(got, c.want)) {
+			t.Errorf("%s..%s (max %d): %v\nwant %q", c.from, c.to, c.max, err, c.want)
+		}
+	}
+	// The zero month means "unset": it is no month to give.
+	if _, err := billing.ParsePeriod("0001-01"); err == nil {
+		t.Error("ParsePeriod(0001-01) is the zero Period, taken as unset")
+	}
+}
+
+// MAX_RANGE_MONTHS: 36 by default, 1 to 600; anything else is one line.
+func TestMaxRangeMonthsFromEnv(t *testing.T) {
+	for v, want := range map[string]string{"": "36", "12": "12", "600": "600", "0": "error", "601": "error", "x": "error"} {
+		n, err := MaxRangeMonthsFromEnv(func(string) string { return v })
+		got := fmt.Sprint(n)
+		if err != nil {
+			got = "error"
+			if !strings.Contains(err.Error(), "MAX_RANGE_MONTHS=") {
+				t.Errorf("%q: %v", v, err)
+			}
+		}
+		if got != want {
+			t.Errorf("%q: %s, want %s", v, got, want)
+		}
 	}
 }

@@ -284,7 +284,12 @@ func checkURL(name, raw, example string) (string, error) {
 }
 
 // CheckID rejects an identifier that would escape its place in the capture
-// layout or in a URL path: providers' ids are opaque, so they are checked.
+// layout, where it names a file (invoice/<id>.json) and part of an S3 key:
+// empty, ".", or holding "..", a path separator ('/', '\\') or a control
+// character, or over 200 bytes. Providers' ids are opaque, and anything else
+// may be one ("inv%2Fx", "a?b#c", "a b"): in a URL every id is a segment of
+// its own, escaped by Path, so no character needs refusing for the request's
+// sake.
 func CheckID(provider, what, id string) error {
 	bad := id == "" || id == "." || id == ".." || strings.ContainsAny(id, "/\\") || strings.Contains(id, "..")
 	for _, r := range id {

@@ -11,12 +11,15 @@ import (
 )
 
 // Reader decodes one body as a stream of JSON tokens, so responses of any
-// size go through in constant memory. Every value is read exactly once; the
-// callbacks given to Object and Array must consume the value they are given.
-// Its errors are billing.DataErrors, positioned in the body.
+// size go through in constant memory: no token may be longer than
+// billing.MaxToken, and white space is not held (billing.Document.Decoder).
+// Every value is read exactly once; the callbacks given to Object and Array
+// must consume the value they are given. Its errors are billing.DataErrors,
+// positioned in the body.
 type Reader struct {
 	dec     *jsontext.Decoder
 	doc     billing.Document // the body, and where a deferred sub-document lies in it
+	body    io.ReaderAt      // the whole body, which a deferred value is read from again
 	scratch []byte
 	rounded *int64 // counts quantities rounded at the 24th decimal (nil: not counted)
 }
@@ -24,7 +27,15 @@ type Reader struct {
 // NewReader reads b; rounded, if not nil, counts the quantities that
 // Number(true) rounds.
 func NewReader(b *extract.Body, rounded *int64) *Reader {
-	return &Reader{dec: jsontext.NewDecoder(b.Reader()), doc: b.Document(), rounded: rounded}
+	body := b.Reader()
+	return newReader(b.Document(), body, body, rounded)
+}
+
+// newReader reads the document doc from text, a section of body.
+func newReader(doc billing.Document, body io.ReaderAt, text io.Reader, rounded *int64) *Reader {
+	r := &Reader{doc: doc, body: body, rounded: rounded}
+	r.dec = r.doc.Decoder(text)
+	return r
 }
 
 // Errorf reports bad data at the decoder's current position.
@@ -280,31 +291,59 @@ func parseDay(b []byte) (time.Time, bool) {
 	return t, true
 }
 
-// Deferred reads the next value whole and returns a reader over it, for
-// the rare object whose identifying fields come after its children: the
-// children are decoded once the identifiers are known. Memory is bounded by
-// that one value.
+// Deferred skips the next value and returns a reader over it, for the
+// rare object whose identifying fields come after its children: the
+// children are decoded once the identifiers are known. The value is read
+// again from the body (a file), so deferring costs no memory whatever its
+// size.
 func (r *Reader) Deferred() (*Reader, error) {
-	ptr := r.doc.Prefix + string(r.dec.StackPointer())
-	start := r.doc.Base + r.dec.InputOffset()
-	raw, err := r.dec.ReadValue()
+	ptr := string(r.dec.StackPointer())
+	start, err := r.skip()
 	if err != nil {
-		return nil, r.fail(err)
+		return nil, err
 	}
-	raw = raw.Clone()
-	// InputOffset was before any whitespace; the value starts at its first byte.
-	return &Reader{
-		dec:     jsontext.NewDecoder(bytes.NewReader(raw)),
-		doc:     billing.Document{Source: r.doc.Source, Base: start, Prefix: ptr, Mask: r.doc.Mask},
-		rounded: r.rounded,
-	}, nil
+	doc := r.doc.Sub(start, ptr)
+	end := r.doc.Offset(r.dec.InputOffset())
+	return newReader(doc, r.body, io.NewSectionReader(r.body, doc.Base, end-doc.Base), r.rounded), nil
+}
+
+// skip reads past the next value, token by token, and returns the offset
+// of its first byte.
+func (r *Reader) skip() (int64, error) {
+	k, err := r.Peek()
+	if err != nil {
+		return 0, err
+	}
+	if k != '[' && k != '{' {
+		raw, err := r.dec.ReadValue()
+		if err != nil {
+			return 0, r.fail(err)
+		}
+		return r.dec.InputOffset() - int64(len(raw)), nil
+	}
+	if _, err := r.dec.ReadToken(); err != nil {
+		return 0, r.fail(err)
+	}
+	start := r.dec.InputOffset() - 1
+	for {
+		k, err := r.Peek()
+		if err != nil {
+			return 0, err
+		}
+		if k == ']' || k == '}' {
+			_, err := r.dec.ReadToken()
+			return start, r.failIf(err)
+		}
+		if err := r.Skip(); err != nil { // a member's name, then its value
+			return 0, err
+		}
+	}
 }
 
 // Later holds the members of an object that cannot be decoded until
 // fields that may come after them are known (WarpStream sends a cluster's
 // charges before or after its id and name): each is read whole, then
-// decoded by Each once the object is done. Memory is bounded by the
-// members deferred.
+// decoded by Each once the object is done.
 type Later []*Reader
 
 // Take decodes the next value with decode now when ready, else reads it

@@ -111,22 +111,26 @@ func why(err error) string {
 	switch {
 	case errors.As(err, &se) && errors.Is(se.Err, json.ErrUnknownName):
 		name := se.JSONPointer.LastToken()
-		s := fmt.Sprintf("unknown field %q", name)
+		s := fmt.Sprintf("unknown field %q", quote(name))
 		if i := slices.IndexFunc(backfillFields, func(f string) bool { return strings.EqualFold(f, name) }); i >= 0 {
 			s += fmt.Sprintf(" (field names are matched exactly: write %q)", backfillFields[i])
 		}
 		return s
 	case errors.As(err, &se) && se.JSONPointer != "":
-		return fmt.Sprintf("%s: expected %s, found %s", strings.TrimPrefix(string(se.JSONPointer), "/"), want(se), billing.KindName(se.JSONKind))
+		return fmt.Sprintf("%s: expected %s, found %s", quote(strings.TrimPrefix(string(se.JSONPointer), "/")), want(se), billing.KindName(se.JSONKind))
 	case errors.As(err, &se):
 		return "not a JSON object"
 	case errors.As(err, &syn) && errors.Is(syn.Err, jsontext.ErrDuplicateName):
-		return fmt.Sprintf("field %q appears twice", syn.JSONPointer.LastToken())
+		return fmt.Sprintf("field %q appears twice", quote(syn.JSONPointer.LastToken()))
 	case errors.As(err, &syn):
-		return strings.TrimPrefix(syn.Err.Error(), "jsontext: ")
+		return quote(strings.TrimPrefix(syn.Err.Error(), "jsontext: "))
 	}
-	return err.Error()
+	return quote(err.Error())
 }
+
+// quote is what a message may show of the event: at most
+// billing.MaxExcerpt bytes of any of it (a field may be megabytes long).
+func quote(s string) string { return billing.Excerpt([]byte(s), nil) }
 
 // want names the kind of value a backfill field takes.
 func want(se *json.SemanticError) string {

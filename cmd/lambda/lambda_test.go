@@ -66,10 +66,18 @@ type runtimeAPI struct {
 }
 
 type answer struct {
-	id    string
-	error bool
-	body  string
+	id      string
+	error   bool
+	body    string
+	header  int  // bytes of the request's header fields (aws-lambda-go puts the error in one)
+	refused bool // HTTP 431: the header was over runtimeHeaderLimit
 }
+
+// runtimeHeaderLimit is what the fake Runtime API takes of an answer's
+// header fields: the real one refused a 100 KB error (aws-lambda-go sends
+// it in Lambda-Runtime-Function-Xray-Error-Cause) with HTTP 431, and
+// publishes no limit.
+const runtimeHeaderLimit = 16 << 10
 
 func newRuntimeAPI(t testing.TB) *runtimeAPI {
 	api := &runtimeAPI{events: make(chan string, 10), answers: make(chan answer, 10), nexts: make(chan time.Time, 10), stop: make(chan struct{})}
@@ -95,7 +103,18 @@ func newRuntimeAPI(t testing.TB) *runtimeAPI {
 	record := func(isErr bool) http.HandlerFunc {
 		return func(w http.ResponseWriter, r *http.Request) {
 			b, _ := io.ReadAll(r.Body)
-			api.answers <- answer{id: r.PathValue("id"), error: isErr, body: string(b)}
+			a := answer{id: r.PathValue("id"), error: isErr, body: string(b)}
+			for k, vs := range r.Header {
+				for _, v := range vs {
+					a.header += len(k) + len(v) + 4
+				}
+			}
+			a.refused = a.header > runtimeHeaderLimit
+			api.answers <- a
+			if a.refused {
+				w.WriteHeader(http.StatusRequestHeaderFieldsTooLarge)
+				return
+			}
 			w.WriteHeader(http.StatusAccepted)
 		}
 	}
@@ -399,6 +418,7 @@ func TestHandlerConfigurationErrors(t *testing.T) {
 		{map[string]string{"WARPSTREAM_API_KEY": "k"}, "OUTPUT_URI is not set"},
 		{map[string]string{"OUTPUT_URI": t.TempDir()}, "no provider to run"},
 		{map[string]string{"OUTPUT_URI": t.TempDir(), "WARPSTREAM_API_KEY": "k", "RESTATEMENT_DAYS": "x"}, "RESTATEMENT_DAYS"},
+		{map[string]string{"OUTPUT_URI": t.TempDir(), "WARPSTREAM_API_KEY": "k", "MAX_RANGE_MONTHS": "0"}, `MAX_RANGE_MONTHS="0": use a number of months from 1 to 600`},
 		{map[string]string{"OUTPUT_URI": t.TempDir(), "WARPSTREAM_API_KEY_SECRET_ARN": "a", "WARPSTREAM_API_KEY_PARAMETER": "b"}, "warpstream: WARPSTREAM_API_KEY_SECRET_ARN and WARPSTREAM_API_KEY_PARAMETER are both set: keep one"},
 		{map[string]string{"OUTPUT_URI": t.TempDir(), "WARPSTREAM_API_KEY": "k", "WARPSTREAM_API_URL": "api.warpstream.com"}, `WARPSTREAM_API_URL="api.warpstream.com" is not an absolute http(s) URL`},
 		{map[string]string{"OUTPUT_URI": t.TempDir(), "WARPSTREAM_API_KEY": "k", "WARPSTREAM_HTTP_METHOD": "gett"}, `WARPSTREAM_HTTP_METHOD="gett": use GET or POST`},
@@ -845,5 +865,57 @@ func TestBootstrapPairedSecretFailsAlone(t *testing.T) {
 	}
 	if calls(atlasArn) != 1 {
 		t.Errorf("Secrets Manager called %d times for the Atlas secret", calls(atlasArn))
+	}
+}
+
+// However large the range or a field of the event, the answer is small:
+// an absurd range is one line saying how to split it, and a message quotes
+// at most 100 bytes of any field.
+func TestParseEventQuotesShort(t *testing.T) {
+	huge := strings.Repeat("x", 20<<20)
+	for _, ev := range []string{
+		`{"from":"` + huge + `"}`,
+		`{"to":"` + huge + `"}`,
+		`{"as_of":"` + huge + `"}`,
+		`{"providers":["` + huge + `"]}`,
+		`{"` + huge + `":1}`,
+		`{"` + huge + `":1,"` + huge + `":1}`,
+		`{"from":["` + huge + `"]}`,
+		`{"from":"` + huge,
+	} {
+		_, err := parseEvent([]byte(ev))
+		if err == nil || len(err.Error()) > 1000 || strings.Contains(err.Error(), huge[:101]) {
+			t.Errorf("%.30s…: %d bytes of error: %.300s", ev, len(fmt.Sprint(err)), err)
+		}
+	}
+}
+
+// The real bootstrap: a range of a century, a range over the maximum, a
+// 20 MB field and a 36-month backfill whose every period fails are each
+// answered with a short error the Runtime API takes.
+func TestBootstrapAnswersStaySmall(t *testing.T) {
+	env := vendorEnv(t)
+	env["OUTPUT_URI"] = t.TempDir()
+	env["WARPSTREAM_API_KEY"] = "aks_not_the_right_key_0123456789" // every period fails
+	fn := startFunction(t, env)
+	for _, c := range []struct {
+		event, want string
+		lines       int
+	}{
+		{`{"from":"1926-01","to":"2026-11","as_of":"2026-11-03"}`, "event: from/to: the range starts at 1926-01, before 2000-01", 1},
+		{`{"from":"2000-01","as_of":"2026-11-03"}`, "event: from/to: the range 2000-01..2026-11 is 323 months, more than the 36 one run may export (MAX_RANGE_MONTHS): split it into runs of at most 36 months: 2000-01..2002-12, then 2003-01..2005-12, and so on up to 2026-11", 1},
+		{`{"from":"` + strings.Repeat("9", 20<<20) + `"}`, `event: from: "9999999999`, 1},
+		{`{"from":"2023-12","to":"2026-11","as_of":"2026-11-03","providers":["warpstream"]}`, "36 provider/period(s) failed (the others were written): warpstream 2023-12: ", 11}, // 10 lines, then "and 62 more"
+	} {
+		a := fn.api.invoke(t, c.event)
+		var msg struct{ ErrorMessage string }
+		json.Unmarshal([]byte(a.body), &msg)
+		t.Logf("%.60s…: answered %d bytes (header %d): %.200s", c.event, len(a.body), a.header, msg.ErrorMessage)
+		if !a.error || a.refused || !strings.Contains(msg.ErrorMessage, c.want) {
+			t.Errorf("%.60s…: answer %+v\nwant an error saying %q", c.event, a, c.want)
+		}
+		if n := strings.Count(msg.ErrorMessage, "\n") + 1; n > c.lines || len(a.body) > 8<<10 {
+			t.Errorf("%.60s…: %d lines, %d bytes: %s", c.event, n, len(a.body), msg.ErrorMessage)
+		}
 	}
 }

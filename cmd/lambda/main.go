@@ -105,7 +105,10 @@ func (h *handler) handle(ctx context.Context, event []byte) (*Result, error) {
 		return fail(fmt.Errorf("event: as_of %w", err))
 	}
 	o.From, o.To = req.From, req.To
-	if err := invoiceexport.CheckRange(o.AsOf, o.From, o.To); err != nil {
+	if o.MaxRangeMonths, err = invoiceexport.MaxRangeMonthsFromEnv(h.getenv); err != nil {
+		return fail(err)
+	}
+	if err := invoiceexport.CheckRange(o.AsOf, o.From, o.To, o.MaxRangeMonths); err != nil {
 		return fail(fmt.Errorf("event: from/to: %w", err))
 	}
 	o.AcceptUnreconciled = req.AcceptUnreconciled

@@ -122,7 +122,10 @@ func run(args []string, stdout, stderr io.Writer, getenv func(string) string) in
 			}
 		}
 	}
-	if err := invoiceexport.CheckRange(o.AsOf, o.From, o.To); err != nil {
+	if o.MaxRangeMonths, err = invoiceexport.MaxRangeMonthsFromEnv(getenv); err != nil {
+		return fail("%v", err)
+	}
+	if err := invoiceexport.CheckRange(o.AsOf, o.From, o.To, o.MaxRangeMonths); err != nil {
 		return fail("--from/--to: %v", err)
 	}
 	if o.RestatementDays, err = invoiceexport.RestatementDaysFromEnv(getenv); err != nil {
@@ -209,7 +212,7 @@ func run(args []string, stdout, stderr io.Writer, getenv func(string) string) in
 		if rep.Stopped != nil && errors.Is(f.Err, rep.Stopped) {
 			continue // one line for all, below
 		}
-		for _, line := range failureLines(f) {
+		for _, line := range f.Lines() {
 			fmt.Fprintln(stderr, "invoice-export: FAILED "+line)
 		}
 	}
@@ -220,29 +223,6 @@ func run(args []string, stdout, stderr io.Writer, getenv func(string) string) in
 		return 1
 	}
 	return 0
-}
-
-// failureLines is one line per cause of a failure (a period's calls fail
-// side by side, and each says what went wrong), each naming provider and
-// period.
-func failureLines(f invoiceexport.Failure) []string {
-	where := f.Provider
-	if !f.Period.IsZero() {
-		where += " " + f.Period.String()
-	}
-	causes := []error{f.Err}
-	if j, ok := f.Err.(interface{ Unwrap() []error }); ok {
-		causes = j.Unwrap()
-	}
-	var lines []string
-	for _, c := range causes {
-		for _, l := range strings.Split(c.Error(), "\n") {
-			if l = strings.TrimSpace(l); l != "" {
-				lines = append(lines, where+": "+strings.TrimPrefix(l, where+": "))
-			}
-		}
-	}
-	return lines
 }
 
 // keyVars are the variables of every provider's keys, for --help.

@@ -47,13 +47,21 @@ func TestBadInvocations(t *testing.T) {
 		{[]string{"--in", "no/such/dir"}, 2, "--in no/such/dir: not a folder of captures"},
 		{[]string{"--from", "2026-11", "--to", "2026-10"}, 2, "--from/--to: the range starts at 2026-11, after its end 2026-10: give the earlier month first"},
 		{[]string{"--from", "2026-12"}, 2, "--from/--to: the range starts at 2026-12, after the open period 2026-11 (as of 2026-11-03)"},
+		{[]string{"--from", "0001-01"}, 2, `--from: "0001-01" is not a month: use YYYY-MM`},
+		{[]string{"--from", "1926-01", "--to", "2026-11"}, 2, "--from/--to: the range starts at 1926-01, before 2000-01: no vendor exported here bills that far back; start at 2000-01 or later"},
+		{[]string{"--from", "2020-01"}, 2, "--from/--to: the range 2020-01..2026-11 is 83 months, more than the 36 one run may export (MAX_RANGE_MONTHS): split it into runs of at most 36 months: 2020-01..2022-12, then 2023-01..2025-12, and so on up to 2026-11"},
+		{[]string{"--from", strings.Repeat("2026-01", 1<<20)}, 2, `--from: "2026-012026-01`},
+		{[]string{"--as-of", "1999-12-31"}, 2, `--as-of "1999-12-31" is before 2000-01-01`},
 		{[]string{"--bogus"}, 2, "invoice-export: flag provided but not defined: -bogus (see --help)"},
 		{[]string{"--live", "--providers", "warpstream"}, 2, "warpstream: skipped, no API key (WARPSTREAM_API_KEY is not set)"},
 		{[]string{"stray"}, 2, `unexpected argument "stray"`},
 	} {
 		code, _, stderr := runLocal(t, nil, append(c.args, "--out", t.TempDir())...)
 		if code != c.code || !strings.Contains(stderr, c.want) {
-			t.Errorf("%v: exit %d, stderr %q; want exit %d and %q", c.args, code, stderr, c.code, c.want)
+			t.Errorf("%.60q: exit %d, stderr %.300q; want exit %d and %q", c.args, code, stderr, c.code, c.want)
+		}
+		if len(stderr) > 1000 {
+			t.Errorf("%.40q: %d bytes on stderr", c.args, len(stderr))
 		}
 		if c.code == 2 && strings.Count(strings.TrimSpace(stderr), "\n") > 2 {
 			t.Errorf("%v: a usage error takes more than a line or two:\n%s", c.args, stderr)
@@ -118,11 +126,12 @@ func TestFailureLines(t *testing.T) {
 // A configuration mistake is one line and exit 2, before any request.
 func TestBadConfiguration(t *testing.T) {
 	for env, want := range map[string]string{
+		"MAX_RANGE_MONTHS":       `invoice-export: MAX_RANGE_MONTHS="0": use a number of months from 1 to 600`,
 		"WARPSTREAM_API_URL":     `invoice-export: WARPSTREAM_API_URL="api.warpstream.com" is not an absolute http(s) URL`,
 		"WARPSTREAM_HTTP_METHOD": `invoice-export: WARPSTREAM_HTTP_METHOD="gett": use GET or POST`,
 		"S3_SSE":                 `invoice-export: S3_SSE="aes-256": use AES256, aws:kms or aws:kms:KEY`,
 	} {
-		val := map[string]string{"WARPSTREAM_API_URL": "api.warpstream.com", "WARPSTREAM_HTTP_METHOD": "gett", "S3_SSE": "aes-256"}[env]
+		val := map[string]string{"WARPSTREAM_API_URL": "api.warpstream.com", "WARPSTREAM_HTTP_METHOD": "gett", "S3_SSE": "aes-256", "MAX_RANGE_MONTHS": "0"}[env]
 		code, stdout, stderr := runLocal(t, map[string]string{"WARPSTREAM_API_KEY": "k", env: val}, "--live", "--providers", "warpstream", "--out", t.TempDir())
 		if code != 2 || !strings.HasPrefix(stderr, want) || strings.Count(stderr, "\n") != 1 || stdout != "" {
 			t.Errorf("%s=%s: exit %d\nstdout %q\nstderr %q", env, val, code, stdout, stderr)

@@ -159,7 +159,7 @@ func jobsOf(list *extract.Body, plan extract.Plan) ([]extract.Job, error) {
 		for i := range jobs {
 			if jobs[i].Period == p {
 				jobs[i].Calls = append(jobs[i].Calls,
-					call(GetInvoice, "/api/v1/invoices/"+inv.InvoiceID, "invoice/"+inv.InvoiceID+".json"))
+					call(GetInvoice, extract.Path("api", "v1", "invoices", inv.InvoiceID), "invoice/"+inv.InvoiceID+".json"))
 			}
 		}
 	}

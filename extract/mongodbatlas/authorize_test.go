@@ -35,33 +35,32 @@ func source(t *testing.T, url string, env map[string]string) *extract.HTTP {
 // text by capture path.
 func fetchAll(t *testing.T, src extract.Source, plan extract.Plan) (map[string]string, error) {
 	t.Helper()
+	// Every body is read as it arrives: Jobs closes the list pages it has
+	// read.
+	out := map[string]string{}
+	src = extract.Record(src, func(_ context.Context, capture string, r io.Reader) error {
+		text, err := io.ReadAll(r)
+		out[capture] = string(text)
+		return err
+	})
 	jobs, err := Jobs(context.Background(), config(t, map[string]string{"ATLAS_ORG_ID": org}), src, plan)
 	if err != nil {
 		return nil, err
 	}
 	defer testkit.CloseJobs(jobs)
-	out := map[string]string{}
-	read := func(b *extract.Body) {
-		text, _ := io.ReadAll(b.Reader())
-		out[b.Call.Capture] = string(text)
-	}
 	for _, j := range jobs {
-		for _, b := range j.Shared {
-			read(b)
-		}
 		for _, c := range j.Calls {
 			b, err := src.Fetch(context.Background(), c)
 			if err != nil {
 				return nil, err
 			}
-			read(b)
 			b.Close()
 		}
 	}
 	return out, nil
 }
 
-var pendingCall = call(org, PendingInvoices, "/invoices/pending", "pending_invoices.json")
+var pendingCall = call(org, PendingInvoices, extract.Path("invoices", "pending"), "pending_invoices.json")
 
 // A service account asks for one token for the whole run; the list is
 // followed page by page, narrowed to the planned months; every call asks

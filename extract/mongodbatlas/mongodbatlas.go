@@ -70,9 +70,6 @@ func checkOrg(name, v string) (string, error) {
 // fewer calls against its rate limit. Tests lower it.
 var pageSize = 500
 
-// maxPages bounds the list should the API never say it is done.
-const maxPages = 1000
-
 // listed is what listing needs of an invoice (BillingInvoiceMetadata, or
 // a BillingInvoice of the pending call, whose line items are skipped).
 type listed struct {
@@ -98,7 +95,7 @@ func Jobs(ctx context.Context, c extract.Config, src extract.Source, plan extrac
 	}()
 	org := c.Value("ORG_ID")
 	orgs, err := src.Fetch(ctx, extract.Call{Provider: Slug, Endpoint: ListOrgs, Method: "GET",
-		Path: "/api/atlas/v2/orgs?includeCount=true&itemsPerPage=500&pageNum=1", Capture: Slug + "/orgs.json"})
+		Path: extract.Path("api", "atlas", "v2", "orgs") + "?includeCount=true&itemsPerPage=500&pageNum=1", Capture: Slug + "/orgs.json"})
 	switch {
 	case errors.Is(err, extract.ErrNotFound) && org != "":
 		// No capture of the call (a recording without it): the configured
@@ -111,12 +108,11 @@ func Jobs(ctx context.Context, c extract.Config, src extract.Source, plan extrac
 			return nil, err
 		}
 	}
-	pages, invoices, err := list(ctx, src, org, plan)
-	bodies = append(bodies, pages...)
+	invoices, err := list(ctx, src, org, plan)
 	if err != nil {
 		return nil, err
 	}
-	shared := bodies[:len(bodies):len(bodies)] // the organizations, then the list pages
+	shared := bodies[:len(bodies):len(bodies)] // the organizations
 	jobs = make([]extract.Job, len(plan.Periods))
 	for i, p := range plan.Periods {
 		jobs[i] = extract.Job{Provider: Slug, Period: p, Account: org, Shared: shared}
@@ -136,7 +132,7 @@ func Jobs(ctx context.Context, c extract.Config, src extract.Source, plan extrac
 	open := billing.PeriodOf(plan.AsOf)
 	pending := map[string]bool{}
 	if j := job(open); j != nil {
-		b, err := src.Fetch(ctx, call(org, PendingInvoices, "/invoices/pending", "pending_invoices.json"))
+		b, err := src.Fetch(ctx, call(org, PendingInvoices, extract.Path("invoices", "pending"), "pending_invoices.json"))
 		switch {
 		case errors.Is(err, extract.ErrNotFound):
 			// No pending invoice (or no capture of the call): the listed
@@ -174,7 +170,7 @@ func Jobs(ctx context.Context, c extract.Config, src extract.Source, plan extrac
 			continue
 		}
 		seen[l.ID] = true
-		j.Calls = append(j.Calls, call(org, GetInvoice, "/invoices/"+l.ID, "invoice/"+l.ID+".json"))
+		j.Calls = append(j.Calls, call(org, GetInvoice, extract.Path("invoices", l.ID), "invoice/"+l.ID+".json"))
 	}
 	return jobs, nil
 }
@@ -221,13 +217,12 @@ func pickOrg(b *extract.Body, configured string) (string, error) {
 // The list ends at an empty page, or at a page shorter than itemsPerPage
 // once totalCount invoices were read: totalCount is documented as an
 // estimate, so a full page is always followed.
-func list(ctx context.Context, src extract.Source, org string, plan extract.Plan) ([]*extract.Body, []listed, error) {
+func list(ctx context.Context, src extract.Source, org string, plan extract.Plan) ([]listed, error) {
 	first, last := plan.Periods[0], plan.Periods[len(plan.Periods)-1]
-	var pages []*extract.Body
 	var all []listed
 	for n := 1; ; n++ {
-		if n > maxPages {
-			return pages, nil, fmt.Errorf("%s: the invoice list goes on for more than %d pages", Slug, maxPages)
+		if n > extract.MaxListPages {
+			return nil, fmt.Errorf("%s %s: the invoice list goes on past %d pages: nothing of it is exported", Slug, ListInvoices, extract.MaxListPages)
 		}
 		q := url.Values{
 			"includeCount":       {"true"},
@@ -237,31 +232,37 @@ func list(ctx context.Context, src extract.Source, org string, plan extract.Plan
 			"fromDate":           {first.Start().Format(time.DateOnly)},
 			"toDate":             {last.End().AddDate(0, 0, 1).Format(time.DateOnly)},
 		}
-		b, err := src.Fetch(ctx, call(org, ListInvoices, "/invoices?"+q.Encode(), fmt.Sprintf("invoices/%04d.json", n)))
+		b, err := src.Fetch(ctx, call(org, ListInvoices, extract.Path("invoices")+"?"+q.Encode(), fmt.Sprintf("invoices/%04d.json", n)))
 		if err != nil {
-			return pages, nil, err
+			return nil, err
 		}
-		pages = append(pages, b)
 		page := struct {
 			Results    []listed `json:"results"`
 			TotalCount *int64   `json:"totalCount"` // absent with includeCount=false
 		}{}
-		if err := extract.DecodeSmall(b, "the invoice list is not what the API documents", &page); err != nil {
-			return pages, nil, err
+		// The transform reads no list page: each is closed once read, so a
+		// list of any length holds one file open.
+		err = extract.DecodeSmall(b, "the invoice list is not what the API documents", &page)
+		b.Close()
+		if err != nil {
+			return nil, err
 		}
 		for i, l := range page.Results {
 			if err := extract.CheckID(Slug, "invoice id", l.ID); err != nil {
-				return pages, nil, fmt.Errorf("%s: invoice %d of the page: %w", b.Call, i, err)
+				return nil, fmt.Errorf("%s: invoice %d of the page: %w", b.Call, i, err)
 			}
 			if l.StartDate.IsZero() {
-				return pages, nil, fmt.Errorf("%s: invoice %s has no startDate", b.Call, l.ID)
+				return nil, fmt.Errorf("%s: invoice %s has no startDate", b.Call, l.ID)
 			}
 		}
 		all = append(all, page.Results...)
+		if len(all) > extract.MaxListed {
+			return nil, fmt.Errorf("%s: the invoice list names more than %d invoices: nothing of it is exported", b.Call, extract.MaxListed)
+		}
 		short := len(page.Results) < pageSize
 		counted := page.TotalCount == nil || int64(len(all)) >= *page.TotalCount
 		if len(page.Results) == 0 || (short && counted) {
-			return pages, all, nil
+			return all, nil
 		}
 	}
 }
@@ -271,7 +272,7 @@ func call(org, endpoint, rest, capture string) extract.Call {
 		Provider: Slug,
 		Endpoint: endpoint,
 		Method:   "GET",
-		Path:     "/api/atlas/v2/orgs/" + org + rest,
+		Path:     extract.Path("api", "atlas", "v2", "orgs", org) + rest,
 		Capture:  Slug + "/" + capture,
 	}
 }

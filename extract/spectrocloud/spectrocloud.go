@@ -76,9 +76,6 @@ func Authorize(c extract.Config, next http.RoundTripper) http.RoundTripper {
 	return extract.WithHeaders(next, map[string]string{"ApiKey": c.Secret("API_KEY").Reveal()})
 }
 
-// maxPages bounds pagination: 50 invoices a page, one invoice a month.
-const maxPages = 9999
-
 // Jobs finds the tenant and lists its invoices, then makes one job per
 // period with a call per invoice of that period.
 func Jobs(ctx context.Context, c extract.Config, src extract.Source, plan extract.Plan) (jobs []extract.Job, err error) {
@@ -97,7 +94,7 @@ func Jobs(ctx context.Context, c extract.Config, src extract.Source, plan extrac
 
 	tenant := c.Value("TENANT_UID")
 	if tenant == "" {
-		info, err := src.Fetch(ctx, call(UsersInfo, "/v1/users/info", "users_info.json"))
+		info, err := src.Fetch(ctx, call(UsersInfo, extract.Path("v1", "users", "info"), "users_info.json"))
 		if err != nil {
 			return nil, fmt.Errorf("reading the tenant uid (set SPECTROCLOUD_TENANT_UID to skip this call): %w", err)
 		}
@@ -232,19 +229,22 @@ func (l *listed) period(c extract.Call) (billing.Period, error) {
 	return billing.PeriodOf(t), nil
 }
 
-// list reads every page of the tenant's invoices. It returns the pages read
-// (to be closed by the caller) and an error wrapping ErrNotFound when the
-// first page does not exist.
+// list reads every page of the tenant's invoices. It returns the first
+// page (to be closed by the caller: the transform learns from it that the
+// list answered) and an error wrapping ErrNotFound when the first page does
+// not exist. Every later page is closed once read, so a list of any length
+// holds one file open; it may not go on past extract.MaxListPages nor
+// name more than extract.MaxListed invoices.
 func list(ctx context.Context, src extract.Source, tenant string) ([]*extract.Body, []listed, error) {
 	var pages []*extract.Body
 	var all []listed
 	tokens := map[string]bool{}
 	next := ""
 	for n := 1; ; n++ {
-		if n > maxPages {
-			return pages, nil, fmt.Errorf("spectrocloud: the invoice list goes on for more than %d pages", maxPages)
+		if n > extract.MaxListPages {
+			return pages, nil, fmt.Errorf("spectrocloud %s: the invoice list goes on past %d pages (listmeta.continue is still set): a tenant has one invoice a month, so the list does not end; nothing of it is exported", ListInvoices, extract.MaxListPages)
 		}
-		path := "/v1/tenants/" + tenant + "/invoices"
+		path := extract.Path("v1", "tenants", tenant, "invoices")
 		if next != "" {
 			path += "?" + url.Values{"continue": {next}}.Encode()
 		}
@@ -252,12 +252,20 @@ func list(ctx context.Context, src extract.Source, tenant string) ([]*extract.Bo
 		if err != nil {
 			return pages, nil, err
 		}
-		pages = append(pages, b)
+		if n == 1 {
+			pages = append(pages, b)
+		}
 		items, next2, err := decodePage(b)
+		if n > 1 {
+			b.Close()
+		}
 		if err != nil {
 			return pages, nil, err
 		}
 		all = append(all, items...)
+		if len(all) > extract.MaxListed {
+			return pages, nil, fmt.Errorf("%s: the invoice list names more than %d invoices: a tenant has one invoice a month, so the list is not one to follow; nothing of it is exported", b.Call, extract.MaxListed)
+		}
 		next = next2
 		if next == "" {
 			return pages, all, nil
@@ -340,7 +348,7 @@ func tenantOf(b *extract.Body) (string, error) {
 }
 
 func invoiceCall(tenant, uid string) extract.Call {
-	return call(GetInvoice, "/v1/tenants/"+tenant+"/invoices/"+uid, "invoice/"+uid+".json")
+	return call(GetInvoice, extract.Path("v1", "tenants", tenant, "invoices", uid), "invoice/"+uid+".json")
 }
 
 func call(endpoint, path, capture string) extract.Call {

@@ -52,6 +52,7 @@ type Document struct {
 	// Mask hides the secrets the body was fetched with (Mask) in text
 	// quoted from it; nil when there are none (a replayed capture).
 	Mask func(string) string
+	at   func(int64) int64 // the text's offset of a decoder's offset (Decoder); nil: the same
 }
 
 // Excerpt is a value of the document as a message may quote it: short, and
@@ -61,7 +62,7 @@ func (d Document) Excerpt(v []byte) string { return Excerpt(v, d.Mask) }
 // Errorf is bad data at offset and pointer, both within the document. The
 // message and the pointer quote the body, so both are masked.
 func (d Document) Errorf(offset int64, pointer, format string, args ...any) *DataError {
-	e := &DataError{Source: d.Source, Offset: d.Base + offset, Pointer: d.Prefix + pointer, Msg: fmt.Sprintf(format, args...)}
+	e := &DataError{Source: d.Source, Offset: d.Offset(offset), Pointer: d.Prefix + pointer, Msg: fmt.Sprintf(format, args...)}
 	if d.Mask != nil {
 		e.Pointer, e.Msg = d.Mask(e.Pointer), d.Mask(e.Msg)
 	}
@@ -83,7 +84,10 @@ func (d Document) Error(err error, at int64, pointer string) error {
 	const truncated = "the body ends in the middle of a value (truncated response or capture)"
 	var se *json.SemanticError
 	var syn *jsontext.SyntacticError
+	var long *TokenTooLong
 	switch {
+	case errors.As(err, &long):
+		return d.Errorf(long.At, pointer, "%s", long.Error())
 	case errors.As(err, &syn):
 		msg := syn.Err.Error()
 		switch {

@@ -16,11 +16,12 @@ func PeriodOf(t time.Time) Period {
 	return Period{time.Date(t.Year(), t.Month(), 1, 0, 0, 0, 0, time.UTC)}
 }
 
-// ParsePeriod parses "YYYY-MM".
+// ParsePeriod parses "YYYY-MM". "0001-01" is refused: it is the zero
+// Period, which means "unset" (a range's open end).
 func ParsePeriod(s string) (Period, error) {
 	t, err := time.Parse("2006-01", s)
-	if err != nil {
-		return Period{}, fmt.Errorf("%q is not a month: use YYYY-MM, e.g. 2026-01", s)
+	if err != nil || t.IsZero() {
+		return Period{}, fmt.Errorf("%q is not a month: use YYYY-MM, e.g. 2026-01", Excerpt([]byte(s), nil))
 	}
 	return Period{t}, nil
 }

@@ -14,6 +14,7 @@ import (
 	"sync"
 
 	"github.com/invoice-export/invoice-export/extract"
+	"github.com/invoice-export/invoice-export/internal/billing"
 	"github.com/invoice-export/invoice-export/transform"
 )
 
@@ -110,7 +111,7 @@ func Get(slug string) (Provider, error) {
 			return p, nil
 		}
 	}
-	return Provider{}, fmt.Errorf("unknown provider %q (known: %s)", slug, strings.Join(Slugs(), ", "))
+	return Provider{}, fmt.Errorf("unknown provider %q (known: %s)", billing.Excerpt([]byte(slug), nil), strings.Join(Slugs(), ", "))
 }
 
 // Compare orders slugs as runs report them: registration order, unknown
