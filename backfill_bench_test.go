@@ -55,7 +55,7 @@ func BenchmarkBackfill(b *testing.B) {
 			To:        to,
 			Providers: registry.Slugs(),
 			Config:    cfg,
-			Source:    extract.NewHTTP(endpoints(cfg), extract.HTTPOptions{}),
+			Source:    NewAccountsHTTP(DefaultAccounts(cfg), extract.HTTPOptions{}),
 			Sink:      sink,
 			RunID:     "backfill",
 		})

@@ -39,9 +39,9 @@ func (f Failure) lines() []string {
 
 func (f Failure) where() string {
 	if f.Period.IsZero() {
-		return f.Provider
+		return UnitLabel(f.Provider, f.Account)
 	}
-	return f.Provider + " " + f.Period.String()
+	return UnitLabel(f.Provider, f.Account) + " " + f.Period.String()
 }
 
 // Bounded is err's text as one log line may carry it: at most MaxListed of

@@ -1,6 +1,8 @@
 package invoiceexport_test
 
 import (
+	"github.com/invoice-export/invoice-export/internal/billing"
+	"github.com/invoice-export/invoice-export/load"
 	"os"
 	"path/filepath"
 	"slices"
@@ -62,9 +64,10 @@ func TestOldFilesReadTheNewColumnAsNull(t *testing.T) {
 	db := duck.Open(t)
 	// A file of version 1: the same lines without the column, in the
 	// place of the November partition.
-	nov := filepath.Join(out, "charge_lines", "provider=cockroachdb", "billing_period=2026-11", "part-00000.parquet")
+	november, _ := billing.ParsePeriod("2026-11")
+	nov := filepath.Join(out, load.DataKey("charge_lines", load.Unit{Provider: "cockroachdb", Account: "default", Period: november}))
 	old := filepath.Join(t.TempDir(), "v1.parquet")
-	if _, err := db.Exec(`COPY (SELECT * EXCLUDE (x_ChargeId, provider, billing_period) FROM read_parquet('` + filepath.ToSlash(nov) + `')) TO '` + filepath.ToSlash(old) + `' (FORMAT parquet)`); err != nil {
+	if _, err := db.Exec(`COPY (SELECT * EXCLUDE (x_ChargeId, x_AccountId, provider, billing_period) FROM read_parquet('` + filepath.ToSlash(nov) + `')) TO '` + filepath.ToSlash(old) + `' (FORMAT parquet)`); err != nil {
 		t.Fatal(err)
 	}
 	if cols := duck.Value(t, db, `SELECT count(*) FROM (DESCRIBE SELECT * FROM read_parquet('`+filepath.ToSlash(old)+`')) WHERE column_name = 'x_ChargeId'`); cols != "0" {

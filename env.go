@@ -2,6 +2,8 @@ package invoiceexport
 
 import (
 	"fmt"
+	"github.com/invoice-export/invoice-export/extract"
+	"github.com/invoice-export/invoice-export/internal/registry"
 	"os"
 	"runtime/debug"
 	"strconv"
@@ -77,4 +79,64 @@ func LimitMemory() {
 	if os.Getenv("GOMEMLIMIT") == "" {
 		debug.SetMemoryLimit(MemoryLimit)
 	}
+}
+
+// AccountConcurrencyVar names Options.AccountConcurrency's setting, the
+// same for both commands (cmd/local's --account-concurrency overrides it).
+const AccountConcurrencyVar = "ACCOUNT_CONCURRENCY"
+
+// AccountConcurrencyFromEnv reads ACCOUNT_CONCURRENCY: 1 to 64,
+// DefaultAccountConcurrency when unset.
+func AccountConcurrencyFromEnv(getenv func(string) string) (int, error) {
+	v := getenv(AccountConcurrencyVar)
+	if v == "" {
+		return DefaultAccountConcurrency, nil
+	}
+	return CheckAccountConcurrency(AccountConcurrencyVar+"="+strconv.Quote(v), v)
+}
+
+// CheckAccountConcurrency reads a number of accounts of one vendor
+// exported at once; name is what a refusal names.
+func CheckAccountConcurrency(name, v string) (int, error) {
+	n, err := strconv.Atoi(v)
+	if err != nil || n < 1 || n > 64 {
+		return 0, fmt.Errorf("%s: use a number of accounts from 1 to 64 (default %d)", name, DefaultAccountConcurrency)
+	}
+	return n, nil
+}
+
+// ReplayAccounts are the accounts a capture folder holds for providers,
+// configured from cfgs (the environment): DefaultAccount where captures
+// sit at the root, and an account per account=<id>/ folder, whose id is
+// its BillingAccountId where the vendor names none (as an accounts
+// document's would be). Providers without captures are skipped, with why.
+func ReplayAccounts(dir extract.Dir, providers []string, cfgs Configs, getenv func(string) string) (out []Account, skipped []string) {
+	for _, slug := range providers {
+		ids := dir.Accounts(slug)
+		if len(ids) == 0 {
+			skipped = append(skipped, fmt.Sprintf("%s: skipped, no captures in %s/%s", slug, dir, slug))
+			continue
+		}
+		p, err := registry.Get(slug)
+		if err != nil {
+			continue
+		}
+		for _, id := range ids {
+			if !accountID.MatchString(id) {
+				skipped = append(skipped, fmt.Sprintf("%s: skipped captures %s/account=%s: not a safe account id", slug, dir, id))
+				continue
+			}
+			c := cfgs[slug]
+			if id != DefaultAccount {
+				c, _ = p.ReadConfig(func(n string) string {
+					if n == p.EnvPrefix+"_ACCOUNT_ID" {
+						return id
+					}
+					return getenv(n)
+				})
+			}
+			out = append(out, Account{Provider: slug, ID: id, Config: c})
+		}
+	}
+	return out, skipped
 }

@@ -41,7 +41,7 @@ func TestSampleToMinIO(t *testing.T) {
 	for _, k := range keys {
 		switch {
 		case strings.HasPrefix(k, "invoice-export/charge_lines/"), strings.HasPrefix(k, "invoice-export/invoices/"):
-			if !strings.HasSuffix(k, "/part-00000.parquet") {
+			if !strings.HasSuffix(k, "/account-default.parquet") {
 				t.Errorf("not a Parquet part under a table: %s", k)
 			}
 			parts++

@@ -15,6 +15,8 @@ import (
 // would export and the calls it would make, found without calling anyone.
 type ProviderPlan struct {
 	Provider string
+	Account  string
+	URL      string // the account's API base URL, for showing requests
 	Periods  []billing.Period
 	Calls    []extract.Call
 	// More: the provider lists its invoices first, and the rest of the calls
@@ -30,27 +32,27 @@ type ProviderPlan struct {
 func DryRun(ctx context.Context, o Options) []ProviderPlan {
 	store := &load.Store{Sink: o.Sink, RunID: o.RunID, AsOf: o.AsOf}
 	var plans []ProviderPlan
-	for _, provider := range o.Providers {
-		plans = append(plans, planProvider(ctx, &o, store, provider))
+	for _, a := range o.accounts() {
+		plans = append(plans, planProvider(ctx, &o, store, a))
 	}
 	return plans
 }
 
-func planProvider(ctx context.Context, o *Options, store *load.Store, provider string) (p ProviderPlan) {
-	p.Provider = provider
-	prov, err := registry.Get(provider)
+func planProvider(ctx context.Context, o *Options, store *load.Store, a Account) (p ProviderPlan) {
+	p.Provider, p.Account, p.URL = a.Provider, a.ID, a.Config.Value("API_URL")
+	prov, err := registry.Get(a.Provider)
 	if err != nil {
 		p.Err = err
 		return p
 	}
-	if p.Periods, p.Err = window(ctx, store, provider, o); p.Err != nil {
+	if p.Periods, p.Err = window(ctx, store, a.Provider, a.ID, o); p.Err != nil {
 		return p
 	}
 	src := &dryRun{}
 	if dir, ok := o.Source.(extract.Dir); ok {
 		src.dir = &dir
 	}
-	jobs, err := prov.Jobs(ctx, o.Config[provider], src, extract.Plan{Periods: p.Periods, AsOf: o.AsOf})
+	jobs, err := prov.Jobs(ctx, a.Config, extract.ForAccount(src, a.ID), extract.Plan{Periods: p.Periods, AsOf: o.AsOf})
 	p.Calls = src.calls
 	defer func() {
 		for _, b := range src.bodies {

@@ -185,7 +185,7 @@ func TestUnreconciledQuery(t *testing.T) {
 		t.Fatal(err)
 	}
 	rows := duck.Rows(t, db, string(q))
-	if len(rows) != 1 || rows[0][0] != "warpstream" || rows[0][1] != "2026-10" || rows[0][4] != "true" || rows[0][6] != "2801.79" || rows[0][9] == "" {
-		t.Errorf("unreconciled_invoices = %v, want the one WarpStream October invoice, final, total 2801.79, with its problem", rows)
+	if len(rows) != 1 || rows[0][0] != "warpstream" || rows[0][1] != "2026-10" || rows[0][4] != "true" || rows[0][6] != "2801.79" || rows[0][9] == "" || rows[0][10] != "default" {
+		t.Errorf("unreconciled_invoices = %v, want the one WarpStream October invoice, final, total 2801.79, with its problem and account", rows)
 	}
 }

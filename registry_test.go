@@ -90,7 +90,7 @@ func TestThrowawayProviderReplays(t *testing.T) {
 	if p.Provider != testprovider.Slug || p.Manifest.Rows != 2 || p.Manifest.Totals["USD"].String() != "12.5" || !p.Invoices[0].Reconciled {
 		t.Errorf("partition %+v, manifest %+v, invoices %+v", p, p.Manifest, p.Invoices)
 	}
-	if _, err := os.Stat(filepath.Join(out, "charge_lines/provider=acme/billing_period=2026-10/part-00000.parquet")); err != nil {
+	if _, err := os.Stat(filepath.Join(out, "charge_lines/provider=acme/billing_period=2026-10/account-default.parquet")); err != nil {
 		t.Error(err)
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"github.com/invoice-export/invoice-export/internal/billing"
 	"io"
 	"maps"
 	"net/http"
@@ -383,7 +384,8 @@ func TestHoldStaging(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	obj, err := sink.Create(context.Background(), "charge_lines/provider=warpstream/billing_period=2026-10/part-00000.parquet")
+	october2026, _ := billing.ParsePeriod("2026-10")
+	obj, err := sink.Create(context.Background(), load.DataKey("charge_lines", load.Unit{Provider: "warpstream", Account: "default", Period: october2026}))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -27,16 +27,23 @@ import (
 
 // Options is one run.
 type Options struct {
-	AsOf            time.Time      // "today", UTC: which period is open
-	From, To        billing.Period // a backfill range; both zero for the default window
-	Providers       []string       // the providers to run
-	Config          Configs        // the providers' settings, by slug
-	Source          extract.Source // live APIs or a capture folder
-	Sink            load.Sink      // where output goes
-	RunID           string
-	RestatementDays int
-	Logger          *slog.Logger
-	Now             func() time.Time // manifest times; time.Now if nil
+	AsOf      time.Time      // "today", UTC: which period is open
+	From, To  billing.Period // a backfill range; both zero for the default window
+	Providers []string       // the providers to run
+	Config    Configs        // the providers' settings, by slug
+	// Accounts are the accounts to run (of Providers' providers; all of
+	// them when Providers is empty). Empty: one account DefaultAccount per
+	// provider of Providers, with its settings from Config.
+	Accounts []Account
+	// AccountConcurrency bounds the accounts of one provider exported at
+	// once (DefaultAccountConcurrency when 0); providers run side by side.
+	AccountConcurrency int
+	Source             extract.Source // live APIs or a capture folder, for every account (extract.ForAccount)
+	Sink               load.Sink      // where output goes
+	RunID              string
+	RestatementDays    int
+	Logger             *slog.Logger
+	Now                func() time.Time // manifest times; time.Now if nil
 	// Lookahead is how many periods of one provider are fetched ahead of
 	// the one being transformed (default 4).
 	Lookahead int
@@ -53,9 +60,34 @@ type Options struct {
 	AcceptUnreconciled bool
 }
 
+// DefaultAccountConcurrency is Options.AccountConcurrency's default.
+const DefaultAccountConcurrency = 2
+
+// accounts are the accounts o runs, grouped by provider in the registry's
+// order, then by id.
+func (o *Options) accounts() []Account {
+	var out []Account
+	if len(o.Accounts) == 0 {
+		for _, p := range o.Providers {
+			out = append(out, Account{Provider: p, ID: DefaultAccount, Config: o.Config[p]})
+		}
+	} else {
+		for _, a := range o.Accounts {
+			if len(o.Providers) == 0 || slices.Contains(o.Providers, a.Provider) {
+				out = append(out, a)
+			}
+		}
+	}
+	slices.SortStableFunc(out, func(a, b Account) int {
+		return cmp.Or(registry.Compare(a.Provider, b.Provider), strings.Compare(a.ID, b.ID))
+	})
+	return out
+}
+
 // Event is a step of a run, for a progress display.
 type Event struct {
 	Provider string
+	Account  string
 	Stage    Stage
 	Periods  int            // Planned: how many periods the provider exports
 	Period   billing.Period // Written, Failed (zero: the whole provider failed)
@@ -81,9 +113,10 @@ type Report struct {
 	Stopped error
 }
 
-// Exported is one partition (provider and period) the run wrote.
+// Exported is one unit (provider, account and period) the run wrote.
 type Exported struct {
 	Provider string
+	Account  string
 	Period   billing.Period
 	Manifest *load.Manifest
 	Invoices []transform.Invoice
@@ -98,16 +131,12 @@ type Exported struct {
 // was not written; its previous partition, if any, is untouched.
 type Failure struct {
 	Provider string
+	Account  string // "" or DefaultAccount: the provider's one account
 	Period   billing.Period
 	Err      error
 }
 
-func (f Failure) Error() string {
-	if f.Period.IsZero() {
-		return fmt.Sprintf("%s: %v", f.Provider, f.Err)
-	}
-	return fmt.Sprintf("%s %s: %v", f.Provider, f.Period, f.Err)
-}
+func (f Failure) Error() string { return f.where() + ": " + f.Err.Error() }
 
 // OK reports whether every requested provider and period was written.
 func (r *Report) OK() bool { return len(r.Failures) == 0 }
@@ -163,9 +192,9 @@ func (r *Report) StopError() error {
 	for _, f := range r.Failures {
 		if errors.Is(f.Err, r.Stopped) {
 			if f.Period.IsZero() {
-				left = append(left, f.Provider+" (every period)")
+				left = append(left, UnitLabel(f.Provider, f.Account)+" (every period)")
 			} else {
-				left = append(left, f.Provider+" "+f.Period.String())
+				left = append(left, UnitLabel(f.Provider, f.Account)+" "+f.Period.String())
 			}
 		}
 	}
@@ -199,14 +228,29 @@ func Run(ctx context.Context, o Options) *Report {
 	if o.AcceptUnreconciled {
 		o.Logger.Warn("accepting unreconciled final invoices: a reconciled partition may be replaced by one that does not reconcile (accept-unreconciled)")
 	}
+	if o.AccountConcurrency <= 0 {
+		o.AccountConcurrency = DefaultAccountConcurrency
+	}
 	rep := &Report{RunID: o.RunID}
 	var mu sync.Mutex
 	var wg sync.WaitGroup
-	for _, provider := range o.Providers {
+	// Providers side by side; a provider's accounts at most
+	// AccountConcurrency at once, each its own unit of failure. Memory
+	// follows the units in flight, not the number of accounts.
+	slots := map[string]chan struct{}{}
+	for _, a := range o.accounts() {
+		if slots[a.Provider] == nil {
+			slots[a.Provider] = make(chan struct{}, o.AccountConcurrency)
+		}
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			parts, fails := runProvider(ctx, stop, &o, store, provider)
+			select {
+			case slots[a.Provider] <- struct{}{}:
+				defer func() { <-slots[a.Provider] }()
+			case <-ctx.Done(): // runAccount fails it at once
+			}
+			parts, fails := runAccount(ctx, stop, &o, store, a)
 			mu.Lock()
 			rep.Partitions = append(rep.Partitions, parts...)
 			rep.Failures = append(rep.Failures, fails...)
@@ -228,22 +272,26 @@ func Run(ctx context.Context, o Options) *Report {
 func (r *Report) Sort() {
 	sort.Slice(r.Partitions, func(i, j int) bool {
 		a, b := r.Partitions[i], r.Partitions[j]
-		return cmp.Or(registry.Compare(a.Provider, b.Provider), a.Period.Compare(b.Period)) < 0
+		return cmp.Or(registry.Compare(a.Provider, b.Provider), strings.Compare(a.Account, b.Account), a.Period.Compare(b.Period)) < 0
 	})
 	sort.Slice(r.Failures, func(i, j int) bool {
 		a, b := r.Failures[i], r.Failures[j]
-		return cmp.Or(registry.Compare(a.Provider, b.Provider), a.Period.Compare(b.Period)) < 0
+		return cmp.Or(registry.Compare(a.Provider, b.Provider), strings.Compare(a.Account, b.Account), a.Period.Compare(b.Period)) < 0
 	})
 }
 
-// runProvider exports provider's periods. A failure because the
+// runAccount exports an account's periods. A failure because the
 // destination stopped answering stops the run (stopRun); the periods left
 // then fail with that cause.
-func runProvider(ctx context.Context, stopRun context.CancelCauseFunc, o *Options, store *load.Store, provider string) (parts []Exported, fails []Failure) {
+func runAccount(ctx context.Context, stopRun context.CancelCauseFunc, o *Options, store *load.Store, acct Account) (parts []Exported, fails []Failure) {
+	provider := acct.Provider
 	log := o.Logger.With("provider", provider)
+	if acct.ID != DefaultAccount {
+		log = log.With("account", acct.ID)
+	}
 	progress := func(e Event) {
 		if o.Progress != nil {
-			e.Provider = provider
+			e.Provider, e.Account = provider, acct.ID
 			o.Progress(e)
 		}
 	}
@@ -255,7 +303,7 @@ func runProvider(ctx context.Context, stopRun context.CancelCauseFunc, o *Option
 			(errors.Is(err, context.Canceled) || errors.Is(err, load.ErrStorageUnresponsive)) {
 			err = cause // cut by the stop
 		}
-		fails = append(fails, Failure{Provider: provider, Period: p, Err: err})
+		fails = append(fails, Failure{Provider: provider, Account: acct.ID, Period: p, Err: err})
 		log.Error("export failed", "period", periodAttr(p), "error", Bounded(err))
 		progress(Event{Stage: Failed, Period: p})
 	}
@@ -264,14 +312,19 @@ func runProvider(ctx context.Context, stopRun context.CancelCauseFunc, o *Option
 		fail(billing.Period{}, err)
 		return
 	}
-	periods, err := window(ctx, store, provider, o)
+	if ctx.Err() != nil {
+		fail(billing.Period{}, context.Cause(ctx))
+		return
+	}
+	periods, err := window(ctx, store, provider, acct.ID, o)
 	if err != nil {
 		fail(billing.Period{}, err)
 		return
 	}
 	log.Info("exporting", "periods", periodList(periods))
 	progress(Event{Stage: Planned, Periods: len(periods)})
-	jobs, err := prov.Jobs(ctx, o.Config[provider], o.Source, extract.Plan{Periods: periods, AsOf: o.AsOf})
+	src := extract.ForAccount(o.Source, acct.ID)
+	jobs, err := prov.Jobs(ctx, acct.Config, src, extract.Plan{Periods: periods, AsOf: o.AsOf})
 	if err == nil {
 		err = extract.CheckJobs(jobs)
 	}
@@ -311,7 +364,7 @@ func runProvider(ctx context.Context, stopRun context.CancelCauseFunc, o *Option
 			case slots <- struct{}{}:
 				go func() {
 					start := time.Now()
-					b, err := fetchAll(fctx, o.Source, job.Calls)
+					b, err := fetchAll(fctx, src, job.Calls)
 					results[i] <- fetched{b, start, err}
 				}()
 			case <-fctx.Done():
@@ -324,7 +377,7 @@ func runProvider(ctx context.Context, stopRun context.CancelCauseFunc, o *Option
 		if f.err != nil {
 			fail(job.Period, f.err)
 		} else {
-			part, err := export(ctx, o, store, prov.Transform, job, f.bodies, f.start)
+			part, err := export(ctx, o, store, prov.Transform, acct.ID, job, f.bodies, f.start)
 			if err != nil {
 				fail(job.Period, err)
 			} else {
@@ -377,8 +430,8 @@ func fetchAll(ctx context.Context, src extract.Source, calls []extract.Call) ([]
 // commits nothing new. A commit once begun is not cut by the context's
 // end (load.Partition.Commit): half a commit would leave the partition
 // half replaced until the next run.
-func export(ctx context.Context, o *Options, store *load.Store, f transform.Func, job extract.Job, bodies []*extract.Body, start time.Time) (Exported, error) {
-	part, err := store.Begin(ctx, job.Provider, job.Period)
+func export(ctx context.Context, o *Options, store *load.Store, f transform.Func, account string, job extract.Job, bodies []*extract.Body, start time.Time) (Exported, error) {
+	part, err := store.Begin(ctx, load.Unit{Provider: job.Provider, Account: account, Period: job.Period})
 	if err != nil {
 		return Exported{}, err
 	}
@@ -395,7 +448,7 @@ func export(ctx context.Context, o *Options, store *load.Store, f transform.Func
 	if err != nil {
 		return Exported{}, err
 	}
-	return Exported{Provider: job.Provider, Period: job.Period, Manifest: m, Invoices: res.Invoices, Duration: time.Since(start)}, nil
+	return Exported{Provider: job.Provider, Account: account, Period: job.Period, Manifest: m, Invoices: res.Invoices, Duration: time.Since(start)}, nil
 }
 
 func logPartition(log *slog.Logger, p Exported) {

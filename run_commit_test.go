@@ -3,6 +3,7 @@ package invoiceexport
 import (
 	"context"
 	"encoding/json"
+	"github.com/invoice-export/invoice-export/internal/billing"
 	"os"
 	"path/filepath"
 	"strings"
@@ -58,7 +59,7 @@ func TestPartitionDurationCoversTheFetch(t *testing.T) {
 
 func editManifest(t *testing.T, out, period string, edit func(m map[string]any)) {
 	t.Helper()
-	f := filepath.Join(out, "_manifests/provider=warpstream/billing_period="+period+".json")
+	f := filepath.Join(out, load.ManifestKey(load.Unit{Provider: "warpstream", Account: DefaultAccount, Period: mustPeriod(period)}))
 	b, err := os.ReadFile(f)
 	if err != nil {
 		t.Fatal(err)
@@ -94,7 +95,7 @@ func TestInvoiceMissingFromTheVendorFailsThePeriod(t *testing.T) {
 		t.Fatalf("report = %+v", rep)
 	}
 	msg := rep.Err().Error()
-	for _, want := range []string{"warpstream 2026-10", "inv-gone", "run r1", "delete " + filepath.Join(out, "_manifests/provider=warpstream/billing_period=2026-10.json")} {
+	for _, want := range []string{"warpstream 2026-10", "inv-gone", "run r1", "delete " + filepath.Join(out, load.ManifestKey(load.Unit{Provider: "warpstream", Account: DefaultAccount, Period: mustPeriod("2026-10")}))} {
 		if !strings.Contains(msg, want) {
 			t.Errorf("%q does not say %q", msg, want)
 		}
@@ -116,7 +117,7 @@ func TestInterruptedReplacementIsRepaired(t *testing.T) {
 		t.Fatal(rep.Err())
 	}
 	want := hashTree(t, out)
-	lines := filepath.Join(out, "charge_lines/provider=warpstream/billing_period=2026-10/part-00000.parquet")
+	lines := filepath.Join(out, load.DataKey("charge_lines", load.Unit{Provider: "warpstream", Account: DefaultAccount, Period: mustPeriod("2026-10")}))
 	os.WriteFile(lines, []byte("PAR1 another run's file"), 0o644)
 	editManifest(t, out, "2026-10", func(m map[string]any) {
 		m["replacing"], m["final"], m["files"] = true, false, []any{}
@@ -132,8 +133,16 @@ func TestInterruptedReplacementIsRepaired(t *testing.T) {
 		}
 	}
 	var m load.Manifest
-	b, _ := os.ReadFile(filepath.Join(out, "_manifests/provider=warpstream/billing_period=2026-10.json"))
+	b, _ := os.ReadFile(filepath.Join(out, load.ManifestKey(load.Unit{Provider: "warpstream", Account: DefaultAccount, Period: mustPeriod("2026-10")})))
 	if err := json.Unmarshal(b, &m); err != nil || m.Replacing || len(m.Files) != 2 || m.RunID != "r2" {
 		t.Errorf("manifest = %+v (%v)", m, err)
 	}
+}
+
+func mustPeriod(s string) billing.Period {
+	p, err := billing.ParsePeriod(s)
+	if err != nil {
+		panic(err)
+	}
+	return p
 }

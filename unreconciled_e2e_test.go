@@ -3,6 +3,8 @@ package invoiceexport_test
 import (
 	"encoding/json"
 	"fmt"
+	"github.com/invoice-export/invoice-export/internal/billing"
+	"github.com/invoice-export/invoice-export/load"
 	"os"
 	"path/filepath"
 	"slices"
@@ -34,11 +36,13 @@ func TestClosedMonthNotReplacedByUnreconciled(t *testing.T) {
 	partition := func(provider, period string) map[string]string {
 		files := map[string]string{}
 		for _, table := range []string{"charge_lines", "invoices"} {
-			k := table + "/provider=" + provider + "/billing_period=" + period + "/part-00000.parquet"
+			per, _ := billing.ParsePeriod(period)
+			k := load.DataKey(table, load.Unit{Provider: provider, Account: "default", Period: per})
 			sha, _ := fileSHA(t, filepath.Join(out, k))
 			files[k] = sha
 		}
-		m, err := os.ReadFile(filepath.Join(out, "_manifests", "provider="+provider, "billing_period="+period+".json"))
+		per, _ := billing.ParsePeriod(period)
+		m, err := os.ReadFile(filepath.Join(out, load.ManifestKey(load.Unit{Provider: provider, Account: "default", Period: per})))
 		if err != nil {
 			t.Fatal(err)
 		}

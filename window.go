@@ -24,7 +24,9 @@ const maxCatchUp = 12
 //     invoice was still a draft), back to the last final one; and, up to
 //     maxCatchUp periods back, any whose manifest is a Replacing marker (a
 //     run died while replacing that partition: its files may mix two runs').
-func window(ctx context.Context, store *load.Store, provider string, o *Options) ([]billing.Period, error) {
+//
+// Each account of a provider has its own window: its own manifests.
+func window(ctx context.Context, store *load.Store, provider, account string, o *Options) ([]billing.Period, error) {
 	open := billing.PeriodOf(o.AsOf)
 	if !o.From.IsZero() || !o.To.IsZero() {
 		if err := CheckRange(o.AsOf, o.From, o.To, o.maxRangeMonths()); err != nil {
@@ -46,9 +48,9 @@ func window(ctx context.Context, store *load.Store, provider string, o *Options)
 
 	periods := []billing.Period{open}
 	restating := o.AsOf.Day() <= o.RestatementDays
-	done, err := store.Partitions(ctx, provider)
+	done, err := store.Partitions(ctx, provider, account)
 	if err != nil {
-		return nil, fmt.Errorf("%s: reading manifests: %w", provider, err)
+		return nil, fmt.Errorf("%s: reading manifests: %w", UnitLabel(provider, account), err)
 	}
 	var earliest billing.Period
 	if len(done) > 0 {
@@ -66,7 +68,7 @@ func window(ctx context.Context, store *load.Store, provider string, o *Options)
 		if caughtUp && !slices.Contains(done, p) {
 			continue
 		}
-		m, err := store.Manifest(ctx, provider, p)
+		m, err := store.Manifest(ctx, load.Unit{Provider: provider, Account: account, Period: p})
 		if err != nil {
 			return nil, err
 		}
@@ -139,4 +141,12 @@ func (o *Options) maxRangeMonths() int {
 		return o.MaxRangeMonths
 	}
 	return DefaultMaxRangeMonths
+}
+
+// Window is the periods a run of o would export for a provider's account:
+// the default window or o's backfill range (the Lambda's list_units event
+// answers with it, cmd/lambda).
+func Window(ctx context.Context, o Options, provider, account string) ([]billing.Period, error) {
+	store := &load.Store{Sink: o.Sink, RunID: o.RunID, AsOf: o.AsOf}
+	return window(ctx, store, provider, account, &o)
 }

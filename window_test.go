@@ -44,7 +44,7 @@ func TestWindow(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			dir := t.TempDir()
 			for period, final := range c.manifests {
-				f := filepath.Join(dir, "_manifests", "provider=warpstream", "billing_period="+period+".json")
+				f := filepath.Join(dir, load.ManifestKey(load.Unit{Provider: "warpstream", Account: DefaultAccount, Period: p(period)}))
 				os.MkdirAll(filepath.Dir(f), 0o755)
 				body := `{"final": false}`
 				if final {
@@ -61,7 +61,7 @@ func TestWindow(t *testing.T) {
 			if c.to != "" {
 				o.To = p(c.to)
 			}
-			got, err := window(context.Background(), &load.Store{Sink: sink}, "warpstream", o)
+			got, err := window(context.Background(), &load.Store{Sink: sink}, "warpstream", DefaultAccount, o)
 			if c.err != "" {
 				if err == nil || !strings.Contains(err.Error(), c.err) {
 					t.Fatalf("err = %v, want %q", err, c.err)
@@ -84,6 +84,7 @@ func TestWindow(t *testing.T) {
 // A Replacing marker (a run died while replacing that partition) is
 // exported again even past the last final manifest, within maxCatchUp.
 func TestWindowExportsInterruptedReplacements(t *testing.T) {
+	p := func(s string) billing.Period { x, _ := billing.ParsePeriod(s); return x }
 	dir := t.TempDir()
 	for period, body := range map[string]string{
 		"2025-10": `{"final": false, "replacing": true}`, // beyond maxCatchUp
@@ -92,13 +93,14 @@ func TestWindowExportsInterruptedReplacements(t *testing.T) {
 		"2026-09": `{"final": true}`,
 		"2026-10": `{"final": true}`,
 	} {
-		f := filepath.Join(dir, "_manifests", "provider=warpstream", "billing_period="+period+".json")
+		// Written before accounts existed: the default account's still.
+		f := filepath.Join(dir, load.LegacyManifestKey("warpstream", p(period)))
 		os.MkdirAll(filepath.Dir(f), 0o755)
 		os.WriteFile(f, []byte(body), 0o644)
 	}
 	sink, _ := load.NewFolder(dir)
 	asOf := time.Date(2026, 11, 20, 0, 0, 0, 0, time.UTC)
-	got, err := window(context.Background(), &load.Store{Sink: sink}, "warpstream", &Options{AsOf: asOf, RestatementDays: 5})
+	got, err := window(context.Background(), &load.Store{Sink: sink}, "warpstream", DefaultAccount, &Options{AsOf: asOf, RestatementDays: 5})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -8,6 +8,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strings"
 )
 
 // Dir is a Source that answers calls from a folder in the capture layout
@@ -97,4 +98,58 @@ func SaveToDir(dir string) SaveFunc {
 		}
 		return os.Rename(tmp.Name(), path)
 	}
+}
+
+// DefaultAccount is the account whose captures sit at the root of the
+// capture layout: the one account of a configuration without an accounts
+// document, and every capture taken before accounts existed.
+const DefaultAccount = "default"
+
+// AccountPrefix is where an account's captures sit in the capture layout:
+// at the root for DefaultAccount (so older captures replay as it), under
+// account=<id>/ for any other.
+func AccountPrefix(account string) string {
+	if account == "" || account == DefaultAccount {
+		return ""
+	}
+	return "account=" + account + "/"
+}
+
+// ForAccount returns a Source that makes src's calls for account: each
+// call names the account and its capture sits under AccountPrefix.
+func ForAccount(src Source, account string) Source { return accountSource{src, account} }
+
+type accountSource struct {
+	src     Source
+	account string
+}
+
+func (a accountSource) Fetch(ctx context.Context, c Call) (*Body, error) {
+	c.Account = a.account
+	c.Capture = AccountPrefix(a.account) + c.Capture
+	return a.src.Fetch(ctx, c)
+}
+
+// HasAccount reports whether the folder holds captures of provider's
+// account.
+func (d Dir) HasAccount(provider, account string) bool {
+	st, err := os.Stat(filepath.Join(string(d), filepath.FromSlash(AccountPrefix(account)), provider))
+	return err == nil && st.IsDir()
+}
+
+// Accounts lists the accounts the folder holds captures of, for provider:
+// DefaultAccount first when its captures are at the root, then every
+// account=<id>/ folder with captures of provider, by id.
+func (d Dir) Accounts(provider string) []string {
+	var out []string
+	if d.HasAccount(provider, DefaultAccount) {
+		out = append(out, DefaultAccount)
+	}
+	entries, _ := os.ReadDir(string(d))
+	for _, e := range entries {
+		if id, ok := strings.CutPrefix(e.Name(), "account="); ok && e.IsDir() && id != "" && id != DefaultAccount && d.HasAccount(provider, id) {
+			out = append(out, id)
+		}
+	}
+	return out
 }

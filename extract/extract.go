@@ -34,6 +34,9 @@ type Call struct {
 	Path     string // path and query, relative to the vendor's base URL
 	Body     []byte // JSON request body, if any
 	Capture  string // slash-separated path in the capture layout
+	// Account is the configured account the call is made for (its key,
+	// its captures); "" before ForAccount sets it.
+	Account string
 }
 
 func (c Call) String() string { return c.Provider + " " + c.Endpoint + " (" + c.Capture + ")" }

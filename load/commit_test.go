@@ -20,10 +20,10 @@ import (
 // own context, the nothing-lost check and the read-back against concurrent
 // runs.
 
-const (
-	linesKey    = "charge_lines/provider=warpstream/billing_period=2026-10/part-00000.parquet"
-	invoicesKey = "invoices/provider=warpstream/billing_period=2026-10/part-00000.parquet"
-	manifestK   = "_manifests/provider=warpstream/billing_period=2026-10.json"
+var (
+	linesKey    = DataKey(ChargeLines.Name, october10)
+	invoicesKey = DataKey(Invoices.Name, october10)
+	manifestK   = ManifestKey(october10)
 )
 
 // hookSink calls before on each Commit (an error fails that commit: the
@@ -76,7 +76,7 @@ func (o *hookObject) Commit() error {
 // export writes a partition of lines and invoices as run, on ctx.
 func export(ctx context.Context, sink Sink, run string, lines []transform.Line, invoices []transform.Invoice) (*Manifest, error) {
 	s := &Store{Sink: sink, RunID: run, AsOf: time.Date(2026, 11, 3, 0, 0, 0, 0, time.UTC)}
-	p, err := s.Begin(ctx, "warpstream", october)
+	p, err := s.Begin(ctx, october10)
 	if err != nil {
 		return nil, err
 	}
@@ -267,7 +267,7 @@ func TestCommitAfterTheRunEndedCommitsNothing(t *testing.T) {
 	before := tables(t, dir)
 	ctx, cancel := context.WithCancel(context.Background())
 	s := &Store{Sink: folder, RunID: "run-2", AsOf: time.Now()}
-	p, err := s.Begin(ctx, "warpstream", october)
+	p, err := s.Begin(ctx, october10)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -469,7 +469,7 @@ func TestStillReconciled(t *testing.T) {
 	}
 	exportAs := func(sink Sink, run string, accept bool, lines int, invoices ...transform.Invoice) (*Manifest, error) {
 		s := &Store{Sink: sink, RunID: run, AsOf: time.Date(2026, 11, 3, 0, 0, 0, 0, time.UTC), AcceptUnreconciled: accept}
-		p, err := s.Begin(context.Background(), "warpstream", october)
+		p, err := s.Begin(context.Background(), october10)
 		if err != nil {
 			return nil, err
 		}

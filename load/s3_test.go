@@ -187,8 +187,9 @@ func TestS3ClearErrors(t *testing.T) {
 	}
 }
 
-// The partition store behaves on S3 as on a folder: the manifest after the
-// data, stale parts removed after it, the same bytes as a folder gives.
+// The partition store behaves on S3 as on a folder: the legacy takeover's
+// order (marker, old parts gone, data, manifest, old manifest gone), the
+// same bytes as a folder gives.
 func TestS3Partitions(t *testing.T) {
 	_, sink := openMinIO(t)
 	ctx := context.Background()
@@ -197,10 +198,12 @@ func TestS3Partitions(t *testing.T) {
 	lines := syntheticLines(5000)
 	m := writePartition(t, order, lines, []transform.Invoice{sampleInvoice})
 	want := []string{
-		"commit charge_lines/provider=warpstream/billing_period=2026-10/part-00000.parquet",
-		"commit invoices/provider=warpstream/billing_period=2026-10/part-00000.parquet",
-		"commit _manifests/provider=warpstream/billing_period=2026-10.json",
+		"commit " + ManifestKey(october10), // the marker
 		"delete charge_lines/provider=warpstream/billing_period=2026-10/part-00003.parquet",
+		"commit " + DataKey(ChargeLines.Name, october10),
+		"commit " + DataKey(Invoices.Name, october10),
+		"commit " + ManifestKey(october10),
+		"delete " + LegacyManifestKey("warpstream", october),
 	}
 	if !slices.Equal(order.log, want) {
 		t.Errorf("order = %q\nwant    %q", order.log, want)
@@ -210,9 +213,9 @@ func TestS3Partitions(t *testing.T) {
 		t.Fatal(err)
 	}
 	if want := []string{
-		"_manifests/provider=warpstream/billing_period=2026-10.json",
-		"charge_lines/provider=warpstream/billing_period=2026-10/part-00000.parquet",
-		"invoices/provider=warpstream/billing_period=2026-10/part-00000.parquet",
+		ManifestKey(october10),
+		DataKey(ChargeLines.Name, october10),
+		DataKey(Invoices.Name, october10),
 	}; !slices.Equal(keys, want) {
 		t.Errorf("keys = %q", keys)
 	}
@@ -227,7 +230,7 @@ func TestS3Partitions(t *testing.T) {
 			t.Errorf("%s: S3 bytes differ from the manifest or from the folder's", f.Key)
 		}
 	}
-	if !bytes.Contains(get(t, sink, "_manifests/provider=warpstream/billing_period=2026-10.json"), []byte(m.Files[0].SHA256)) {
+	if !bytes.Contains(get(t, sink, ManifestKey(october10)), []byte(m.Files[0].SHA256)) {
 		t.Error("the manifest on S3 does not list the file's sha256")
 	}
 }

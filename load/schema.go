@@ -10,8 +10,8 @@ import (
 
 // SchemaVersion changes whenever a column is added, removed or retyped.
 // 2: x_ChargeId (files of version 1 read it as NULL: readers union
-// columns by name).
-const SchemaVersion = 2
+// columns by name). 3: x_AccountId in both tables (the same).
+const SchemaVersion = 3
 
 // The row structs below are the single source of truth for both tables:
 // their tags are the Parquet schema (names, order, types, nullability); the
@@ -59,6 +59,7 @@ type chargeRow struct {
 	SubAccountID                 *string   `parquet:"SubAccountId,optional,dict"`
 	SubAccountName               *string   `parquet:"SubAccountName,optional,dict"`
 	Tags                         *string   `parquet:"Tags,optional,dict"`
+	XAccountID                   string    `parquet:"x_AccountId,dict"`
 	XChargeID                    string    `parquet:"x_ChargeId"` // unique per line: no dictionary
 	XCloudProvider               *string   `parquet:"x_CloudProvider,optional,dict"`
 	XPlan                        *string   `parquet:"x_Plan,optional,dict"`
@@ -88,6 +89,17 @@ func (sc *scratch) optStr(v string) *string {
 	sc.str[sc.n] = v
 	sc.n++
 	return &sc.str[sc.n-1]
+}
+
+// chargeRowOf is toChargeRow for the lines of a configured account.
+func chargeRowOf(account string) func(*transform.Line, *chargeRow, *scratch) error {
+	return func(l *transform.Line, r *chargeRow, sc *scratch) error {
+		if err := toChargeRow(l, r, sc); err != nil {
+			return err
+		}
+		r.XAccountID = account
+		return nil
+	}
 }
 
 func toChargeRow(l *transform.Line, r *chargeRow, sc *scratch) error {
@@ -160,6 +172,7 @@ func toChargeRow(l *transform.Line, r *chargeRow, sc *scratch) error {
 
 type invoiceRow struct {
 	XProvider          string   `parquet:"x_Provider,dict"`
+	XAccountID         string   `parquet:"x_AccountId,dict"`
 	InvoiceID          *string  `parquet:"InvoiceId,optional"`
 	BillingAccountID   string   `parquet:"BillingAccountId,dict"`
 	BillingAccountName *string  `parquet:"BillingAccountName,optional,dict"`
@@ -176,6 +189,17 @@ type invoiceRow struct {
 	LineCount          int64    `parquet:"LineCount"`
 	Problem            *string  `parquet:"Problem,optional"`
 	SourceEndpoint     string   `parquet:"SourceEndpoint,dict"`
+}
+
+// invoiceRowOf is toInvoiceRow for the invoices of a configured account.
+func invoiceRowOf(account string) func(*transform.Invoice, *invoiceRow, *scratch) error {
+	return func(i *transform.Invoice, r *invoiceRow, sc *scratch) error {
+		if err := toInvoiceRow(i, r, sc); err != nil {
+			return err
+		}
+		r.XAccountID = account
+		return nil
+	}
 }
 
 func toInvoiceRow(i *transform.Invoice, r *invoiceRow, sc *scratch) error {

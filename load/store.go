@@ -31,16 +31,53 @@ type Store struct {
 	AcceptUnreconciled bool
 }
 
-// Keys of a partition's files and manifest.
-func partitionDir(table, provider string, p billing.Period) string {
+// Unit is one unit of replacement: a provider's account's billing period.
+// Its data are one file per table inside the provider's period folder, and
+// its own manifest (docs/accounts.md says why this layout).
+type Unit struct {
+	Provider string
+	Account  string // [a-z0-9][a-z0-9-]{0,62}, checked by the configuration
+	Period   billing.Period
+}
+
+func (u Unit) String() string {
+	if u.Account == LegacyAccount {
+		return u.Provider + " " + u.Period.String()
+	}
+	return u.Provider + "/" + u.Account + " " + u.Period.String()
+}
+
+// LegacyAccount is the account that takes over the files written before
+// accounts existed (one part-00000.parquet per provider and period, and a
+// manifest without an account level): the one account of a configuration
+// without an accounts document.
+const LegacyAccount = "default"
+
+// PartitionDir is the folder of a provider's period in table: Glue's
+// partition (provider, billing_period), shared by the provider's accounts.
+func PartitionDir(table, provider string, p billing.Period) string {
 	return fmt.Sprintf("%s/provider=%s/billing_period=%s/", table, provider, p)
 }
 
-func manifestKey(provider string, p billing.Period) string {
-	return fmt.Sprintf("_manifests/provider=%s/billing_period=%s.json", provider, p)
+// DataKey is the key of u's file in table.
+func DataKey(table string, u Unit) string {
+	return PartitionDir(table, u.Provider, u.Period) + "account-" + u.Account + ".parquet"
 }
 
-const partFile = "part-00000.parquet"
+// ManifestKey is the key of u's manifest.
+func ManifestKey(u Unit) string {
+	return fmt.Sprintf("_manifests/provider=%s/account=%s/billing_period=%s.json", u.Provider, u.Account, u.Period)
+}
+
+// LegacyDataKey and LegacyManifestKey are where output written before
+// accounts existed is: taken over by LegacyAccount (see Commit).
+func LegacyDataKey(table, provider string, p billing.Period) string {
+	return PartitionDir(table, provider, p) + "part-00000.parquet"
+}
+
+func LegacyManifestKey(provider string, p billing.Period) string {
+	return fmt.Sprintf("_manifests/provider=%s/billing_period=%s.json", provider, p)
+}
 
 // Manifest describes a written partition. It is written after the data
 // files, so a manifest always points at complete files; while a partition's
@@ -50,6 +87,7 @@ const partFile = "part-00000.parquet"
 type Manifest struct {
 	SchemaVersion int       `json:"schema_version"`
 	Provider      string    `json:"provider"`
+	Account       string    `json:"account,omitempty"` // empty in manifests written before accounts existed
 	BillingPeriod string    `json:"billing_period"`
 	RunID         string    `json:"run_id"`
 	AsOf          string    `json:"as_of"`
@@ -101,30 +139,28 @@ var commitGrace = 10 * time.Second // a variable for tests
 // Partition is one provider and period being written. Lines stream into
 // its Parquet file as they come; nothing is visible until Commit.
 type Partition struct {
-	store    *Store
-	runCtx   context.Context // the run's: until Commit, the partition ends with it
-	ctx      context.Context // what the partition's objects and its commit run on
-	cancel   context.CancelCauseFunc
-	stopRun  func() bool // detaches ctx from runCtx
-	provider string
-	period   billing.Period
-	obj      Object
-	hw       *hashWriter
-	lines    *rowWriter[chargeRow, transform.Line]
-	totals   map[string]transform.Decimal
-	done     bool
+	store   *Store
+	runCtx  context.Context // the run's: until Commit, the partition ends with it
+	ctx     context.Context // what the partition's objects and its commit run on
+	cancel  context.CancelCauseFunc
+	stopRun func() bool // detaches ctx from runCtx
+	unit    Unit
+	obj     Object
+	hw      *hashWriter
+	lines   *rowWriter[chargeRow, transform.Line]
+	totals  map[string]transform.Decimal
+	done    bool
 }
 
-// Begin starts writing provider's partition for period. Until Commit,
-// ending ctx drops the partition (its uploads are aborted); from Commit on,
-// see commitGrace.
-func (s *Store) Begin(ctx context.Context, provider string, period billing.Period) (*Partition, error) {
+// Begin starts writing the unit u. Until Commit, ending ctx drops the
+// partition (its uploads are aborted); from Commit on, see commitGrace.
+func (s *Store) Begin(ctx context.Context, u Unit) (*Partition, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
 	pctx, cancel := context.WithCancelCause(context.WithoutCancel(ctx))
 	stopRun := context.AfterFunc(ctx, func() { cancel(context.Cause(ctx)) })
-	key := partitionDir(ChargeLines.Name, provider, period) + partFile
+	key := DataKey(ChargeLines.Name, u)
 	obj, err := s.Sink.Create(pctx, key)
 	if err != nil {
 		stopRun()
@@ -134,8 +170,8 @@ func (s *Store) Begin(ctx context.Context, provider string, period billing.Perio
 	hw := newHashWriter(obj)
 	return &Partition{
 		store: s, runCtx: ctx, ctx: pctx, cancel: cancel, stopRun: stopRun,
-		provider: provider, period: period, obj: obj, hw: hw,
-		lines:  newPipelinedRowWriter(hw, toChargeRow),
+		unit: u, obj: obj, hw: hw,
+		lines:  newPipelinedRowWriter(hw, chargeRowOf(u.Account)),
 		totals: map[string]transform.Decimal{},
 	}, nil
 }
@@ -158,7 +194,7 @@ func (p *Partition) Write(l *transform.Line) error {
 func (p *Partition) total(currency string, d transform.Decimal) error {
 	t, ok := p.totals[currency].Add(d)
 	if !ok {
-		return fmt.Errorf("%s %s: the sum of %s lines leaves DECIMAL(38,24)", p.provider, p.period, currency)
+		return fmt.Errorf("%s: the sum of %s lines leaves DECIMAL(38,24)", p.unit, currency)
 	}
 	p.totals[currency] = t
 	return nil
@@ -221,14 +257,14 @@ func (p *Partition) Commit(res *transform.Result) (*Manifest, error) {
 	}()
 
 	// 1. Both files whole and valid, neither visible yet.
-	lineKey := partitionDir(ChargeLines.Name, p.provider, p.period) + partFile
+	lineKey := DataKey(ChargeLines.Name, p.unit)
 	if err := p.lines.Close(); err != nil {
 		p.obj.Abort()
 		return nil, fmt.Errorf("writing %s: %w", lineKey, err)
 	}
 	lines := staged{p.obj, File{Key: lineKey, Rows: p.lines.total, Bytes: p.hw.n, SHA256: p.hw.sum()}}
-	invKey := partitionDir(Invoices.Name, p.provider, p.period) + partFile
-	invoices, err := p.store.stageInvoices(p.ctx, invKey, res.Invoices)
+	invKey := DataKey(Invoices.Name, p.unit)
+	invoices, err := p.store.stageInvoices(p.ctx, invKey, p.unit.Account, res.Invoices)
 	if err != nil {
 		lines.obj.Abort()
 		return nil, err
@@ -242,8 +278,8 @@ func (p *Partition) Commit(res *transform.Result) (*Manifest, error) {
 	m := p.manifest(res, lines.file, invoices.file)
 
 	// 2. Nothing lost.
-	mkey := manifestKey(p.provider, p.period)
-	old, err := p.store.Manifest(p.ctx, p.provider, p.period)
+	mkey := ManifestKey(p.unit)
+	old, legacy, err := p.store.manifest(p.ctx, p.unit)
 	if err != nil {
 		abort(0)
 		return nil, fmt.Errorf("reading the current manifest: %w", err)
@@ -265,11 +301,30 @@ func (p *Partition) Commit(res *transform.Result) (*Manifest, error) {
 	// failed, and a partition left final is then consistent unless another
 	// run wrote it at the same time.
 	remark := func(why string) { p.store.put(p.ctx, mkey, p.marker(old, m, why)) }
-	if old != nil && !sameData(old.Files, m.Files) {
+	// The legacy account takes over the unit's files written before
+	// accounts existed. Their name differs from the new files', so no
+	// single write replaces one by the other: they go first, after the
+	// marker, so that a reader sees the old files or the new ones and never
+	// both (double counting); for the moment between, the period's
+	// provider shows none of this account's lines. docs/accounts.md,
+	// "Upgrading".
+	var legacyFiles []string
+	if p.unit.Account == LegacyAccount {
+		if legacyFiles, err = p.store.legacyFiles(p.ctx, p.unit); err != nil {
+			abort(0)
+			return nil, fmt.Errorf("listing the files written before accounts: %w", err)
+		}
+	}
+	if (old != nil && !sameData(old.Files, m.Files)) || len(legacyFiles) > 0 {
 		if err := p.store.put(p.ctx, mkey, p.marker(old, m, "being replaced by run "+p.store.RunID)); err != nil {
 			abort(0)
 			return nil, fmt.Errorf("marking %s as being replaced: %w", p.store.where(mkey), err)
 		}
+	}
+	if err := p.store.Sink.Delete(p.ctx, legacyFiles...); err != nil {
+		abort(0)
+		remark("run " + p.store.RunID + " failed while taking over the files written before accounts")
+		return nil, fmt.Errorf("removing the files written before accounts: %w", err)
 	}
 
 	// 4. The data files, then the manifest.
@@ -291,37 +346,49 @@ func (p *Partition) Commit(res *transform.Result) (*Manifest, error) {
 		return nil, fmt.Errorf("%w; the manifest now marks the partition as being replaced: run again", err)
 	}
 
-	// 6. Only now may older files go: the manifest lists what is current.
-	keep := map[string]bool{lines.file.Key: true, invoices.file.Key: true}
-	for _, table := range []string{ChargeLines.Name, Invoices.Name} {
-		keys, err := p.store.Sink.List(p.ctx, partitionDir(table, p.provider, p.period))
-		if err != nil {
-			return m, fmt.Errorf("listing stale files: %w", err)
-		}
-		var stale []string
-		for _, k := range keys {
-			if !keep[k] {
-				stale = append(stale, k)
-			}
-		}
-		if err := p.store.Sink.Delete(p.ctx, stale...); err != nil {
-			return m, fmt.Errorf("removing stale files: %w", err)
+	// 6. The old manifest of a taken-over unit goes last: until the new
+	// one is written, it still names the unit (window reads the new one
+	// first). Each account's files have one fixed name, so no other stale
+	// file of this unit can exist; other accounts' files are never touched.
+	if legacy || len(legacyFiles) > 0 {
+		if err := p.store.Sink.Delete(p.ctx, LegacyManifestKey(p.unit.Provider, p.unit.Period)); err != nil {
+			return m, fmt.Errorf("removing the manifest written before accounts: %w", err)
 		}
 	}
 	return m, nil
+}
+
+// legacyFiles lists the unit's provider and period's data files that
+// belong to no account: today's part-00000.parquet, and any other part a
+// run before accounts left.
+func (s *Store) legacyFiles(ctx context.Context, u Unit) ([]string, error) {
+	var out []string
+	for _, table := range []string{ChargeLines.Name, Invoices.Name} {
+		keys, err := s.Sink.List(ctx, PartitionDir(table, u.Provider, u.Period))
+		if err != nil {
+			return nil, err
+		}
+		for _, k := range keys {
+			if !strings.HasPrefix(path.Base(k), "account-") {
+				out = append(out, k)
+			}
+		}
+	}
+	return out, nil
 }
 
 // manifest describes the partition Commit is writing.
 func (p *Partition) manifest(res *transform.Result, lineFile, invFile File) *Manifest {
 	m := &Manifest{
 		SchemaVersion: SchemaVersion,
-		Provider:      p.provider,
-		BillingPeriod: p.period.String(),
+		Provider:      p.unit.Provider,
+		Account:       p.unit.Account,
+		BillingPeriod: p.unit.Period.String(),
 		RunID:         p.store.RunID,
 		AsOf:          p.store.AsOf.Format("2006-01-02"),
 		WrittenAt:     p.store.now().UTC().Truncate(time.Second),
 		// With no invoice at all, the data is final once the period is over.
-		Final:      len(res.Invoices) > 0 || !p.store.AsOf.Before(p.period.End()),
+		Final:      len(res.Invoices) > 0 || !p.store.AsOf.Before(p.unit.Period.End()),
 		Reconciled: true,
 		Rows:       lineFile.Rows,
 		Totals:     p.totals,
@@ -345,8 +412,9 @@ func (p *Partition) manifest(res *transform.Result, lineFile, invFile File) *Man
 func (p *Partition) marker(old, m *Manifest, why string) *Manifest {
 	mk := &Manifest{
 		SchemaVersion: SchemaVersion,
-		Provider:      p.provider,
-		BillingPeriod: p.period.String(),
+		Provider:      p.unit.Provider,
+		Account:       p.unit.Account,
+		BillingPeriod: p.unit.Period.String(),
 		RunID:         p.store.RunID,
 		AsOf:          m.AsOf,
 		WrittenAt:     m.WrittenAt,
@@ -466,13 +534,13 @@ func (s *Store) where(key string) string {
 }
 
 // stageInvoices writes the invoices file whole, without committing it.
-func (s *Store) stageInvoices(ctx context.Context, key string, invoices []transform.Invoice) (staged, error) {
+func (s *Store) stageInvoices(ctx context.Context, key, account string, invoices []transform.Invoice) (staged, error) {
 	obj, err := s.Sink.Create(ctx, key)
 	if err != nil {
 		return staged{}, fmt.Errorf("creating %s: %w", key, err)
 	}
 	hw := newHashWriter(obj)
-	w := newRowWriter(hw, toInvoiceRow)
+	w := newRowWriter(hw, invoiceRowOf(account))
 	for i := range invoices {
 		if err := w.Write(&invoices[i]); err != nil {
 			obj.Abort()
@@ -509,9 +577,26 @@ func (s *Store) now() time.Time {
 	return time.Now()
 }
 
-// Manifest reads the manifest of a partition; nil when there is none.
-func (s *Store) Manifest(ctx context.Context, provider string, p billing.Period) (*Manifest, error) {
-	r, err := s.Sink.Open(ctx, manifestKey(provider, p))
+// Manifest reads the manifest of a unit; nil when there is none. For the
+// legacy account, a manifest written before accounts existed stands for
+// the unit until the unit is replaced.
+func (s *Store) Manifest(ctx context.Context, u Unit) (*Manifest, error) {
+	m, _, err := s.manifest(ctx, u)
+	return m, err
+}
+
+// manifest is Manifest, and whether the one found is the legacy one.
+func (s *Store) manifest(ctx context.Context, u Unit) (m *Manifest, legacy bool, err error) {
+	m, err = s.readManifest(ctx, ManifestKey(u))
+	if m != nil || err != nil || u.Account != LegacyAccount {
+		return m, false, err
+	}
+	m, err = s.readManifest(ctx, LegacyManifestKey(u.Provider, u.Period))
+	return m, m != nil, err
+}
+
+func (s *Store) readManifest(ctx context.Context, key string) (*Manifest, error) {
+	r, err := s.Sink.Open(ctx, key)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, nil
 	}
@@ -523,11 +608,11 @@ func (s *Store) Manifest(ctx context.Context, provider string, p billing.Period)
 	b, err := io.ReadAll(r)
 	r.Close()
 	if err != nil {
-		return nil, fmt.Errorf("reading %s: %w", s.where(manifestKey(provider, p)), err)
+		return nil, fmt.Errorf("reading %s: %w", s.where(key), err)
 	}
 	var m Manifest
 	if err := json.Unmarshal(b, &m); err != nil {
-		return nil, fmt.Errorf("%s is not a manifest (fix or delete it, then run again): %w", s.where(manifestKey(provider, p)), err)
+		return nil, fmt.Errorf("%s is not a manifest (fix or delete it, then run again): %w", s.where(key), err)
 	}
 	return &m, nil
 }
@@ -549,17 +634,24 @@ func (s *Store) SaveRaw(runDate time.Time) func(ctx context.Context, capture str
 	}
 }
 
-// Partitions lists the periods of provider that have a manifest, ascending.
-func (s *Store) Partitions(ctx context.Context, provider string) ([]billing.Period, error) {
-	keys, err := s.Sink.List(ctx, "_manifests/provider="+provider+"/")
+// Partitions lists the periods of a provider's account that have a
+// manifest, ascending (for the legacy account, manifests written before
+// accounts existed count too).
+func (s *Store) Partitions(ctx context.Context, provider, account string) ([]billing.Period, error) {
+	prefix := "_manifests/provider=" + provider + "/"
+	keys, err := s.Sink.List(ctx, prefix)
 	if err != nil {
 		return nil, err
 	}
 	var out []billing.Period
 	for _, k := range keys {
+		dir, file := path.Split(strings.TrimPrefix(k, prefix))
+		if dir != "account="+account+"/" && (account != LegacyAccount || dir != "") {
+			continue
+		}
 		var y, m int
-		if _, err := fmt.Sscanf(path.Base(k), "billing_period=%04d-%02d.json", &y, &m); err == nil {
-			if p, err := billing.ParsePeriod(fmt.Sprintf("%04d-%02d", y, m)); err == nil {
+		if _, err := fmt.Sscanf(file, "billing_period=%04d-%02d.json", &y, &m); err == nil {
+			if p, err := billing.ParsePeriod(fmt.Sprintf("%04d-%02d", y, m)); err == nil && !slices.Contains(out, p) {
 				out = append(out, p)
 			}
 		}

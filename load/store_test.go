@@ -34,6 +34,9 @@ import (
 
 var october, _ = billing.ParsePeriod("2026-10")
 
+// october10 is WarpStream's default account's October 2026.
+var october10 = Unit{Provider: "warpstream", Account: LegacyAccount, Period: october}
+
 // edgeLines are lines at the edges of what the schema holds.
 func edgeLines() []transform.Line {
 	base := syntheticLines(1)[0]
@@ -72,6 +75,7 @@ var expected = map[string]func(l *transform.Line) string{
 	"SkuId": str(func(l *transform.Line) string { return l.SkuID }), "SkuMeter": str(func(l *transform.Line) string { return l.SkuMeter }),
 	"SubAccountId": str(func(l *transform.Line) string { return l.SubAccountID }), "SubAccountName": str(func(l *transform.Line) string { return l.SubAccountName }),
 	"Tags": str(func(l *transform.Line) string { return l.Tags }), "x_ChargeId": func(l *transform.Line) string { return l.ChargeID },
+	"x_AccountId":     func(*transform.Line) string { return LegacyAccount }, // the unit's account, not the line's
 	"x_CloudProvider": str(func(l *transform.Line) string { return l.CloudProvider }),
 	"x_Plan":          str(func(l *transform.Line) string { return l.Plan }), "x_Provider": str(func(l *transform.Line) string { return l.Provider }),
 	"x_Regions": str(func(l *transform.Line) string { return l.Regions }), "x_SourceEndpoint": str(func(l *transform.Line) string { return l.SourceEndpoint }),
@@ -155,7 +159,7 @@ func readArrow(t *testing.T, path string) map[string][]string {
 func writePartition(t *testing.T, sink Sink, lines []transform.Line, invoices []transform.Invoice) *Manifest {
 	t.Helper()
 	s := &Store{Sink: sink, RunID: "run-1", AsOf: time.Date(2026, 11, 3, 0, 0, 0, 0, time.UTC)}
-	p, err := s.Begin(context.Background(), "warpstream", october)
+	p, err := s.Begin(context.Background(), october10)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -184,7 +188,7 @@ func TestPartitionRoundTripsThroughArrow(t *testing.T) {
 	lines := append(syntheticLines(RowGroupRows+batchRows+7), edgeLines()...)
 	m := writePartition(t, sink, lines, []transform.Invoice{sampleInvoice})
 
-	got := readArrow(t, filepath.Join(dir, "charge_lines/provider=warpstream/billing_period=2026-10/part-00000.parquet"))
+	got := readArrow(t, filepath.Join(dir, DataKey(ChargeLines.Name, october10)))
 	if len(got) != len(ChargeLines.Schema().Fields()) || len(expected) != len(got) {
 		t.Fatalf("%d columns read, %d in the schema, %d expected", len(got), len(ChargeLines.Schema().Fields()), len(expected))
 	}
@@ -206,7 +210,7 @@ func TestPartitionRoundTripsThroughArrow(t *testing.T) {
 		t.Errorf("manifest rows %d / %d, want %d", m.Rows, m.Files[0].Rows, len(lines))
 	}
 
-	inv := readArrow(t, filepath.Join(dir, "invoices/provider=warpstream/billing_period=2026-10/part-00000.parquet"))
+	inv := readArrow(t, filepath.Join(dir, DataKey(Invoices.Name, october10)))
 	for col, want := range map[string]string{"x_Provider": "warpstream", "InvoiceId": "NULL", "InvoiceTotal": "22.77", "RoundingAdjustment": "-0.00012",
 		"Reconciled": "true", "IsFinal": "true", "LineCount": "3", "Problem": "NULL", "BillingPeriodEnd": "2026-11-01T00:00:00Z"} {
 		if len(inv[col]) != 1 || inv[col][0] != want {
@@ -221,7 +225,7 @@ func TestParquetFileProperties(t *testing.T) {
 	dir := t.TempDir()
 	sink, _ := NewFolder(dir)
 	writePartition(t, sink, syntheticLines(5000), []transform.Invoice{sampleInvoice})
-	rdr, err := file.OpenParquetFile(filepath.Join(dir, "charge_lines/provider=warpstream/billing_period=2026-10/part-00000.parquet"), false)
+	rdr, err := file.OpenParquetFile(filepath.Join(dir, DataKey(ChargeLines.Name, october10)), false)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -299,9 +303,9 @@ func TestCommitReplacesPartitionWhole(t *testing.T) {
 		return nil
 	})
 	want := []string{
-		"_manifests/provider=warpstream/billing_period=2026-10.json",
-		"charge_lines/provider=warpstream/billing_period=2026-10/part-00000.parquet",
-		"invoices/provider=warpstream/billing_period=2026-10/part-00000.parquet",
+		ManifestKey(october10),
+		DataKey(ChargeLines.Name, october10),
+		DataKey(Invoices.Name, october10),
 	}
 	if !slices.Equal(files, want) {
 		t.Fatalf("files = %v, want %v", files, want)
@@ -360,6 +364,9 @@ type orderObject struct {
 
 func (o *orderObject) Commit() error { o.s.note("commit " + o.key); return o.Object.Commit() }
 
+// The default account takes over a part written before accounts existed:
+// the marker first, the old part gone before the new files appear (a
+// reader never sees both), the old manifest last.
 func TestManifestIsWrittenAfterDataAndBeforeCleanup(t *testing.T) {
 	dir := t.TempDir()
 	folder, _ := NewFolder(dir)
@@ -368,10 +375,12 @@ func TestManifestIsWrittenAfterDataAndBeforeCleanup(t *testing.T) {
 	sink := &orderSink{Sink: folder}
 	writePartition(t, sink, syntheticLines(3), nil)
 	want := []string{
-		"commit charge_lines/provider=warpstream/billing_period=2026-10/part-00000.parquet",
-		"commit invoices/provider=warpstream/billing_period=2026-10/part-00000.parquet",
-		"commit _manifests/provider=warpstream/billing_period=2026-10.json",
+		"commit " + ManifestKey(october10), // the marker
 		"delete charge_lines/provider=warpstream/billing_period=2026-10/part-00007.parquet",
+		"commit " + DataKey(ChargeLines.Name, october10),
+		"commit " + DataKey(Invoices.Name, october10),
+		"commit " + ManifestKey(october10),
+		"delete " + LegacyManifestKey("warpstream", october),
 	}
 	if !slices.Equal(sink.log, want) {
 		t.Errorf("order = %q\nwant    %q", sink.log, want)
@@ -386,7 +395,7 @@ func TestAbortKeepsThePreviousPartition(t *testing.T) {
 	writePartition(t, sink, syntheticLines(5), []transform.Invoice{sampleInvoice})
 	before := snapshot(t, dir)
 	s := &Store{Sink: sink, RunID: "run-2", AsOf: time.Now()}
-	p, err := s.Begin(context.Background(), "warpstream", october)
+	p, err := s.Begin(context.Background(), october10)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -445,7 +454,7 @@ func TestSameRowsSameBytes(t *testing.T) {
 func TestRequiredColumnsAreEnforced(t *testing.T) {
 	sink, _ := NewFolder(t.TempDir())
 	s := &Store{Sink: sink, RunID: "r", AsOf: time.Now()}
-	p, _ := s.Begin(context.Background(), "warpstream", october)
+	p, _ := s.Begin(context.Background(), october10)
 	defer p.Abort()
 	for _, unset := range []func(*transform.Line){
 		func(l *transform.Line) { l.ServiceCategory = "" },
@@ -520,7 +529,7 @@ func TestNullStringsStayNull(t *testing.T) {
 		}
 		lines[n-1].PricingCurrency, lines[n-1].PricingCurrencyEffectiveCost, lines[n-1].InvoiceID = "", transform.NullDecimal{}, ""
 		writePartition(t, sink, lines, nil)
-		got := readArrow(t, filepath.Join(dir, "charge_lines/provider=warpstream/billing_period=2026-10/part-00000.parquet"))
+		got := readArrow(t, filepath.Join(dir, DataKey(ChargeLines.Name, october10)))
 		for i := range lines {
 			for col, want := range map[string]string{"PricingCurrency": lines[i].PricingCurrency, "InvoiceId": lines[i].InvoiceID} {
 				if want == "" {

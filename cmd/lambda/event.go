@@ -24,12 +24,19 @@ type request struct {
 	AsOf      string // "YYYY-MM-DD", checked; "": today
 	// AcceptUnreconciled: see invoiceexport.Options.AcceptUnreconciled.
 	AcceptUnreconciled bool
+	// ListUnits asks for the (provider, account) units a run would export,
+	// with their windows, instead of a run (the state machine's first step).
+	ListUnits bool
+	// Account, with one provider in Providers: export only that account
+	// (the state machine's per-account invocation).
+	Account string
 }
 
 // accepted says what an event may be, for every refusal.
 func accepted() string {
-	return `send the scheduler's {"detail-type":"Scheduled Event"} or a backfill {"from":"YYYY-MM","to":"YYYY-MM","providers":["` +
-		strings.Join(registry.Slugs(), `","`) + `"],"as_of":"YYYY-MM-DD","accept_unreconciled":false} (every field optional)`
+	return `send the scheduler's {"detail-type":"Scheduled Event"}, a backfill {"from":"YYYY-MM","to":"YYYY-MM","providers":["` +
+		strings.Join(registry.Slugs(), `","`) + `"],"as_of":"YYYY-MM-DD","accept_unreconciled":false} (every field optional), ` +
+		`{"list_units":true}, or one account's {"provider":"...","account":"...","from":"YYYY-MM","to":"YYYY-MM","as_of":"YYYY-MM-DD"}`
 }
 
 // backfillEvent is the backfill event. Its names are matched exactly (as
@@ -43,9 +50,18 @@ type backfillEvent struct {
 	// Accept lets a closed month that no longer reconciles replace the
 	// one that did (cmd/local: --accept-unreconciled).
 	Accept bool `json:"accept_unreconciled"`
+	// ListUnits and Provider/Account: the Step Functions fan-out's events
+	// (docs/accounts.md).
+	ListUnits bool   `json:"list_units"`
+	Provider  string `json:"provider"`
+	Account   string `json:"account"`
 }
 
-var backfillFields = []string{"from", "to", "providers", "as_of", "accept_unreconciled"}
+var backfillFields = []string{"from", "to", "providers", "as_of", "accept_unreconciled", "list_units", "provider", "account"}
+
+// scheduleConflicts are the fields a "Scheduled Event" must not carry: a
+// backfill's. (Its own "account" is the AWS account: not one of ours.)
+var scheduleConflicts = []string{"from", "to", "providers", "as_of", "accept_unreconciled", "list_units"}
 
 // parseEvent reads the EventBridge "Scheduled Event" payload (the default
 // window) or a backfill object (README: "Run it once now"); anything else
@@ -91,6 +107,19 @@ func parseEvent(raw []byte) (request, error) {
 			return r, fmt.Errorf("event: to: %v", err)
 		}
 	}
+	switch {
+	case b.ListUnits && (b.Provider != "" || b.Account != ""):
+		return r, errors.New(`event: list_units lists every account: it takes no provider or account`)
+	case (b.Provider != "") != (b.Account != ""):
+		return r, errors.New(`event: one account's export names both "provider" and "account"`)
+	case b.Provider != "" && len(b.Providers) > 0:
+		return r, errors.New(`event: "provider" (one account's export) and "providers" exclude each other`)
+	}
+	if b.Provider != "" {
+		b.Providers = []string{b.Provider}
+		r.Account = b.Account
+	}
+	r.ListUnits = b.ListUnits
 	if r.Providers, err = invoiceexport.ParseProviders(strings.Join(b.Providers, ",")); err != nil {
 		return r, fmt.Errorf("event: providers: %v", err)
 	}
@@ -148,7 +177,7 @@ func want(se *json.SemanticError) string {
 func backfillNamed(fields map[string]jsontext.Value) []string {
 	var found []string
 	for name := range fields {
-		if slices.ContainsFunc(backfillFields, func(f string) bool { return strings.EqualFold(f, name) }) {
+		if slices.ContainsFunc(scheduleConflicts, func(f string) bool { return strings.EqualFold(f, name) }) {
 			found = append(found, strconv.Quote(name))
 		}
 	}

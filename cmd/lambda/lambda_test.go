@@ -23,10 +23,12 @@ import (
 	"testing"
 	"time"
 
+	"github.com/invoice-export/invoice-export/internal/billing"
 	"github.com/invoice-export/invoice-export/internal/gen"
 	"github.com/invoice-export/invoice-export/internal/registry"
 	"github.com/invoice-export/invoice-export/internal/testkit"
 	"github.com/invoice-export/invoice-export/internal/testkit/duck"
+	"github.com/invoice-export/invoice-export/load"
 )
 
 var repoRoot, _ = filepath.Abs("../..")
@@ -261,7 +263,7 @@ type manifest struct {
 
 func manifests(t testing.TB, out string) map[string]manifest {
 	t.Helper()
-	files, _ := filepath.Glob(filepath.Join(out, "_manifests", "provider=*", "*.json"))
+	files, _ := filepath.Glob(filepath.Join(out, "_manifests", "provider=*", "account=*", "*.json"))
 	ms := map[string]manifest{}
 	for _, f := range files {
 		b, err := os.ReadFile(f)
@@ -585,6 +587,7 @@ func TestBootstrapToMinIO(t *testing.T) {
 		"AWS_ENDPOINT_URL_S3": m.Endpoint, "AWS_ACCESS_KEY_ID": os.Getenv("AWS_ACCESS_KEY_ID"), "AWS_SECRET_ACCESS_KEY": os.Getenv("AWS_SECRET_ACCESS_KEY"),
 	})
 	period := month.Format("2006-01")
+	unit := load.Unit{Provider: "warpstream", Account: "default", Period: billing.PeriodOf(month)}
 	scheduled := `{"version":"0","id":"53dc4d37-cffa-4f76-80c9-8b7d4a4d2eaa","detail-type":"Scheduled Event","source":"aws.events",` +
 		`"account":"123456789012","time":"` + today.Format(time.RFC3339) + `","region":"us-east-1",` +
 		`"resources":["arn:aws:events:us-east-1:123456789012:rule/invoice-export"],"detail":{}}`
@@ -611,13 +614,13 @@ func TestBootstrapToMinIO(t *testing.T) {
 	}
 	first := data()
 	want := []string{
-		"lambda/charge_lines/provider=warpstream/billing_period=" + period + "/part-00000.parquet",
-		"lambda/invoices/provider=warpstream/billing_period=" + period + "/part-00000.parquet",
+		"lambda/" + load.DataKey("charge_lines", unit),
+		"lambda/" + load.DataKey("invoices", unit),
 	}
 	if len(first) != 2 || first[want[0]] == "" || first[want[1]] == "" {
 		t.Fatalf("Parquet in MinIO: %v", first)
 	}
-	if !slices.Contains(m.Keys(t, "lambda/_manifests/"), "lambda/_manifests/provider=warpstream/billing_period="+period+".json") {
+	if !slices.Contains(m.Keys(t, "lambda/_manifests/"), "lambda/"+load.ManifestKey(unit)) {
 		t.Errorf("no manifest: %v", m.Keys(t, "lambda/"))
 	}
 	if raws := m.Keys(t, "lambda/raw/"); len(raws) != 2 {

@@ -63,7 +63,22 @@ func (h *handler) Invoke(ctx context.Context, event []byte) ([]byte, error) {
 	return json.Marshal(res)
 }
 
-func (h *handler) handle(ctx context.Context, event []byte) (*Result, error) {
+// Units answers {"list_units":true}: one item per configured (provider,
+// account), with the window a run would export for it (template.yaml's
+// state machine maps over them, invoking the function with each).
+type Units struct {
+	Units []unit `json:"units"`
+}
+
+type unit struct {
+	Provider string `json:"provider"`
+	Account  string `json:"account"`
+	From     string `json:"from"`
+	To       string `json:"to"`
+	AsOf     string `json:"as_of"`
+}
+
+func (h *handler) handle(ctx context.Context, event []byte) (any, error) {
 	start := time.Now()
 	o := invoiceexport.Options{RunID: invoiceexport.NewRunID(start)}
 	requestID := ""
@@ -71,7 +86,7 @@ func (h *handler) handle(ctx context.Context, event []byte) (*Result, error) {
 		requestID = lc.AwsRequestID
 	}
 	o.Logger = slog.New(slog.NewJSONHandler(os.Stdout, nil)).With("run_id", o.RunID, "request_id", requestID)
-	fail := func(err error) (*Result, error) {
+	fail := func(err error) (any, error) {
 		o.Logger.Error("run failed", "error", err)
 		return nil, err
 	}
@@ -121,6 +136,19 @@ func (h *handler) handle(ctx context.Context, event []byte) (*Result, error) {
 	if o.Sink, err = load.Open(ctx, dest, sinkOpt); err != nil {
 		return fail(fmt.Errorf("OUTPUT_URI %s: %w", dest, err))
 	}
+	doc, err := h.accountsDocument(ctx, sinkOpt)
+	if err != nil {
+		return fail(err)
+	}
+	if o.AccountConcurrency, err = invoiceexport.AccountConcurrencyFromEnv(h.getenv); err != nil {
+		return fail(err)
+	}
+	if req.ListUnits {
+		return h.listUnits(ctx, o, req, doc)
+	}
+	if doc != nil || req.Account != "" && req.Account != invoiceexport.DefaultAccount {
+		return h.runAccounts(ctx, start, o, opt, req, doc)
+	}
 
 	// A key that cannot be read fails its provider only: one provider's
 	// failure never stops the others.
@@ -157,12 +185,20 @@ func (h *handler) handle(ctx context.Context, event []byte) (*Result, error) {
 	if len(o.Providers) > 0 {
 		rep = invoiceexport.Run(ctx, o)
 	}
+	return h.finish(start, o, o.Providers, rep, keyFailures)
+}
+
+// finish reports a run: metrics, then the answer, or the error that makes
+// Lambda retry and the alarms fire.
+func (h *handler) finish(start time.Time, o invoiceexport.Options, providers []string, rep *invoiceexport.Report, keyFailures []invoiceexport.Failure) (any, error) {
 	// The metrics and the error count a provider whose key failed as failed.
 	rep.Failures = append(rep.Failures, keyFailures...)
 	rep.Sort()
-	ran := slices.Clone(o.Providers)
+	ran := slices.Clone(providers)
 	for _, f := range keyFailures {
-		ran = append(ran, f.Provider)
+		if !slices.Contains(ran, f.Provider) {
+			ran = append(ran, f.Provider)
+		}
 	}
 	slices.SortFunc(ran, registry.Compare)
 	emitMetrics(os.Stdout, h.getenv("AWS_LAMBDA_FUNCTION_NAME"), ran, rep, time.Since(start))
@@ -172,7 +208,9 @@ func (h *handler) handle(ctx context.Context, event []byte) (*Result, error) {
 	}
 	if err := rep.Err(); err != nil {
 		// Lambda retries, the on-failure queue and the alarm all key on an error.
-		return fail(fmt.Errorf("run %s: %d provider/period(s) failed (the others were written): %w", o.RunID, len(rep.Failures), err))
+		err = fmt.Errorf("run %s: %d provider/period(s) failed (the others were written): %w", o.RunID, len(rep.Failures), err)
+		o.Logger.Error("run failed", "error", err)
+		return nil, err
 	}
 	o.Logger.Info("run finished", "partitions", len(res.Partitions), "unreconciled_invoices", res.Unreconciled, "seconds", time.Since(start).Seconds())
 	return res, nil

@@ -6,17 +6,12 @@ import (
 	"fmt"
 	"strings"
 	"sync"
-	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
-	"github.com/aws/aws-sdk-go-v2/service/ssm"
+	invoiceexport "github.com/invoice-export/invoice-export"
+	"github.com/invoice-export/invoice-export/internal/awskey"
 	"github.com/invoice-export/invoice-export/internal/registry"
 )
-
-// secretTimeout bounds one read of a secret (the SDK's own retries
-// included), so a hanging endpoint costs one vendor, not the invocation.
-const secretTimeout = 30 * time.Second
 
 // keys resolves the API keys that name a secret (<VAR>_SECRET_ARN) or an
 // SSM parameter (<VAR>_PARAMETER) instead of a value. A key read is kept
@@ -108,30 +103,15 @@ func (k *keys) read(ctx context.Context, name string) (v string, fromSecret bool
 	if arn != "" && param != "" {
 		return "", true, fmt.Errorf("%s_SECRET_ARN and %s_PARAMETER are both set: keep one", name, name)
 	}
-	ctx, cancel := context.WithTimeout(ctx, secretTimeout)
-	defer cancel()
 	cfg, err := k.awsConfig(ctx)
 	if err != nil {
 		return "", true, err
 	}
 	const retry = " (the next invocation tries again)"
-	if arn != "" {
-		out, err := secretsmanager.NewFromConfig(cfg).GetSecretValue(ctx, &secretsmanager.GetSecretValueInput{SecretId: aws.String(arn)})
-		if err != nil {
-			return "", true, fmt.Errorf("reading %s from Secrets Manager %s: %w%s", name, arn, err, retry)
-		}
-		v = strings.TrimSpace(aws.ToString(out.SecretString))
-	} else {
-		out, err := ssm.NewFromConfig(cfg).GetParameter(ctx, &ssm.GetParameterInput{Name: aws.String(param), WithDecryption: aws.Bool(true)})
-		if err != nil {
-			return "", true, fmt.Errorf("reading %s from SSM parameter %s: %w%s", name, param, err, retry)
-		}
-		if out.Parameter != nil {
-			v = strings.TrimSpace(aws.ToString(out.Parameter.Value))
-		}
-	}
-	if v == "" {
-		return "", true, fmt.Errorf("%s: the secret named by %s_SECRET_ARN/_PARAMETER is empty", name, name)
+	v, err = awskey.Read(ctx, cfg, arn, param)
+	if err != nil {
+		// "reading WARPSTREAM_API_KEY from Secrets Manager arn:...: ..."
+		return "", true, fmt.Errorf("reading %s from %s%s", name, strings.TrimPrefix(err.Error(), "reading "), retry)
 	}
 	return v, true, nil
 }
@@ -145,4 +125,32 @@ func (k *keys) awsConfig(ctx context.Context) (aws.Config, error) {
 		k.cfg = &c
 	}
 	return *k.cfg, nil
+}
+
+// secret reads a key an accounts document keeps in Secrets Manager or SSM
+// (an invoiceexport.SecretReader), kept for the container's life like the
+// variables' keys.
+func (k *keys) secret(ctx context.Context, ref invoiceexport.KeyRef) (string, error) {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	id := "arn " + ref.SecretARN
+	if ref.SecretARN == "" {
+		id = "parameter " + ref.SSMParameter
+	}
+	if v, ok := k.vals[id]; ok {
+		return v, nil
+	}
+	cfg, err := k.awsConfig(ctx)
+	if err != nil {
+		return "", err
+	}
+	v, err := awskey.Read(ctx, cfg, ref.SecretARN, ref.SSMParameter)
+	if err != nil {
+		return "", fmt.Errorf("%w (the next invocation tries again)", err)
+	}
+	if k.vals == nil {
+		k.vals = map[string]string{}
+	}
+	k.vals[id] = v
+	return v, nil
 }

@@ -22,8 +22,8 @@ func TestDryRun(t *testing.T) {
 		"reads " + filepath.Join("testdata", "captures", "cockroachdb", "organization.json"),
 		"reads " + filepath.Join("testdata", "captures", "cockroachdb", "invoice", "c1e2d3f4-a5b6-4c7d-8e9f-0a1b2c3d4e5f.json"),
 		"reads " + filepath.Join("testdata", "captures", "spectrocloud", "invoices", "0002.json"),
-		"writes charge_lines/provider=spectrocloud/billing_period=2026-11/part-00000.parquet",
-		"writes _manifests/provider=cockroachdb/billing_period=2026-10.json",
+		"writes charge_lines/provider=spectrocloud/billing_period=2026-11/account-default.parquet",
+		"writes _manifests/provider=cockroachdb/account=default/billing_period=2026-10.json",
 	} {
 		if !strings.Contains(stdout, want) {
 			t.Errorf("dry run does not show %q:\n%s", want, stdout)

@@ -11,6 +11,9 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"path/filepath"
+	"slices"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -19,6 +22,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/config"
 	invoiceexport "github.com/invoice-export/invoice-export"
 	"github.com/invoice-export/invoice-export/extract"
+	"github.com/invoice-export/invoice-export/internal/awskey"
 	"github.com/invoice-export/invoice-export/internal/billing"
 	"github.com/invoice-export/invoice-export/internal/registry"
 	"github.com/invoice-export/invoice-export/load"
@@ -46,6 +50,7 @@ Examples:
   AWS_ENDPOINT_URL_S3=http://127.0.0.1:9000 go run ./cmd/local --out s3://bucket/prefix
                                                        # write to MinIO or any S3 endpoint
   go run ./cmd/local --live --from 2025-01 --dry-run   # which calls and partitions a backfill would make
+  go run ./cmd/local --live --accounts accounts.json   # several accounts per vendor (docs/accounts.md)
 
 Flags:
 `
@@ -62,17 +67,19 @@ func run(args []string, stdout, stderr io.Writer, getenv func(string) string) in
 	fs.SetOutput(io.Discard)
 	fs.Usage = func() {}
 	var (
-		in        = fs.String("in", "", "replay captured responses from `DIR` (the layout --record and the Lambda's raw/ write; see the README)")
-		out       = fs.String("out", "out", "write to `DEST`: a folder or s3://bucket/prefix")
-		live      = fs.Bool("live", false, "call the vendors' APIs (keys from "+strings.Join(keyVars(), ", ")+")")
-		from      = fs.String("from", "", "first billing period to export, `YYYY-MM` (a backfill)")
-		to        = fs.String("to", "", "last billing period to export, `YYYY-MM` (default: the open period; alone, that one month)")
-		providers = fs.String("providers", "", "comma-separated `list` of providers (default: all: "+strings.Join(registry.Slugs(), ",")+")")
-		asOf      = fs.String("as-of", "", "fix \"today\" (`YYYY-MM-DD`, UTC): which period is open, the restatement window (default: today; "+sampleAsOf+" for the sample)")
-		record    = fs.String("record", "", "with --live, also save every raw response into `DIR` in the capture layout")
-		verbose   = fs.Bool("v", false, "log every step, not only warnings and errors")
-		dryRun    = fs.Bool("dry-run", false, "print the calls and partitions the run would make; fetch and write nothing")
-		accept    = fs.Bool("accept-unreconciled", false, "let a closed month whose final invoice no longer reconciles replace the reconciled partition exported before (by default that period fails and keeps its partition)")
+		in           = fs.String("in", "", "replay captured responses from `DIR` (the layout --record and the Lambda's raw/ write; see the README)")
+		out          = fs.String("out", "out", "write to `DEST`: a folder or s3://bucket/prefix")
+		live         = fs.Bool("live", false, "call the vendors' APIs (keys from "+strings.Join(keyVars(), ", ")+")")
+		from         = fs.String("from", "", "first billing period to export, `YYYY-MM` (a backfill)")
+		to           = fs.String("to", "", "last billing period to export, `YYYY-MM` (default: the open period; alone, that one month)")
+		providers    = fs.String("providers", "", "comma-separated `list` of providers (default: all: "+strings.Join(registry.Slugs(), ",")+")")
+		asOf         = fs.String("as-of", "", "fix \"today\" (`YYYY-MM-DD`, UTC): which period is open, the restatement window (default: today; "+sampleAsOf+" for the sample)")
+		record       = fs.String("record", "", "with --live, also save every raw response into `DIR` in the capture layout")
+		verbose      = fs.Bool("v", false, "log every step, not only warnings and errors")
+		dryRun       = fs.Bool("dry-run", false, "print the calls and partitions the run would make; fetch and write nothing")
+		accountsFile = fs.String("accounts", "", "export the accounts listed in `FILE` (JSON; docs/accounts.md); default: one account per vendor from the variables above")
+		accountConc  = fs.Int("account-concurrency", 0, "how many accounts of one vendor run at once (default: "+invoiceexport.AccountConcurrencyVar+", else 2)")
+		accept       = fs.Bool("accept-unreconciled", false, "let a closed month whose final invoice no longer reconciles replace the reconciled partition exported before (by default that period fails and keeps its partition)")
 	)
 	fail := func(format string, a ...any) int {
 		fmt.Fprintf(stderr, "invoice-export: "+format+"\n", a...)
@@ -101,7 +108,25 @@ func run(args []string, stdout, stderr io.Writer, getenv func(string) string) in
 	if err != nil {
 		return fail("%v", err)
 	}
+	var doc []invoiceexport.Account // nil: no accounts document
+	if *accountsFile != "" {
+		b, err := os.ReadFile(*accountsFile)
+		if err != nil {
+			return fail("--accounts: %v", err)
+		}
+		if doc, err = invoiceexport.ParseAccounts(*accountsFile, b); err != nil {
+			return fail("%v", err)
+		}
+	}
 	o := invoiceexport.Options{Config: cfg, RunID: invoiceexport.NewRunID(time.Now()), AcceptUnreconciled: *accept}
+	if o.AccountConcurrency, err = invoiceexport.AccountConcurrencyFromEnv(getenv); err != nil {
+		return fail("%v", err)
+	}
+	if *accountConc != 0 {
+		if o.AccountConcurrency, err = invoiceexport.CheckAccountConcurrency("--account-concurrency", strconv.Itoa(*accountConc)); err != nil {
+			return fail("%v", err)
+		}
+	}
 	sample := !*live && *in == ""
 	if sample {
 		*in = sampleDir
@@ -158,7 +183,26 @@ func run(args []string, stdout, stderr io.Writer, getenv func(string) string) in
 		return fail("--out %s: %v", *out, err)
 	}
 	var skipped []string
-	if *live {
+	var keyFailures []invoiceexport.Failure // accounts whose key could not be read: each fails alone
+	if *live && doc != nil {
+		o.Providers = requested
+		for _, a := range doc {
+			if slices.Contains(requested, a.Provider) {
+				o.Accounts = append(o.Accounts, a)
+			}
+		}
+		if !*dryRun {
+			o.Accounts, keyFailures = invoiceexport.ResolveKeys(ctx, o.Accounts, getenv, awsSecrets)
+		}
+		opt, err := extract.HTTPOptionsFromEnv(getenv)
+		if err != nil {
+			return fail("%v", err)
+		}
+		o.Source = invoiceexport.LiveSource(o, opt)
+		if *record != "" {
+			o.Source = extract.Record(o.Source, extract.SaveToDir(*record))
+		}
+	} else if *live {
 		can := invoiceexport.HasKey(o.Config)
 		if *dryRun {
 			// A plan needs no key: say which providers a real run would skip.
@@ -187,13 +231,29 @@ func run(args []string, stdout, stderr io.Writer, getenv func(string) string) in
 			}
 			return fail("--in %s: not a folder of captures%s", *in, hint)
 		}
-		o.Providers, skipped = invoiceexport.Usable(requested, invoiceexport.HasCaptures(dir))
 		o.Source = dir
+		if doc != nil {
+			for _, a := range doc {
+				switch {
+				case !slices.Contains(requested, a.Provider):
+				case dir.HasAccount(a.Provider, a.ID):
+					o.Accounts = append(o.Accounts, a)
+				default:
+					skipped = append(skipped, fmt.Sprintf("%s: skipped, no captures in %s", a.Label(), filepath.Join(*in, extract.AccountPrefix(a.ID), a.Provider)))
+				}
+			}
+		} else {
+			o.Accounts, skipped = invoiceexport.ReplayAccounts(dir, requested, o.Config, getenv)
+		}
+		o.Providers = requested
 	}
 	for _, s := range skipped {
 		fmt.Fprintln(stderr, "invoice-export: "+s)
 	}
-	if len(o.Providers) == 0 {
+	// A live run without a document runs o.Providers' default accounts;
+	// every other run, the accounts listed in o.Accounts.
+	byProvider := *live && doc == nil
+	if byProvider && len(o.Providers) == 0 || !byProvider && len(o.Accounts) == 0 && len(keyFailures) == 0 {
 		return fail("no provider to run: every one was skipped")
 	}
 
@@ -205,7 +265,12 @@ func run(args []string, stdout, stderr io.Writer, getenv func(string) string) in
 	}
 	o.Progress = prog.event
 	start := time.Now()
-	rep := invoiceexport.Run(ctx, o)
+	rep := &invoiceexport.Report{RunID: o.RunID}
+	if byProvider || len(o.Accounts) > 0 {
+		rep = invoiceexport.Run(ctx, o)
+	}
+	rep.Failures = append(rep.Failures, keyFailures...)
+	rep.Sort()
 	prog.finish()
 	printSummary(stdout, rep, o, o.Sink.String(), time.Since(start))
 	for _, f := range rep.Failures {
@@ -223,6 +288,16 @@ func run(args []string, stdout, stderr io.Writer, getenv func(string) string) in
 		return 1
 	}
 	return 0
+}
+
+// awsSecrets reads an accounts document's keys kept in Secrets Manager or
+// SSM, with the AWS SDK's default configuration (AWS_PROFILE, ...).
+func awsSecrets(ctx context.Context, k invoiceexport.KeyRef) (string, error) {
+	cfg, err := config.LoadDefaultConfig(ctx)
+	if err != nil {
+		return "", fmt.Errorf("AWS configuration: %w", err)
+	}
+	return awskey.Read(ctx, cfg, k.SecretARN, k.SSMParameter)
 }
 
 // keyVars are the variables of every provider's keys, for --help.

@@ -37,6 +37,7 @@ func isTerminal(f *os.File) bool {
 func (p *progress) event(e invoiceexport.Event) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	e.Provider = invoiceexport.UnitLabel(e.Provider, e.Account) // each account counts its own periods
 	if _, ok := p.total[e.Provider]; !ok {
 		p.order = append(p.order, e.Provider)
 	}

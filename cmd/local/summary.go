@@ -10,6 +10,7 @@ import (
 	"time"
 
 	invoiceexport "github.com/invoice-export/invoice-export"
+	"github.com/invoice-export/invoice-export/load"
 	"github.com/invoice-export/invoice-export/transform"
 )
 
@@ -61,7 +62,7 @@ func printSummary(w io.Writer, rep *invoiceexport.Report, o invoiceexport.Option
 		}
 		slices.Sort(currencies)
 		if len(currencies) == 0 {
-			fmt.Fprintf(tw, "%s\t%s\t%d\t\t\t\tno invoice\t%s\t\n", p.Provider, p.Period, m.Rows, seconds(p.Duration))
+			fmt.Fprintf(tw, "%s\t%s\t%d\t\t\t\tno invoice\t%s\t\n", invoiceexport.UnitLabel(p.Provider, p.Account), p.Period, m.Rows, seconds(p.Duration))
 		}
 		for _, c := range currencies {
 			lines := m.Totals[c]
@@ -82,7 +83,7 @@ func printSummary(w io.Writer, rep *invoiceexport.Report, o invoiceexport.Option
 				c += "*"
 				virtual = true
 			}
-			fmt.Fprintf(tw, "%s\t%s\t%d\t%s\t%s\t%s\t%s\t%s\t%s\n", p.Provider, p.Period, rows, c, lines, inv, status, seconds(p.Duration), rec)
+			fmt.Fprintf(tw, "%s\t%s\t%d\t%s\t%s\t%s\t%s\t%s\t%s\n", invoiceexport.UnitLabel(p.Provider, p.Account), p.Period, rows, c, lines, inv, status, seconds(p.Duration), rec)
 		}
 	}
 	for _, f := range rep.Failures {
@@ -90,7 +91,7 @@ func printSummary(w io.Writer, rep *invoiceexport.Report, o invoiceexport.Option
 		if !f.Period.IsZero() {
 			period = f.Period.String()
 		}
-		fmt.Fprintf(tw, "%s\t%s\t\t\t\t\tFAILED\t\t✗ (kept as it was; see below)\n", f.Provider, period)
+		fmt.Fprintf(tw, "%s\t%s\t\t\t\t\tFAILED\t\t✗ (kept as it was; see below)\n", invoiceexport.UnitLabel(f.Provider, f.Account), period)
 	}
 	tw.Flush()
 	if virtual {
@@ -99,11 +100,11 @@ func printSummary(w io.Writer, rep *invoiceexport.Report, o invoiceexport.Option
 	for _, p := range rep.Partitions {
 		for _, inv := range p.Invoices {
 			if !inv.Reconciled {
-				fmt.Fprintf(w, "\n✗ %s %s %s %s: %s\n", p.Provider, p.Period, inv.InvoiceID, inv.Currency, inv.Problem)
+				fmt.Fprintf(w, "\n✗ %s %s %s %s: %s\n", invoiceexport.UnitLabel(p.Provider, p.Account), p.Period, inv.InvoiceID, inv.Currency, inv.Problem)
 			}
 		}
 		for _, n := range p.Manifest.Notes {
-			fmt.Fprintf(w, "note: %s %s: %s\n", p.Provider, p.Period, n)
+			fmt.Fprintf(w, "note: %s %s: %s\n", invoiceexport.UnitLabel(p.Provider, p.Account), p.Period, n)
 		}
 	}
 	fmt.Fprintf(w, "\n%d partitions written under %s (charge_lines/, invoices/, _manifests/), %d failed\n", len(rep.Partitions), dest, len(rep.Failures))
@@ -118,7 +119,7 @@ func printPlan(w io.Writer, plans []invoiceexport.ProviderPlan, o invoiceexport.
 	fmt.Fprintf(w, "dry run as of %s into %s: nothing fetched, nothing written\n", o.AsOf.Format("2006-01-02"), o.Sink)
 	ok := true
 	for _, p := range plans {
-		fmt.Fprintf(w, "\n%s:", p.Provider)
+		fmt.Fprintf(w, "\n%s:", invoiceexport.UnitLabel(p.Provider, p.Account))
 		if p.Err != nil {
 			fmt.Fprintf(w, " cannot plan: %v\n", p.Err)
 			ok = false
@@ -131,7 +132,7 @@ func printPlan(w io.Writer, plans []invoiceexport.ProviderPlan, o invoiceexport.
 		fmt.Fprintf(w, " periods %s\n", strings.Join(periods, ", "))
 		for _, c := range p.Calls {
 			if live {
-				fmt.Fprintf(w, "  %s %s%s  -> %s\n", c.Method, c.RequestPath(o.Config[p.Provider].Value("API_URL")), jsonBody(c.Body), c.Capture)
+				fmt.Fprintf(w, "  %s %s%s  -> %s\n", c.Method, c.RequestPath(p.URL), jsonBody(c.Body), c.Capture)
 			} else {
 				fmt.Fprintf(w, "  reads %s\n", filepath.Join(fmt.Sprint(o.Source), filepath.FromSlash(c.Capture)))
 			}
@@ -140,10 +141,11 @@ func printPlan(w io.Writer, plans []invoiceexport.ProviderPlan, o invoiceexport.
 			fmt.Fprintf(w, "  ... the rest follows from that answer: the invoice list, then one call per invoice in the periods\n")
 		}
 		for _, per := range p.Periods {
-			for _, table := range []string{"charge_lines", "invoices"} {
-				fmt.Fprintf(w, "  writes %s/provider=%s/billing_period=%s/part-00000.parquet\n", table, p.Provider, per)
+			u := load.Unit{Provider: p.Provider, Account: p.Account, Period: per}
+			for _, table := range []string{load.ChargeLines.Name, load.Invoices.Name} {
+				fmt.Fprintf(w, "  writes %s\n", load.DataKey(table, u))
 			}
-			fmt.Fprintf(w, "  writes _manifests/provider=%s/billing_period=%s.json\n", p.Provider, per)
+			fmt.Fprintf(w, "  writes %s\n", load.ManifestKey(u))
 		}
 	}
 	return ok

@@ -90,7 +90,19 @@ func ProviderColumns(root string, p registry.Provider) (map[string]string, error
 		}
 		out[m[1]] = strings.ReplaceAll(m[2], `\|`, "|")
 	}
+	for name, src := range pipelineSources {
+		if _, ok := out[name]; !ok {
+			out[name] = src
+		}
+	}
 	return out, sc.Err()
+}
+
+// pipelineSources are the charge_lines columns whose value comes from the
+// configuration, the same for every provider: a provider's columns file
+// need not repeat them.
+var pipelineSources = map[string]string{
+	"x_AccountId": "the account's `id` in the accounts document; `default` without one (docs/accounts.md)",
 }
 
 // Schema renders docs/schema.md; root is the repository's root.

@@ -41,6 +41,7 @@ var chargeMeanings = map[string]string{
 	"SubAccountId":                 "The sub-account (workspace, project) the charge belongs to.",
 	"SubAccountName":               "Name of the sub-account.",
 	"Tags":                         "The resource's labels, as a JSON object.",
+	"x_AccountId":                  "The configured account the line was exported for: its id in the accounts document, `default` without one (docs/accounts.md). NULL in files of schema versions 1 and 2.",
 	"x_ChargeId":                   "Identifies the line within its provider, account and billing period, and is the same on every run over the same input: the vendor's natural key of the line (ids, product, day), with `#n` on the n-th line that repeats it. NULL in files of schema version 1.",
 	"x_CloudProvider":              "Cloud the vendor runs the resource on.",
 	"x_Plan":                       "The vendor's plan or tier of the resource.",
@@ -54,6 +55,7 @@ var chargeMeanings = map[string]string{
 // invoiceMeanings says what each invoices column means.
 var invoiceMeanings = map[string]string{
 	"x_Provider":         "Provider slug; also the partition key `provider`.",
+	"x_AccountId":        "The configured account the invoice was exported for (see charge_lines.x_AccountId). NULL in files of schema versions 1 and 2.",
 	"InvoiceId":          "The vendor's invoice id; NULL where the vendor has none (WarpStream: one row per account and period).",
 	"BillingAccountId":   "The account billed.",
 	"BillingAccountName": "Name of the account billed.",

@@ -217,3 +217,25 @@ func (m *MinIO) Freeze(t testing.TB) {
 
 // Thaw resumes a frozen server (SIGCONT).
 func (m *MinIO) Thaw() { m.proc.Signal(syscall.SIGCONT) }
+
+// Upload copies every file under dir into the bucket under prefix, keys
+// relative to dir.
+func (m *MinIO) Upload(t testing.TB, dir, prefix string) {
+	t.Helper()
+	err := filepath.WalkDir(dir, func(p string, d os.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		f, err := os.Open(p)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		rel, _ := filepath.Rel(dir, p)
+		_, err = m.Client.PutObject(context.Background(), &s3.PutObjectInput{Bucket: aws.String(m.Bucket), Key: aws.String(prefix + filepath.ToSlash(rel)), Body: f})
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
