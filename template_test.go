@@ -266,31 +266,29 @@ func checkTemplate(b []byte) (problems []string) {
 		{"Architectures", "[arm64]"},
 		{"MemorySize", "1024"},
 		{"Timeout", "900"},
-		{"ReservedConcurrentExecutions", "1"},
+		// One run at a time; fanned out, as many as the Map runs at once.
+		{"ReservedConcurrentExecutions", "!If [FanOut, !Ref FanOutConcurrency, 1]"},
 		{"EphemeralStorage.Size", "6144"},
 		{"Role", "<missing>"}, // a role of its own would bypass Policies
 		{"EventInvokeConfig.MaximumRetryAttempts", "2"},
 		{"EventInvokeConfig.MaximumEventAgeInSeconds", "21600"},
 		{"EventInvokeConfig.DestinationConfig.OnFailure.Type", "SQS"},
 		{"EventInvokeConfig.DestinationConfig.OnFailure.Destination", "!GetAtt FailedRunsQueue.Arn"},
-		{"Events.Daily.Type", "ScheduleV2"},
-		{"Events.Daily.Properties.Name", "!Sub ${AWS::StackName}-daily"},
-		{"Events.Daily.Properties.ScheduleExpression", "!Ref ScheduleExpression"},
-		{"Events.Daily.Properties.ScheduleExpressionTimezone", "UTC"},
-		{"Events.Daily.Properties.Input", `{"detail-type":"Scheduled Event","source":"invoice-export.schedule","detail":{}}`},
-		{"Events.Daily.Properties.RetryPolicy.MaximumRetryAttempts", "3"},
-		{"Events.Daily.Properties.RetryPolicy.MaximumEventAgeInSeconds", "3600"},
-		{"Events.Daily.Properties.DeadLetterConfig.Arn", "!GetAtt ScheduleDeadLetterQueue.Arn"},
 		{"Environment.Variables.OUTPUT_URI", "!Sub s3://${OutputBucket}/${OutputPrefix}"},
 		{"Environment.Variables.RESTATEMENT_DAYS", "!Ref RestatementDays"},
 		// Objects ask for no encryption unless S3_SSE says so: the bucket
 		// encrypts by default, and a stock MinIO refuses the header.
 		{"Environment.Variables.S3_SSE", "!Ref S3ServerSideEncryption"},
+		// The accounts document (docs/fanout.md): its SSM parameter or S3 object.
+		{"Environment.Variables.ACCOUNTS_PARAMETER", "!Ref AccountsParameter"},
+		{"Environment.Variables.ACCOUNTS_OBJECT", "!Ref AccountsObject"},
 	} {
 		eq(c.want, in(fnp, strings.Split(c.path, ".")...)...)
 	}
-	if ev := root.get(in(fnp, "Events")...).keys(); !slices.Equal(ev, []string{"Daily"}) {
-		errorf("the function's events are %v, want the Daily schedule only", ev)
+	// The schedule is a resource of its own (ExportFunctionDaily, checked
+	// with the fan-out): an event of the function could not switch targets.
+	if ev := root.get(in(fnp, "Events")...).keys(); len(ev) != 0 {
+		errorf("the function has events %v, want none (the schedule is ExportFunctionDaily)", ev)
 	}
 	// Every setting of every provider is set by a parameter of its own (a
 	// secret by its Secrets Manager ARN or SSM parameter), and the
@@ -319,7 +317,7 @@ func checkTemplate(b []byte) (problems []string) {
 		}
 	}
 	for _, k := range root.get(vars...).keys() {
-		if !providerVars[k] && k != "OUTPUT_URI" && k != "RESTATEMENT_DAYS" && k != "S3_SSE" {
+		if !providerVars[k] && !slices.Contains([]string{"OUTPUT_URI", "RESTATEMENT_DAYS", "S3_SSE", "ACCOUNTS_PARAMETER", "ACCOUNTS_OBJECT"}, k) {
 			errorf("the function's variable %s is no setting of a registered provider", k)
 		}
 	}
@@ -341,6 +339,14 @@ func checkTemplate(b []byte) (problems []string) {
 		"ReadWriteOwnPrefix": {"", "s3:GetObject s3:PutObject s3:DeleteObject s3:AbortMultipartUpload", "!Sub ${OutputBucket.Arn}/${OutputPrefix}/*", "<missing>"},
 		"DecryptKeysWithCustomerKey": {"HasKmsKey", "kms:Decrypt", "!Ref ApiKeysKmsKeyArn",
 			"StringEquals:\n    kms:ViaService:\n        - !Sub secretsmanager.${AWS::Region}.amazonaws.com\n        - !Sub ssm.${AWS::Region}.amazonaws.com"},
+		// The accounts document, and the keys it names under the prefixes
+		// docs/fanout.md asks for.
+		"ReadAccountsParameter": {"HasAccountsParameter", "ssm:GetParameter",
+			"!Sub arn:${AWS::Partition}:ssm:${AWS::Region}:${AWS::AccountId}:parameter${AccountsParameter}", "<missing>"},
+		"ReadAccountsObject": {"HasAccountsObject", "s3:GetObject",
+			"!Sub\n- arn:${AWS::Partition}:s3:::${Object}\n- Object: !Join [\"\", !Split [\"s3://\", !Ref AccountsObject]]", "<missing>"},
+		"ReadAccountSecrets":    {"HasAccountsDocument", "secretsmanager:GetSecretValue", accountSecrets, "<missing>"},
+		"ReadAccountParameters": {"HasAccountsDocument", "ssm:GetParameter", accountParameters, "<missing>"},
 	}
 	for _, v := range templateSecrets() {
 		expected["Read"+v.name] = want{"Has" + v.name + "Secret", "secretsmanager:GetSecretValue", "!Ref " + v.name + "SecretArn", "<missing>"}
@@ -388,14 +394,19 @@ func checkTemplate(b []byte) (problems []string) {
 					}
 				}
 			}
-			if strings.HasPrefix(a, "secretsmanager:") || strings.HasPrefix(a, "ssm:") || strings.HasPrefix(a, "kms:") {
+			if strings.HasPrefix(a, "secretsmanager:") || strings.HasPrefix(a, "ssm:") || strings.HasPrefix(a, "kms:") || a == "s3:GetObject" && sid != "ReadWriteOwnPrefix" {
 				if st.cond == "" {
 					errorf("statement %s: %s granted whether or not a key is named (no !If condition)", sid, a)
 				}
 			}
 		}
 		for _, r := range rsrc {
-			if r == "*" || strings.HasSuffix(r, "/*") && !strings.HasSuffix(r, "${OutputPrefix}/*") || strings.HasSuffix(r, ":*") {
+			// The only wildcards: the output prefix, and the two prefixes of
+			// the accounts' keys.
+			if r == accountSecrets || r == accountParameters {
+				continue
+			}
+			if strings.ContainsAny(strings.ReplaceAll(r, "${OutputPrefix}/*", ""), "*?") || strings.HasSuffix(r, ":*") {
 				errorf("statement %s: resource %s is a wildcard", sid, r)
 			}
 		}
@@ -493,6 +504,8 @@ func checkTemplate(b []byte) (problems []string) {
 	eq("!Sub s3://${OutputBucket}/athena-results/", "Resources", "AthenaWorkGroup", "Properties", "WorkGroupConfiguration", "ResultConfiguration", "OutputLocation")
 	eq("true", "Resources", "AthenaWorkGroup", "Properties", "WorkGroupConfiguration", "EnforceWorkGroupConfiguration")
 
+	problems = append(problems, checkFanOut(root)...)
+
 	// Alarms.
 	for _, a := range []struct{ name, namespace, metric, stat, period, evals, datapoints, op, missing string }{
 		{"FunctionErrorsAlarm", "AWS/Lambda", "Errors", "Sum", "3600", "1", "<missing>", "GreaterThanOrEqualToThreshold", "notBreaching"},
@@ -555,8 +568,8 @@ func TestTemplatePropertiesCatchMutations(t *testing.T) {
 		mutate func(string) string
 		want   string
 	}{
-		{"reserved concurrency 100", first("ReservedConcurrentExecutions: 1\n", "ReservedConcurrentExecutions: 100\n"), "ReservedConcurrentExecutions = \"100\""},
-		{"schedule retries 30", first("              MaximumRetryAttempts: 3\n", "              MaximumRetryAttempts: 30\n"), "RetryPolicy.MaximumRetryAttempts = \"30\""},
+		{"reserved concurrency 100", first("ReservedConcurrentExecutions: !If [FanOut, !Ref FanOutConcurrency, 1]\n", "ReservedConcurrentExecutions: 100\n"), "ReservedConcurrentExecutions = \"100\""},
+		{"schedule retries 30", first("          MaximumRetryAttempts: 3\n", "          MaximumRetryAttempts: 30\n"), "Target.RetryPolicy.MaximumRetryAttempts = \"30\""},
 		{"async retries 30", first("        MaximumRetryAttempts: 2\n", "        MaximumRetryAttempts: 30\n"), "EventInvokeConfig.MaximumRetryAttempts = \"30\""},
 		{"TLS statement allows", func(s string) string {
 			return first(`aws:SecureTransport: "false"`, `aws:SecureTransport: "true"`)(first("          - Sid: TLSOnly\n            Effect: Deny", "          - Sid: TLSOnly\n            Effect: Allow")(s))
@@ -581,7 +594,7 @@ func TestTemplatePropertiesCatchMutations(t *testing.T) {
 			"statement ReadSpectroCloudApiKeyParameter: ssm:GetParameter granted whether or not a key is named"},
 		{"kms without its condition", first("                    kms:ViaService:", "                    kms:CallerAccount:"), "statement DecryptKeysWithCustomerKey: condition"},
 		{"default ephemeral storage", first("        Size: 6144\n", "        Size: 512\n"), "EphemeralStorage.Size = \"512\""},
-		{"no schedule name", first("            Name: !Sub ${AWS::StackName}-daily\n", ""), "Events.Daily.Properties.Name = \"<missing>\""},
+		{"no schedule name", first("      Name: !Sub ${AWS::StackName}-daily\n", ""), "ExportFunctionDaily.Properties.Name = \"<missing>\""},
 		{"missed-run alarm waits two days", first("      Period: 3600\n      EvaluationPeriods: 26\n      DatapointsToAlarm: 26\n", "      Period: 86400\n      EvaluationPeriods: 2\n"), "MissedRunAlarm.Properties.Period = \"86400\""},
 		{"missing data not breaching", last("      TreatMissingData: breaching\n", "      TreatMissingData: notBreaching\n"), "MissedRunAlarm.Properties.TreatMissingData = \"notBreaching\""},
 		{"public bucket", first("RestrictPublicBuckets: true", "RestrictPublicBuckets: false"), "RestrictPublicBuckets = \"false\""},
