@@ -863,6 +863,10 @@ func TestBootstrapPairedSecretFailsAlone(t *testing.T) {
 	if len(ms) != 2 || ms["warpstream 2026-10"].Rows == 0 {
 		t.Errorf("manifests %v, want warpstream's two", ms)
 	}
+	// The run's record comes last (cmd/lambda/metrics.go): the providers' are out once it is.
+	if recs := fn.runRecords(t, 1); len(recs) != 1 || recs[0]["FailedProviders"] != 1.0 {
+		t.Errorf("EMF run records: %v", recs)
+	}
 	if f := providerFailed(t, fn.stdout.String()); f["mongodbatlas"] != 1 || f["warpstream"] != 0 {
 		t.Errorf("per-provider Failed: %v", f)
 	}
