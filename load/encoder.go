@@ -21,11 +21,12 @@ import (
 // (pq.ColumnWriter), so columns can be encoded side by side and the file
 // still comes out in the order the writer lays it out.
 //
-// parquet-go v0.32.0 has no parallel encoding of its own. Its
-// BeginRowGroup (ConcurrentRowGroupWriter) takes only generic Rows, and
-// encoding whole row groups side by side would hold two or more row groups
-// of compressed pages (about 11 MB each for lines) instead of one. Columns
-// in parallel keep the memory of today's writer: one row group.
+// parquet-go v0.32.0 has no parallel encoding of its own, so this is
+// built on its ColumnWriters. Its BeginRowGroup (ConcurrentRowGroupWriter)
+// takes only generic Rows, and encoding whole row groups side by side would
+// hold two or more row groups of compressed pages (about 11 MB each for
+// lines) instead of one. Columns in parallel keep the serial writer's
+// memory: one row group.
 //
 // The file is the same byte for byte as GenericWriter.Write's
 // (TestParallelEncoderBytes): every column receives the same values, cut
@@ -34,15 +35,20 @@ import (
 // its buffer passes the page size, as GenericWriter.Write does after each
 // piece (pq.ColumnWriter.WriteRowValues). Row groups are flushed by the
 // GenericWriter itself, from the encoder's goroutine, when all columns
-// have their rows.
+// have their rows. TestParallelEncoderBytes fails if a parquet-go upgrade
+// changes how GenericWriter.Write cuts rows or ends pages.
+//
+// Fields are read at their offsets (unsafe) with a loop per kind of column:
+// a reflect.Value per value would cost more than the rest of the encoding.
 type columnEncoder[T any] struct {
 	w       *pq.GenericWriter[T]
 	cols    []encColumn
 	maxRows int // rows in a row group (pq.MaxRowsPerRowGroup)
 	inGroup int // rows in the current row group
 
-	// One step: every column encodes rows[:len(chunks) pieces] (ends of
-	// the pieces in chunks), taking columns in order from next.
+	// One step: every column encodes the pieces of rows that end at
+	// chunks[0], chunks[1], ...; goroutines take columns from order,
+	// next being the first not taken.
 	rows   unsafe.Pointer
 	chunks []int
 	order  []int // columns, costliest (in the previous step) first
@@ -50,7 +56,8 @@ type columnEncoder[T any] struct {
 	errMu  sync.Mutex
 	err    error
 	wg     sync.WaitGroup
-	helper []chan struct{} // one per helper goroutine: start a step
+	helper []chan struct{}        // one per helper goroutine: start a step
+	vals   [maxChunkRows]pq.Value // the encoder goroutine's
 }
 
 // encColumn is one leaf column: where its value sits in a row of T, and
@@ -185,8 +192,7 @@ func (e *columnEncoder[T]) step(rows unsafe.Pointer) error {
 	for _, start := range e.helper {
 		start <- struct{}{}
 	}
-	var vals [maxChunkRows]pq.Value
-	e.work(&vals)
+	e.work(&e.vals)
 	e.wg.Wait()
 	// Costliest first next time, so that no long column is left for last
 	// while the other goroutines wait.
