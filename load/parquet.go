@@ -50,10 +50,12 @@ func writerOptions() []pq.WriterOption {
 // 200,000 lines parquet-go wrote 5.5x faster and allocated 88x less
 // (BenchmarkWriters; docs/performance.md).
 //
-// Rows are converted on the caller's goroutine into batches; a pipelined
-// writer encodes full batches on a goroutine of its own, so that decoding
-// the next lines and encoding the previous ones use two cores. Batches go
-// through in order, so the file is the same byte for byte.
+// Rows are converted on the caller's goroutine into batches. A pipelined
+// writer encodes full batches on goroutines of its own: one takes the
+// batches in order and encodes each batch's columns side by side with
+// GOMAXPROCS-1 helpers (columnEncoder), so that decoding the next lines and
+// encoding the previous ones use every core. The file is the same byte for
+// byte as the plain writer's (TestParallelEncoderBytes).
 type rowWriter[T, S any] struct {
 	w     *pq.GenericWriter[T]
 	conv  func(*S, *T, *scratch) error
@@ -61,6 +63,7 @@ type rowWriter[T, S any] struct {
 	total int64
 
 	// pipelined only
+	enc    *columnEncoder[T]
 	full   chan *rowBatch[T] // to the encoder, in order
 	free   chan *rowBatch[T] // back from it
 	done   chan struct{}     // closed when the encoder has returned
@@ -82,22 +85,36 @@ func newRowBatch[T any]() *rowBatch[T] {
 // filled, one being encoded, one waiting (about 1 MB each for lines).
 const pipelineDepth = 3
 
-// newRowWriter writes rows of T to out. Its schema is T's with signed
-// statistics for the decimal columns (writerSchema, decimal.go); opts, after
-// writerOptions, are for tests (smaller pages and row groups).
+// newRowWriter writes rows of T to out on the caller's goroutine. Its
+// schema is T's with signed statistics for the decimal columns
+// (writerSchema, decimal.go); opts, after writerOptions, are for tests
+// (smaller pages and row groups).
 func newRowWriter[T, S any](out io.Writer, conv func(*S, *T, *scratch) error, opts ...pq.WriterOption) *rowWriter[T, S] {
-	options := append([]pq.WriterOption{writerSchema[T]()}, writerOptions()...)
-	return &rowWriter[T, S]{
-		w:    pq.NewGenericWriter[T](out, append(options, opts...)...),
-		conv: conv,
-		cur:  newRowBatch[T](),
-	}
+	w, _ := newGenericWriter[T](out, opts)
+	return &rowWriter[T, S]{w: w, conv: conv, cur: newRowBatch[T]()}
 }
 
-// newPipelinedRowWriter is a rowWriter whose Parquet encoding runs on a
-// goroutine of its own. Close or abort must be called to end it.
+// newGenericWriter is parquet-go's writer with the options of every file,
+// and their configuration.
+func newGenericWriter[T any](out io.Writer, opts []pq.WriterOption) (*pq.GenericWriter[T], *pq.WriterConfig) {
+	options := append([]pq.WriterOption{writerSchema[T]()}, writerOptions()...)
+	options = append(options, opts...)
+	// The options, not the configuration, go to the writer: a
+	// *WriterConfig applied as an option ORs DataPageStatistics with the
+	// default's.
+	config, err := pq.NewWriterConfig(options...)
+	if err != nil {
+		panic(err) // as pq.NewGenericWriter would: the options are ours
+	}
+	return pq.NewGenericWriter[T](out, options...), config
+}
+
+// newPipelinedRowWriter is a rowWriter whose Parquet encoding runs on
+// goroutines of its own. Close or abort must be called to end them.
 func newPipelinedRowWriter[T, S any](out io.Writer, conv func(*S, *T, *scratch) error, opts ...pq.WriterOption) *rowWriter[T, S] {
-	w := newRowWriter(out, conv, opts...)
+	gw, config := newGenericWriter[T](out, opts)
+	w := &rowWriter[T, S]{w: gw, conv: conv, cur: newRowBatch[T]()}
+	w.enc = newColumnEncoder(gw, config)
 	w.full = make(chan *rowBatch[T], pipelineDepth)
 	w.free = make(chan *rowBatch[T], pipelineDepth)
 	w.done = make(chan struct{})
@@ -105,12 +122,13 @@ func newPipelinedRowWriter[T, S any](out io.Writer, conv func(*S, *T, *scratch) 
 		w.free <- newRowBatch[T]()
 	}
 	// The channels are the goroutine's own copies: stop clears w.full.
-	full, free, done := w.full, w.free, w.done
+	full, free, done, enc := w.full, w.free, w.done, w.enc
 	go func() {
 		defer close(done)
+		defer enc.close()
 		for b := range full {
 			if w.failed.Load() == nil {
-				if _, err := w.w.Write(b.rows[:b.n]); err != nil {
+				if err := enc.write(b.rows[:b.n]); err != nil {
 					w.failed.Store(&err)
 				}
 			}

@@ -6,6 +6,7 @@ import (
 	"math/rand/v2"
 	"reflect"
 	"strconv"
+	"syscall"
 	"testing"
 	"time"
 	"unsafe"
@@ -17,6 +18,8 @@ import (
 	"github.com/apache/arrow/go/v17/parquet"
 	"github.com/apache/arrow/go/v17/parquet/compress"
 	"github.com/apache/arrow/go/v17/parquet/pqarrow"
+
+	pq "github.com/parquet-go/parquet-go"
 
 	"github.com/invoice-export/invoice-export/transform"
 )
@@ -54,6 +57,17 @@ func syntheticLines(n int) []transform.Line {
 		out[i].ChargeID = out[i].TenantID + "/" + out[i].SubAccountID + "/" + out[i].ResourceID + "/" + product + "/" + day.Format("2006-01-02")
 	}
 	return out
+}
+
+// cpuTime is the user and system CPU time of the process so far, in ns:
+// every goroutine's, so that a benchmark can report the CPU a line costs
+// (this package's tests build on unix only: DuckDB's bindings).
+func cpuTime(b *testing.B) int64 {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		b.Fatal(err)
+	}
+	return ru.Utime.Nano() + ru.Stime.Nano()
 }
 
 type countingWriter struct{ n int64 }
@@ -161,41 +175,57 @@ func (w *arrowWriter) Close() error {
 }
 
 // BenchmarkWriters writes the same 200,000 lines with both candidates and
-// reports time, allocations, lines/s and file size:
+// reports time, allocations, lines/s, CPU time a line (every goroutine's,
+// from getrusage: on a shared machine it moves less than the wall time)
+// and file size:
 //
-//	go test -run XXX -bench Writers -benchmem ./load
+//	go test -run '^$' -bench Writers -benchmem -cpu 1,2 ./load
+//
+// parquet-go is the writer the Store uses (newPipelinedRowWriter);
+// parquet-go-serial is the same file written on the caller's goroutine
+// alone (newRowWriter), the reference the parallel encoder must match
+// byte for byte (TestParallelEncoderBytes).
 //
 // A streaming run holds one line at a time, so the lines cycle through a
 // small distinct set for speed (the benchmark's own heap would otherwise
-// skew garbage collection); sizes are measured on all-distinct lines.
+// skew garbage collection); sizes are measured on all-distinct lines, made
+// after the timed loop for the same reason.
 func BenchmarkWriters(b *testing.B) {
 	const n = 200_000
 	cycle := syntheticLines(4096)
-	distinct := syntheticLines(n)
 	run := func(b *testing.B, write func(w io.Writer, lines []transform.Line, n int) error) {
+		cpu0 := cpuTime(b)
 		for b.Loop() {
 			if err := write(io.Discard, cycle, n); err != nil {
 				b.Fatal(err)
 			}
 		}
+		b.ReportMetric(float64(cpuTime(b)-cpu0)/(n*float64(b.N)), "cpu-ns/line")
 		b.ReportMetric(n*float64(b.N)/b.Elapsed().Seconds(), "lines/s")
 		b.StopTimer()
 		cw := &countingWriter{}
-		if err := write(cw, distinct, n); err != nil {
+		if err := write(cw, syntheticLines(n), n); err != nil {
 			b.Fatal(err)
 		}
 		b.ReportMetric(float64(cw.n)/n, "file-bytes/line")
 	}
-	b.Run("parquet-go", func(b *testing.B) {
-		run(b, func(out io.Writer, lines []transform.Line, n int) error {
-			w := newRowWriter(out, toChargeRow)
+	parquetGo := func(newWriter func(io.Writer, func(*transform.Line, *chargeRow, *scratch) error, ...pq.WriterOption) *rowWriter[chargeRow, transform.Line]) func(io.Writer, []transform.Line, int) error {
+		return func(out io.Writer, lines []transform.Line, n int) error {
+			w := newWriter(out, toChargeRow)
 			for i := range n {
 				if err := w.Write(&lines[i%len(lines)]); err != nil {
+					w.abort()
 					return err
 				}
 			}
 			return w.Close()
-		})
+		}
+	}
+	b.Run("parquet-go", func(b *testing.B) {
+		run(b, parquetGo(newPipelinedRowWriter[chargeRow, transform.Line]))
+	})
+	b.Run("parquet-go-serial", func(b *testing.B) {
+		run(b, parquetGo(newRowWriter[chargeRow, transform.Line]))
 	})
 	b.Run("pqarrow", func(b *testing.B) {
 		run(b, func(out io.Writer, lines []transform.Line, n int) error {
