@@ -319,6 +319,10 @@ type daysReader struct {
 	count  *dayLines // the charge being read
 	id     []byte
 	ids    idArena
+	// The line being made, and its cluster's fields: kept here rather
+	// than in the closures that make them, which would put a copy on the
+	// heap for every charge.
+	line, clusterLine transform.Line
 }
 
 // dayLines counts one product's lines of each day of the month in one
@@ -416,7 +420,8 @@ func (w *daysReader) cluster(r *transform.Reader, tenant, workspace, workspaceNa
 	var haveName, haveRegions bool
 	var later transform.Later
 	each := func(r *transform.Reader) error {
-		l := w.base
+		l := &w.clusterLine
+		*l = w.base
 		l.TenantID = tenant
 		l.SubAccountID, l.SubAccountName = workspace, workspaceName
 		l.ResourceID, l.ResourceName, l.ResourceType = id, name, resourceType(id)
@@ -429,7 +434,7 @@ func (w *daysReader) cluster(r *transform.Reader, tenant, workspace, workspaceNa
 		}
 		ci := w.ledger.open(clusterKey{tenant, workspace, id})
 		w.object++
-		err := r.Array(func() error { return w.charge(r, l, ci) })
+		err := r.Array(func() error { return w.charge(r, ci) })
 		w.ledger.closeCluster(ci)
 		return err
 	}
@@ -459,8 +464,9 @@ func (w *daysReader) cluster(r *transform.Reader, tenant, workspace, workspaceNa
 	return later.Each(each)
 }
 
-// charge streams one product's days; l carries the cluster's fields.
-func (w *daysReader) charge(r *transform.Reader, l transform.Line, cluster int32) error {
+// charge streams one product's days; w.clusterLine carries the cluster's
+// fields.
+func (w *daysReader) charge(r *transform.Reader, cluster int32) error {
 	var product string
 	var pi int32
 	var unitPrice transform.NullDecimal
@@ -468,6 +474,8 @@ func (w *daysReader) charge(r *transform.Reader, l transform.Line, cluster int32
 	var later transform.Later
 	each := func(r *transform.Reader) error {
 		p := &w.ledger.prods[pi]
+		l := &w.line
+		*l = w.clusterLine
 		l.ChargeCategory, l.ChargeFrequency = transform.Usage, transform.UsageBased
 		l.ChargeDescription, l.SkuID, l.SkuMeter = p.name, p.name, p.meter
 		l.ConsumedUnit, l.PricingUnit = p.unit, p.unit
@@ -483,7 +491,7 @@ func (w *daysReader) charge(r *transform.Reader, l transform.Line, cluster int32
 			*w.count = dayLines{object: w.object}
 		}
 		var sum daySum
-		err := r.Array(func() error { return w.breakdown(r, &l, &sum) })
+		err := r.Array(func() error { return w.breakdown(r, l, &sum) })
 		w.ledger.listed(cluster, pi, sum.days, sum.total)
 		return err
 	}
@@ -509,7 +517,7 @@ func (w *daysReader) charge(r *transform.Reader, l transform.Line, cluster int32
 		return err
 	}
 	if product == "" {
-		return r.Errorf("a charge of cluster %s has no product", l.ResourceID)
+		return r.Errorf("a charge of cluster %s has no product", w.clusterLine.ResourceID)
 	}
 	return later.Each(each)
 }
