@@ -571,7 +571,7 @@ func (w *daysReader) breakdown(r *transform.Reader, l *transform.Line, sum *dayS
 	// line of a day.
 	w.id = append(append(append(append(append(append(append(append(w.id[:0],
 		l.TenantID...), '/'), l.SubAccountID...), '/'), l.ResourceID...), '/'), l.SkuID...), '/')
-	w.id = d.from.AppendFormat(w.id, "2006-01-02")
+	w.id = appendDay(w.id, d.from)
 	n := &w.count.n[d.from.Day()]
 	if *n++; *n > 1 {
 		w.id = strconv.AppendInt(append(w.id, '#'), int64(*n), 10)
@@ -580,6 +580,15 @@ func (w *daysReader) breakdown(r *transform.Reader, l *transform.Line, sum *dayS
 	l.BilledCost, l.EffectiveCost, l.ListCost, l.ContractedCost = d.total.Decimal, d.total.Decimal, d.total.Decimal, d.total.Decimal
 	l.ConsumedQuantity, l.PricingQuantity = d.quantity, d.quantity
 	return w.out.Write(l)
+}
+
+// appendDay appends t as t.AppendFormat(b, "2006-01-02") does for the
+// years parseDay reads (0000-9999), in a fraction of its time: it runs
+// once a line.
+func appendDay(b []byte, t time.Time) []byte {
+	y, m, d := t.Date()
+	return append(b, byte('0'+y/1000), byte('0'+y/100%10), byte('0'+y/10%10), byte('0'+y%10), '-',
+		byte('0'+m/10), byte('0'+m%10), '-', byte('0'+d/10), byte('0'+d%10))
 }
 
 // idArena makes the lines' ids (x_ChargeId, ~150 bytes each, one per

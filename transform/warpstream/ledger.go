@@ -33,20 +33,21 @@ var dailyAllowance = transform.MustDecimal("0.000005")
 // its products' lines (about 60 bytes a cluster × product), and only the
 // clusters between the invoice's reader and the breakdowns' reader.
 //
-// WarpStream lists each cluster once on the invoice and once in the
-// breakdowns, each with all its charges, and both in the same order
-// (internal/gen writes them so). So the invoice's clusters are read as the
-// breakdowns reach them (readInvoice: at most lookahead ahead of a cluster
-// the invoice has not reached yet), and a cluster's sums are checked and
-// dropped as soon as both sides are read and its charges in the breakdowns
+// WarpStream gives each cluster once on the invoice and once in the
+// breakdowns, with all its charges together; when both list the clusters
+// in the same order (internal/gen writes them so), the invoice's clusters
+// are read as the breakdowns reach them (readInvoice, open: at most
+// lookahead clusters ahead), and a cluster's sums are checked and dropped
+// as soon as both sides have given it and its charges in the breakdowns
 // have ended (settle). What the ledger holds then depends on how far apart
-// the two orders are, not on the number of clusters. A cluster met again
+// the two orders are, not on the number of clusters; what still grows is
+// a 64-bit hash per dropped cluster (about 20 bytes). A cluster met again
 // after it was dropped (listed twice in the breakdowns or on the invoice)
 // sets cameBack: Transform then builds a ledger that keeps every cluster
-// (keep, the way every cluster was kept before) from a second, sums-only
-// decode of the breakdowns, so that the result never depends on the
-// order; the checks are sums of exact decimals and their messages are
-// sorted, so dropping early gives the result keeping gives.
+// (keep: what was done before clusters were dropped) from a second,
+// sums-only decode of the breakdowns. The checks are sums of exact
+// decimals, and their message names the first disagreements by name, so
+// dropping early gives what keeping gives (order_test.go compares them).
 type ledger struct {
 	keep     bool                 // never drop a cluster
 	index    map[clusterKey]int32 // the clusters held, by id
