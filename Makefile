@@ -58,4 +58,4 @@ lambda build-ExportFunction:
 # DuckDB, the Lambda's size and cold start, and the rate-limited backfill.
 bench:
 	$(GO) test -run '^$$' -bench 'WarpStreamTokens|WarpStreamTransform|Writers|ReplayWarpStream' -benchmem ./transform/warpstream ./load .
-	PATH="$(GOBIN):$$PATH" $(GO) run ./internal/bench -big
+	PATH="$(GOBIN):$$PATH" $(GO) run ./internal/bench -big -shapes wide,products40,digits17

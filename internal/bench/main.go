@@ -6,7 +6,12 @@
 //
 //	go run ./internal/bench                 # 100k and 1M lines
 //	go run ./internal/bench -big            # and 5M
+//	go run ./internal/bench -big -shapes wide,products40,digits17   # make bench
 //	go run ./internal/bench -sizes 200000 -repeat 5 -duckdb=false
+//
+// -shapes adds rows for months shaped differently (internal/gen's
+// Shapes) at -shape-lines lines each (992,000: 8,000 clusters × 4
+// products × 31 days in the wide shape), in the same table.
 package main
 
 import (
@@ -55,6 +60,8 @@ func main() {
 		indent   = flag.Bool("indent", false, "pretty-printed captures instead of compact JSON")
 		lambda   = flag.Bool("lambda", true, "measure the Lambda bootstrap size and cold start, when cmd/lambda exists")
 		backfill = flag.Bool("backfill", true, "run the rate-limited backfill, when every vendor has a fake API")
+		shapes   = flag.String("shapes", "", "comma-separated shapes of internal/gen (wide, products40, digits17) to add at -shape-lines lines")
+		shapeN   = flag.Int("shape-lines", 992_000, "daily lines of each -shapes month")
 	)
 	flag.Parse()
 	var ns []int
@@ -67,6 +74,23 @@ func main() {
 	}
 	if *big && !slices.Contains(ns, 5_000_000) {
 		ns = append(ns, 5_000_000)
+	}
+	type shaped struct {
+		shape string
+		lines int
+	}
+	var months []shaped
+	for _, n := range ns {
+		months = append(months, shaped{gen.ShapeDefault, n})
+	}
+	for _, s := range strings.Split(*shapes, ",") {
+		if s = strings.TrimSpace(s); s == "" {
+			continue
+		}
+		if !slices.Contains(gen.Shapes, s) {
+			fatalf("-shapes: %q is not one of %s", s, strings.Join(gen.Shapes, ", "))
+		}
+		months = append(months, shaped{s, *shapeN})
 	}
 	if err := os.MkdirAll(*work, 0o755); err != nil {
 		fatalf("%v", err)
@@ -90,12 +114,13 @@ func main() {
 	printMachine()
 	fmt.Printf("Replay of one month of WarpStream daily breakdowns into Parquet: median of %d runs, each in its own process.\n\n", *repeat)
 	// Fixed widths, not a tabwriter: each size prints as soon as it is done.
-	const rowFormat = "%8s  %8s  %9s  %7s  %8s  %5s  %11s  %9s\n"
-	fmt.Printf(rowFormat, "lines", "input MB", "tool", "seconds", "lines/s", "MB/s", "peak RSS MB", "vs DuckDB")
-	for _, n := range ns {
-		caps := filepath.Join(*work, fmt.Sprintf("caps-%d", n))
+	const rowFormat = "%10s  %8s  %8s  %9s  %7s  %8s  %5s  %11s  %9s\n"
+	fmt.Printf(rowFormat, "shape", "lines", "input MB", "tool", "seconds", "lines/s", "MB/s", "peak RSS MB", "vs DuckDB")
+	for _, m := range months {
+		n := m.lines
+		caps := filepath.Join(*work, fmt.Sprintf("caps-%s-%d", m.shape, n))
 		os.RemoveAll(caps)
-		if _, err := gen.Write(caps, gen.Config{Seed: 1, Lines: n, Start: month, Indent: *indent}); err != nil {
+		if _, err := gen.Write(caps, gen.Config{Seed: 1, Lines: n, Start: month, Indent: *indent, Shape: m.shape}); err != nil {
 			fatalf("generating %d lines: %v", n, err)
 		}
 		brk := filepath.Join(caps, "warpstream", "invoice_breakdowns", month.Format("2006-01")+".json")
@@ -125,7 +150,7 @@ func main() {
 		}
 		os.RemoveAll(out)
 		row := func(tool string, r result, ratio string) {
-			fmt.Printf(rowFormat, strconv.Itoa(n), fmt.Sprintf("%.1f", mb), tool, fmt.Sprintf("%.2f", r.seconds),
+			fmt.Printf(rowFormat, m.shape, strconv.Itoa(n), fmt.Sprintf("%.1f", mb), tool, fmt.Sprintf("%.2f", r.seconds),
 				fmt.Sprintf("%.0f", float64(n)/r.seconds), fmt.Sprintf("%.1f", mb/r.seconds), fmt.Sprintf("%.0f", r.rssMB), ratio)
 		}
 		ratio := "-"

@@ -35,6 +35,49 @@ type Config struct {
 	Pending     bool
 	PendingDays int  // days of the open month so far (2 if zero: as of the 3rd)
 	Indent      bool // pretty-print (2 spaces) instead of compact JSON
+	// Shape is how the lines are spread over clusters and products, and
+	// how quantities print (Shapes; "" is ShapeDefault).
+	Shape string
+}
+
+// The shapes of a month (Config.Shape). Each fills Lines daily lines; only
+// how they are spread and printed differs.
+const (
+	// ShapeDefault: 2-4 of 4 products per cluster (schema registries 1,
+	// Tableflow 2), ~3.1 products a cluster, as a mixed account has.
+	ShapeDefault = "default"
+	// ShapeWide: every cluster has all 4 products, 31 days each: 992,000
+	// lines are 8,000 clusters × 4 products × 31 days (the shape of
+	// issue 15's second generator).
+	ShapeWide = "wide"
+	// ShapeProducts: 40 products per cluster (10 meters, most of them
+	// tiered): 124,000 lines are 100 clusters × 40 products; 992,000 lines
+	// are 800 such clusters.
+	ShapeProducts = "products40"
+	// ShapeDigits17: the default spread, every quantity (daily and on
+	// the invoice) printed with 17 significant digits ("1440.0000000000000").
+	ShapeDigits17 = "digits17"
+)
+
+// Shapes lists every shape, ShapeDefault first.
+var Shapes = []string{ShapeDefault, ShapeWide, ShapeProducts, ShapeDigits17}
+
+func (c Config) shape() (string, error) {
+	switch c.Shape {
+	case "", ShapeDefault:
+		return ShapeDefault, nil
+	case ShapeWide, ShapeProducts, ShapeDigits17:
+		return c.Shape, nil
+	}
+	return "", fmt.Errorf("gen: unknown shape %q (one of %s)", c.Shape, strings.Join(Shapes, ", "))
+}
+
+// catalog is the products of the shape.
+func (c Config) catalog() []product {
+	if c.Shape == ShapeProducts {
+		return manyProducts
+	}
+	return products
 }
 
 func (c Config) months() int { return max(c.Months, 1) }
@@ -76,6 +119,36 @@ var products = []product{
 		func(r *rand.Rand, _ bool) float64 { return r.Float64() * 1e6 },
 		func(float64) int64 { return 0 }},
 }
+
+// manyProducts is ShapeProducts' catalog: 40 products, 10 meters (6 of
+// them in tiers), priced so that totals stay in exact 10^-8 units.
+var manyProducts = func() []product {
+	var ps []product
+	add := func(name string, price float64, scale float64) {
+		ps = append(ps, product{name, strconv.FormatFloat(price, 'f', -1, 64),
+			func(r *rand.Rand, _ bool) float64 { return r.Float64() * scale },
+			func(q float64) int64 { return round8(q * price) }})
+	}
+	tiers := func(meter string, n int, price, scale float64) {
+		for t := 1; t <= n; t++ {
+			add(fmt.Sprintf("%s - Tier %d", meter, t), price/float64(t), scale)
+		}
+	}
+	add("Cluster minutes", 0.0023148, 1440)
+	add("GiB minutes", 0.00000463, 1e6)
+	add("Schema registry hours", 0.05, 24)
+	tiers("Uncompressed GiB written", 8, 0.02, 2000)
+	tiers("Storage GiB hours", 8, 0.0001, 50000)
+	tiers("Network egress GiB", 6, 0.01, 500)
+	tiers("Tableflow GiB", 5, 0.03, 300)
+	tiers("Agent minutes", 4, 0.0005, 1440)
+	tiers("Pipeline minutes", 5, 0.001, 1440)
+	add("Control plane requests", 0.0000001, 1e6)
+	if len(ps) != 40 {
+		panic(fmt.Sprintf("gen: %d products, want 40", len(ps)))
+	}
+	return ps
+}()
 
 var regions = []string{"us-east-1", "us-west-2", "eu-central-1", "eu-west-1", "ap-south-1", "ap-northeast-1"}
 
@@ -124,6 +197,17 @@ func (c Config) clusterAt(i int) cluster {
 	if r.IntN(10) == 0 {
 		cl.regions = append(cl.regions, regions[r.IntN(len(regions))])
 	}
+	// Shapes other than the default replace the products only, so the
+	// default shape's bytes are what they were before shapes existed.
+	switch c.Shape {
+	case ShapeWide:
+		cl.products = []int{0, 1, 2, 3}
+	case ShapeProducts:
+		cl.products = make([]int, len(manyProducts))
+		for p := range cl.products {
+			cl.products[p] = p
+		}
+	}
 	return cl
 }
 
@@ -161,6 +245,9 @@ func (c Config) Files() []string {
 func Write(dir string, c Config) (int64, error) {
 	if c.Start.IsZero() {
 		return 0, fmt.Errorf("gen: Config.Start is not set")
+	}
+	if _, err := c.shape(); err != nil {
+		return 0, err
 	}
 	var total int64
 	for i := range c.months() {
@@ -313,7 +400,7 @@ func (c Config) breakdowns(w *jsonWriter, i int, pending bool) ([]chargeSum, err
 			w.key("charges")
 			w.open('[')
 		}
-		pr := &products[p]
+		pr := &c.catalog()[p]
 		w.open('{')
 		w.key("product")
 		w.str(pr.name)
@@ -334,7 +421,7 @@ func (c Config) breakdowns(w *jsonWriter, i int, pending bool) ([]chargeSum, err
 			w.key("date_to")
 			w.str(day.AddDate(0, 0, 1).Format("2006-01-02"))
 			w.key("quantity")
-			w.float(q)
+			w.quantity(q, c.Shape == ShapeDigits17)
 			w.key("total")
 			w.units(t, 8)
 			w.close('}')
@@ -421,11 +508,11 @@ func (c Config) invoice(w *jsonWriter, i int, sums []chargeSum) error {
 					cTotal += line
 					w.open('{')
 					w.key("product")
-					w.str(products[s.product].name)
+					w.str(c.catalog()[s.product].name)
 					w.key("unit_price")
-					w.raw(products[s.product].unitPrice)
+					w.raw(c.catalog()[s.product].unitPrice)
 					w.key("quantity")
-					w.float(s.quantity)
+					w.quantity(s.quantity, c.Shape == ShapeDigits17)
 					w.key("total")
 					w.units(line, 2)
 					w.close('}')
@@ -570,6 +657,22 @@ func (w *jsonWriter) float(f float64) {
 		format = 'e'
 	}
 	w.value(strconv.AppendFloat(w.buf[:0], f, format, -1, 64))
+}
+
+// quantity prints a quantity as float does, or with 17 significant
+// digits (ShapeDigits17: "1440.0000000000000", "0.032881552353501320"),
+// never in exponent form.
+func (w *jsonWriter) quantity(f float64, digits17 bool) {
+	if !digits17 {
+		w.float(f)
+		return
+	}
+	decimals := 16 // zero: "0.0000000000000000"
+	if a := math.Abs(f); a > 0 {
+		// at most 24 decimals: the scale the exports keep
+		decimals = min(max(17-(int(math.Floor(math.Log10(a)))+1), 0), 24)
+	}
+	w.value(strconv.AppendFloat(w.buf[:0], f, 'f', decimals, 64))
 }
 
 // units prints v × 10^-scale exactly, without trailing zeros ("3.33331", "0").

@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"context"
 	"os"
+	"runtime"
+	"strconv"
 	"testing"
 	"time"
 
@@ -17,15 +19,23 @@ import (
 )
 
 // benchLines is the size of the generated month: big enough that per-call
-// setup does not count, small enough for -count=10.
-const benchLines = 200_000
+// setup does not count, small enough for -count=10. BENCH_LINES and
+// BENCH_SHAPE (internal/gen's shapes) change it.
+var benchLines = 200_000
+
+func init() {
+	if n, err := strconv.Atoi(os.Getenv("BENCH_LINES")); err == nil && n > 0 {
+		benchLines = n
+	}
+}
 
 // benchCaptures generates one month of WarpStream captures (October 2026,
 // benchLines daily lines) into a temporary folder.
 func benchCaptures(b *testing.B) (dir string, brkBytes int64) {
 	b.Helper()
 	dir = b.TempDir()
-	if _, err := gen.Write(dir, gen.Config{Seed: 1, Lines: benchLines, Start: time.Date(2026, 10, 1, 0, 0, 0, 0, time.UTC)}); err != nil {
+	cfg := gen.Config{Seed: 1, Lines: benchLines, Start: time.Date(2026, 10, 1, 0, 0, 0, 0, time.UTC), Shape: os.Getenv("BENCH_SHAPE")}
+	if _, err := gen.Write(dir, cfg); err != nil {
 		b.Fatal(err)
 	}
 	st, err := os.Stat(dir + "/warpstream/invoice_breakdowns/2026-10.json")
@@ -59,12 +69,58 @@ func BenchmarkWarpStreamTokens(b *testing.B) {
 			}
 		}
 	}
-	b.ReportMetric(benchLines*float64(b.N)/b.Elapsed().Seconds(), "lines/s")
+	b.ReportMetric(float64(benchLines)*float64(b.N)/b.Elapsed().Seconds(), "lines/s")
+}
+
+// liveHeap is an Output that measures the transform's live heap: after a
+// GC every 100,000 lines, the most seen.
+type liveHeap struct {
+	n    int64
+	peak uint64
+}
+
+func (h *liveHeap) Write(*transform.Line) error {
+	if h.n++; h.n%100_000 == 0 {
+		runtime.GC()
+		var m runtime.MemStats
+		runtime.ReadMemStats(&m)
+		h.peak = max(h.peak, m.HeapAlloc)
+	}
+	return nil
+}
+
+// BenchmarkWarpStreamLiveHeap is the transform's state, what no writer
+// holds: the most live heap while it makes a month's lines (the
+// benchmark's own included), which the reconciliation ledger keeps flat
+// whatever the number of clusters.
+//
+//	BENCH_LINES=5000000 go test -run XXX -bench LiveHeap ./transform/warpstream
+func BenchmarkWarpStreamLiveHeap(b *testing.B) {
+	var peak uint64
+	transformMonth(b, func() countingOutput { return &liveHeap{} }, func(o countingOutput) {
+		peak = max(peak, o.(*liveHeap).peak)
+	})
+	b.ReportMetric(float64(peak)/1e6, "live-MB")
 }
 
 // BenchmarkWarpStreamTransform decodes the invoice and the breakdowns from
 // their files and makes every line (decode + transform, no writing).
 func BenchmarkWarpStreamTransform(b *testing.B) {
+	transformMonth(b, func() countingOutput { return &discard{} }, func(countingOutput) {})
+}
+
+// countingOutput is an Output that counts its lines.
+type countingOutput interface {
+	transform.Output
+	lines() int64
+}
+
+func (d *discard) lines() int64  { return d.n }
+func (h *liveHeap) lines() int64 { return h.n }
+
+// transformMonth transforms a generated month b.N times into the outputs
+// newOut makes, passing each to done.
+func transformMonth(b *testing.B, newOut func() countingOutput, done func(countingOutput)) {
 	dir, size := benchCaptures(b)
 	cfg, err := warpstream.Provider.ReadConfig(func(string) string { return "" })
 	if err != nil {
@@ -87,14 +143,15 @@ func BenchmarkWarpStreamTransform(b *testing.B) {
 	}
 	b.SetBytes(size)
 	for b.Loop() {
-		out := &discard{}
+		out := newOut()
 		res, err := transform.Run(transform.Input{Job: jobs[0], Bodies: bodies, AsOf: asOf}, out, warpstream.Transform)
 		if err != nil {
 			b.Fatal(err)
 		}
-		if !res.Invoices[0].Reconciled || out.n < benchLines {
-			b.Fatalf("%d lines, invoice %+v", out.n, res.Invoices[0])
+		if !res.Invoices[0].Reconciled || out.lines() < int64(benchLines) {
+			b.Fatalf("%d lines, invoice %+v", out.lines(), res.Invoices[0])
 		}
+		done(out)
 	}
-	b.ReportMetric(benchLines*float64(b.N)/b.Elapsed().Seconds(), "lines/s")
+	b.ReportMetric(float64(benchLines)*float64(b.N)/b.Elapsed().Seconds(), "lines/s")
 }

@@ -1,6 +1,9 @@
 package warpstream_test
 
 import (
+	"fmt"
+	"reflect"
+	"slices"
 	"strings"
 	"testing"
 
@@ -15,6 +18,15 @@ import (
 func checkWarpStream(t *testing.T, dir, past, breakdowns string) {
 	res, lines, err := testkit.RunProviderIn(t, dir, warpstream.Provider, env, "2026-10", "2026-11-03", wsFiles(past, breakdowns))
 	testkit.CheckAccepted(t, res, lines, err)
+	// The ledger that drops clusters gives what keeping them all gives,
+	// error included.
+	_, keeping := warpstream.Transforms(new(warpstream.LedgerStats))
+	p := warpstream.Provider
+	p.Transform = keeping
+	want, wantLines, wantErr := testkit.RunProviderIn(t, dir, p, env, "2026-10", "2026-11-03", wsFiles(past, breakdowns))
+	if fmt.Sprint(err) != fmt.Sprint(wantErr) || !reflect.DeepEqual(res, want) || !slices.Equal(lines, wantLines) {
+		t.Fatalf("dropping clusters gives %v\n%+v\n%d lines; keeping them %v\n%+v\n%d lines", err, res, len(lines), wantErr, want, len(wantLines))
+	}
 	if err != nil {
 		return
 	}

@@ -2,6 +2,8 @@ package warpstream
 
 import (
 	"fmt"
+	"hash/maphash"
+	"iter"
 	"sort"
 	"strings"
 
@@ -27,22 +29,77 @@ import (
 var dailyAllowance = transform.MustDecimal("0.000005")
 
 // ledger holds all the state a month needs besides the line being
-// written. A large account has hundreds of thousands of cluster ×
-// product lines, so it is kept small: ids interned, and per cluster a
-// short slice of its products' lines (about 60 bytes a cluster × product).
+// written, and keeps it small: ids interned, per cluster a short slice of
+// its products' lines (about 60 bytes a cluster × product), and only the
+// clusters between the invoice's reader and the breakdowns' reader.
+//
+// WarpStream gives each cluster once on the invoice and once in the
+// breakdowns, with all its charges together; when both list the clusters
+// in the same order (internal/gen writes them so), the invoice's clusters
+// are read as the breakdowns reach them (readInvoice, open: at most
+// lookahead clusters ahead), and a cluster's sums are checked and dropped
+// as soon as both sides have given it and its charges in the breakdowns
+// have ended (settle). What the ledger holds then depends on how far apart
+// the two orders are, not on the number of clusters; what still grows is
+// a 64-bit hash per dropped cluster (about 20 bytes). A cluster met again
+// after it was dropped (listed twice in the breakdowns or on the invoice)
+// sets cameBack: Transform then builds a ledger that keeps every cluster
+// (keep: what was done before clusters were dropped) from a second,
+// sums-only decode of the breakdowns. The checks are sums of exact
+// decimals, and their message names the first disagreements by name, so
+// dropping early gives what keeping gives (order_test.go compares them).
 type ledger struct {
-	index    map[clusterKey]int32 // interned (tenant, workspace, cluster)
-	clusters []clusterLines
+	keep     bool                 // never drop a cluster
+	index    map[clusterKey]int32 // the clusters held, by id
+	clusters []clusterLines       // slots; a dropped cluster's slot is reused
+	free     []int32
 	products map[string]int32 // interned product names and what derives from them
 	prods    []productInfo
+
+	next     func() (clusterKey, bool) // reads the invoice's next cluster into the ledger
+	stop     func()
+	invErr   error
+	charges  []invoiceLine       // the invoice cluster being read
+	seed     maphash.Seed        // for dropped
+	dropped  map[uint64]struct{} // hashes of the dropped clusters' ids
+	cameBack bool                // a cluster was met after it was dropped
+	checked  checks              // the dropped clusters' checks
+	groups   []group             // one cluster's, reused
+	held     int                 // the most clusters held at once
 }
+
+// lookahead is how many of the invoice's clusters are read ahead for a
+// cluster of the breakdowns the invoice has not reached: past it the
+// cluster is taken to be missing from the invoice (or far away on it) and
+// is held until the invoice's end.
+const lookahead = 1024
 
 type clusterKey struct{ tenant, workspace, cluster string }
 
 type clusterLines struct {
 	id    clusterKey
 	lines []ledgerLine
+	// Where the two readers are: the breakdowns are reading its charges,
+	// the invoice's cluster has been read, its charges in the breakdowns
+	// have ended at least once.
+	reading, onInvoice, listed bool
 }
+
+// invoiceLine is one charge of the invoice cluster being read.
+type invoiceLine struct {
+	product int32
+	total   transform.Decimal
+}
+
+// checks is what check found in the clusters it compared.
+type checks struct {
+	tolerance transform.Decimal
+	compared  int
+	bad       int
+	first     []badGroup // the first 3 by name, for the message
+}
+
+type badGroup struct{ name, sums string }
 
 type productInfo struct {
 	name, meter, unit string
@@ -60,18 +117,117 @@ type ledgerLine struct {
 	daySum   transform.Decimal
 }
 
-func newLedger() *ledger {
-	return &ledger{index: map[clusterKey]int32{}, products: map[string]int32{}}
+func newLedger(keep bool) *ledger {
+	return &ledger{keep: keep, index: map[clusterKey]int32{}, products: map[string]int32{},
+		seed: maphash.MakeSeed(), dropped: map[uint64]struct{}{}}
 }
 
-func (g *ledger) cluster(c clusterKey) int32 {
-	i, ok := g.index[c]
-	if !ok {
+// readInvoice makes r, the invoice (which decodeInvoice has checked
+// whole), the source of the ledger's invoice lines, read as open needs
+// them. iter.Pull rather than a goroutine: the reader runs only inside
+// next, on the caller's thread, so it shares the ledger without locks.
+func (g *ledger) readInvoice(r *transform.Reader) {
+	g.next, g.stop = iter.Pull(func(yield func(clusterKey) bool) {
+		if err := invoiceClusters(r, g, yield); err != errStopped {
+			g.invErr = err
+		}
+	})
+}
+
+// close releases the invoice's reader.
+func (g *ledger) close() {
+	if g.stop != nil {
+		g.stop()
+	}
+}
+
+// add gives a cluster a slot.
+func (g *ledger) add(c clusterKey) int32 {
+	var i int32
+	if n := len(g.free); n > 0 {
+		i, g.free = g.free[n-1], g.free[:n-1]
+		g.clusters[i] = clusterLines{id: c, lines: g.clusters[i].lines[:0]}
+	} else {
 		i = int32(len(g.clusters))
 		g.clusters = append(g.clusters, clusterLines{id: c})
-		g.index[c] = i
 	}
+	g.index[c] = i
+	g.held = max(g.held, len(g.index))
 	return i
+}
+
+func (g *ledger) hash(c clusterKey) uint64 {
+	var h maphash.Hash
+	h.SetSeed(g.seed)
+	h.WriteString(c.tenant)
+	h.WriteByte(0)
+	h.WriteString(c.workspace)
+	h.WriteByte(0)
+	h.WriteString(c.cluster)
+	return h.Sum64()
+}
+
+// find returns a held cluster's slot, or adds one; a cluster dropped
+// before sets cameBack (a hash's false match only costs the second pass).
+func (g *ledger) find(c clusterKey) int32 {
+	if i, ok := g.index[c]; ok {
+		return i
+	}
+	if len(g.dropped) > 0 {
+		if _, ok := g.dropped[g.hash(c)]; ok {
+			g.cameBack = true
+		}
+	}
+	return g.add(c)
+}
+
+// open is a cluster of the breakdowns starting: its slot, holding the
+// invoice's lines for it when the invoice lists it within lookahead.
+func (g *ledger) open(c clusterKey) int32 {
+	if _, ok := g.index[c]; !ok {
+		for n := 0; n < lookahead && g.next != nil; n++ {
+			k, more := g.next()
+			if !more {
+				g.next = nil
+			} else if k == c {
+				break
+			}
+		}
+	}
+	i := g.find(c)
+	g.clusters[i].reading = true
+	return i
+}
+
+// closeCluster is a cluster's charges in the breakdowns ending.
+func (g *ledger) closeCluster(i int32) {
+	c := &g.clusters[i]
+	c.reading, c.listed = false, true
+	g.settle(i)
+}
+
+// invoiceCluster adds one cluster of the invoice, its charges in
+// g.charges.
+func (g *ledger) invoiceCluster(c clusterKey) {
+	i := g.find(c)
+	for _, l := range g.charges {
+		g.invoiced(i, l.product, l.total)
+	}
+	g.clusters[i].onInvoice = true
+	g.settle(i)
+}
+
+// settle checks and drops a cluster both sides have given in full.
+func (g *ledger) settle(i int32) {
+	c := &g.clusters[i]
+	if g.keep || c.reading || !c.onInvoice || !c.listed {
+		return
+	}
+	g.checkCluster(i)
+	g.dropped[g.hash(c.id)] = struct{}{}
+	delete(g.index, c.id)
+	c.id = clusterKey{}
+	g.free = append(g.free, i)
 }
 
 // product interns a product name (valid bytes only until the next read).
@@ -207,54 +363,80 @@ func names(s []string) string {
 	return strings.Join(s, " and ")
 }
 
-// check settles the invoice against the days and against itself. It
-// returns how far rounding may move the total (half a cent per invoice
-// line, dailyAllowance per day) and what rules reconciliation out, if
-// anything: a product whose invoice lines differ from its days beyond
-// rounding (even when differences elsewhere cancel it out), or an invoice
-// whose total is not the sum of its own lines (all in cents: exact).
-// account is Σ of the invoice's account charges.
-func (g *ledger) check(inv *invoice, account transform.Decimal) (tolerance transform.Decimal, problem string) {
-	type badGroup struct {
-		name string
-		group
+// readAll reads the rest of the invoice, once the breakdowns are read: a
+// cluster it lists again sets cameBack as well.
+func (g *ledger) readAll() error {
+	for g.next != nil {
+		if _, more := g.next(); !more {
+			g.next = nil
+		}
 	}
-	var bad []badGroup
-	var compared int
-	var groups []group // one cluster's, reused
-	for ci := range g.clusters {
-		lines := g.clusters[ci].lines
-		groups = groups[:0]
-		for i := range lines {
-			l := &lines[i]
-			if l.invoiced > 0 && l.listed {
-				groups = append(groups, group{cluster: int32(ci), meter: -1})
-				groups[len(groups)-1].add(l)
+	return g.invErr
+}
+
+// checkCluster compares a cluster's groups (check).
+func (g *ledger) checkCluster(ci int32) {
+	lines := g.clusters[ci].lines
+	groups := g.groups[:0]
+	for i := range lines {
+		l := &lines[i]
+		if l.invoiced > 0 && l.listed {
+			groups = append(groups, group{cluster: ci, meter: -1})
+			groups[len(groups)-1].add(l)
+			continue
+		}
+		// No exact match on the other side: compare by meter.
+		m := g.prods[l.product].meterID
+		j := len(groups)
+		for k := range groups {
+			if groups[k].meter == m {
+				j = k
+				break
+			}
+		}
+		if j == len(groups) {
+			groups = append(groups, group{cluster: ci, meter: m})
+		}
+		groups[j].add(l)
+	}
+	ch := &g.checked
+	for i := range groups {
+		gr := &groups[i]
+		allow := gr.allowance()
+		ch.tolerance, _ = ch.tolerance.Add(allow)
+		ch.compared++
+		if gap, _ := gr.invoice.Sub(gr.daySum); gap.Abs().Cmp(allow) > 0 {
+			ch.bad++
+			// The sums are exact, so the order of the lines matters only
+			// to the message: it names the first 3 by name, whatever the
+			// order the clusters were checked in.
+			name := gr.name(g)
+			if len(ch.first) == 3 && name >= ch.first[2].name {
 				continue
 			}
-			// No exact match on the other side: compare by meter.
-			m := g.prods[l.product].meterID
-			j := len(groups)
-			for k := range groups {
-				if groups[k].meter == m {
-					j = k
-					break
-				}
-			}
-			if j == len(groups) {
-				groups = append(groups, group{cluster: int32(ci), meter: m})
-			}
-			groups[j].add(l)
-		}
-		for _, gr := range groups {
-			allow := gr.allowance()
-			tolerance, _ = tolerance.Add(allow)
-			compared++
-			if gap, _ := gr.invoice.Sub(gr.daySum); gap.Abs().Cmp(allow) > 0 {
-				bad = append(bad, badGroup{gr.name(g), gr})
-			}
+			ch.first = append(ch.first, badGroup{name, gr.sums(g)})
+			// sort.Slice, not slices.SortFunc: a generic instantiation
+			// would add kilobytes to the Lambda's binary for a list this
+			// short.
+			sort.Slice(ch.first, func(i, j int) bool { return ch.first[i].name < ch.first[j].name })
+			ch.first = ch.first[:min(3, len(ch.first))]
 		}
 	}
+	g.groups = groups
+}
+
+// check settles the invoice against the days and against itself, once
+// both are read (readAll). It returns how far rounding may move the total
+// (half a cent per invoice line, dailyAllowance per day) and what rules
+// reconciliation out, if anything: a product whose invoice lines differ
+// from its days beyond rounding (even when differences elsewhere cancel it
+// out), or an invoice whose total is not the sum of its own lines (all in
+// cents: exact). account is Σ of the invoice's account charges.
+func (g *ledger) check(inv *invoice, account transform.Decimal) (tolerance transform.Decimal, problem string) {
+	for _, ci := range g.index {
+		g.checkCluster(ci)
+	}
+	tolerance = g.checked.tolerance
 	// Only when the invoice's total is the sum of its own charges and
 	// account charges is the gap between the total and the days the sum
 	// of the per-line rounding checked above, closed by the rounding
@@ -274,18 +456,13 @@ func (g *ledger) check(inv *invoice, account transform.Decimal) (tolerance trans
 		problems = append(problems, fmt.Sprintf("%d totals of the invoice are not the sum of their charges, e.g. %s",
 			len(inv.levels), strings.Join(inv.levels[:min(3, len(inv.levels))], "; ")))
 	}
-	if len(bad) > 0 {
-		// The sums are exact, so the order of the lines matters only to
-		// the message: only the lines that disagree are sorted (by name).
-		// sort.Slice, not slices.SortFunc: a generic instantiation would
-		// add kilobytes to the Lambda's binary for a list this short.
-		sort.Slice(bad, func(i, j int) bool { return bad[i].name < bad[j].name })
+	if ch := &g.checked; ch.bad > 0 {
 		var eg []string
-		for _, b := range bad[:min(3, len(bad))] {
-			eg = append(eg, b.name+": "+b.sums(g))
+		for _, b := range ch.first {
+			eg = append(eg, b.name+": "+b.sums)
 		}
 		problems = append(problems, fmt.Sprintf("%d of %d invoice lines disagree with their daily breakdowns beyond rounding, e.g. %s",
-			len(bad), compared, strings.Join(eg, "; ")))
+			ch.bad, ch.compared, strings.Join(eg, "; ")))
 	}
 	return tolerance, strings.Join(problems, "; ")
 }

@@ -31,21 +31,36 @@ var one = transform.MustDecimal("1")
 // Transform maps one period: the account charges and the rounding
 // adjustment from the invoice, the usage lines from the breakdowns.
 func Transform(in transform.Input, t *transform.Tally) (*transform.Result, error) {
+	res, _, err := transformPeriod(in, t, false)
+	return res, err
+}
+
+// ledgerStats is how the ledger went, for tests (ledger_test.go): the most
+// clusters it held at once, and whether one came back after it was
+// dropped (then every cluster was kept, from a second decode).
+type ledgerStats struct {
+	Held     int
+	CameBack bool
+}
+
+// transformPeriod is Transform; keep makes the ledger keep every cluster
+// from the start, as it does when one comes back (tests compare the two).
+func transformPeriod(in transform.Input, t *transform.Tally, keep bool) (*transform.Result, ledgerStats, error) {
+	var stats ledgerStats
 	p := in.Job.Period
 	invBody, err := in.Body(source.PastInvoice)
 	if err != nil {
 		if invBody, err = in.Body(source.PendingInvoice); err != nil {
-			return nil, err
+			return nil, stats, err
 		}
 	}
 	brkBody, err := in.Body(source.Breakdowns)
 	if err != nil {
-		return nil, err
+		return nil, stats, err
 	}
-	ledger := newLedger()
-	inv, err := decodeInvoice(t.Reader(invBody), p, invBody.Call.Endpoint == source.PendingInvoice, ledger)
+	inv, err := decodeInvoice(t.Reader(invBody), p, invBody.Call.Endpoint == source.PendingInvoice)
 	if err != nil {
-		return nil, err
+		return nil, stats, err
 	}
 	base := transform.Line{
 		BillingAccountID:   in.Job.Account,
@@ -60,9 +75,34 @@ func Transform(in transform.Input, t *transform.Tally) (*transform.Result, error
 		ServiceSubcategory: "Streaming Analytics",
 		Provider:           source.Slug,
 	}
+	// The invoice is read a second time, cluster by cluster, as the
+	// breakdowns reach them (ledger.go); its quantities are not read
+	// again, so nothing is counted twice.
+	ledger := newLedger(keep)
+	defer ledger.close()
+	ledger.readInvoice(transform.NewReader(invBody, nil))
 	days := &daysReader{period: p, base: base, out: t, ledger: ledger}
-	if err := days.decode(brkBody); err != nil {
-		return nil, err
+	if err := days.decode(t.Reader(brkBody)); err != nil {
+		return nil, stats, err
+	}
+	if err := ledger.readAll(); err != nil {
+		return nil, stats, err
+	}
+	stats = ledgerStats{Held: ledger.held, CameBack: ledger.cameBack}
+	if ledger.cameBack {
+		// A cluster came back after its sums were dropped: every cluster
+		// is kept this time, from a second decode of the breakdowns that
+		// makes no line.
+		ledger = newLedger(true)
+		defer ledger.close()
+		ledger.readInvoice(transform.NewReader(invBody, nil))
+		sums := &daysReader{period: p, ledger: ledger, sumsOnly: true}
+		if err := sums.decode(transform.NewReader(brkBody, nil)); err != nil {
+			return nil, stats, err
+		}
+		if err := ledger.readAll(); err != nil {
+			return nil, stats, err
+		}
 	}
 	res := &transform.Result{}
 	if days.outside > 0 {
@@ -103,7 +143,7 @@ func Transform(in transform.Input, t *transform.Tally) (*transform.Result, error
 			}
 		}
 		if err := t.Write(&l); err != nil {
-			return nil, err
+			return nil, stats, err
 		}
 	}
 
@@ -134,10 +174,10 @@ func Transform(in transform.Input, t *transform.Tally) (*transform.Result, error
 		return l
 	})
 	if err != nil {
-		return nil, err
+		return nil, stats, err
 	}
 	res.Invoices = []transform.Invoice{invoice}
-	return res, nil
+	return res, stats, nil
 }
 
 // unitOf is the FOCUS unit of a WarpStream product, from its name.

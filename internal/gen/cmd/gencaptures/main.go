@@ -2,6 +2,7 @@
 // the capture layout, for benchmarks and load tests:
 //
 //	go run ./internal/gen/cmd/gencaptures -lines 5000000 -out /tmp/caps
+//	go run ./internal/gen/cmd/gencaptures -lines 992000 -shape wide -out /tmp/caps
 //	go run ./cmd/local --in /tmp/caps --out /tmp/out --as-of 2026-11-03 --from 2026-10 --to 2026-10
 //
 // The same flags always give the same bytes. Never commit the output.
@@ -11,6 +12,7 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/invoice-export/invoice-export/internal/gen"
@@ -26,6 +28,7 @@ func main() {
 		pending = flag.Bool("pending", false, "the last month is the open one (pending_invoice.json, -pending-days days)")
 		pdays   = flag.Int("pending-days", 2, "days of the open month so far")
 		indent  = flag.Bool("indent", false, "pretty-print the JSON (2 spaces) instead of compact")
+		shape   = flag.String("shape", gen.ShapeDefault, "how lines spread over clusters and products: "+strings.Join(gen.Shapes, ", ")+" (internal/gen/warpstream.go)")
 	)
 	flag.Parse()
 	first, err := time.Parse("2006-01", *start)
@@ -33,7 +36,7 @@ func main() {
 		flag.Usage()
 		os.Exit(2)
 	}
-	c := gen.Config{Seed: *seed, Lines: *lines, Start: first, Months: *months, Pending: *pending, PendingDays: *pdays, Indent: *indent}
+	c := gen.Config{Seed: *seed, Lines: *lines, Start: first, Months: *months, Pending: *pending, PendingDays: *pdays, Indent: *indent, Shape: *shape}
 	t0 := time.Now()
 	n, err := gen.Write(*out, c)
 	if err != nil {
