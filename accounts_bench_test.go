@@ -19,8 +19,8 @@ import (
 )
 
 // BenchmarkReplayWarpStreamAccounts measures memory against the number of
-// accounts (issue 12: memory bounded by the largest unit, not by the
-// number of accounts): a replay of 50 generated WarpStream accounts
+// accounts (docs/accounts.md: memory bounded by the largest unit, not by
+// the number of accounts): a replay of 50 generated WarpStream accounts
 // (BENCH_ACCOUNTS; each one closed month of BENCH_ACCOUNT_LINES daily
 // lines, 20,000 by default), then of one of them alone, each in a child
 // process whose peak RSS (getrusage's high-water mark) is reported with

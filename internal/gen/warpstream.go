@@ -47,8 +47,8 @@ const (
 	// Tableflow 2), ~3.1 products a cluster, as a mixed account has.
 	ShapeDefault = "default"
 	// ShapeWide: every cluster has all 4 products, 31 days each: 992,000
-	// lines are 8,000 clusters × 4 products × 31 days (the shape of
-	// issue 15's second generator).
+	// lines are 8,000 clusters × 4 products × 31 days (a month shaped
+	// unlike the default one: docs/performance.md).
 	ShapeWide = "wide"
 	// ShapeProducts: 40 products per cluster (10 meters, most of them
 	// tiered): 124,000 lines are 100 clusters × 40 products; 992,000 lines

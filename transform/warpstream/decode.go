@@ -183,42 +183,37 @@ func invoiceClusters(r *transform.Reader, g *ledger, yield func(clusterKey) bool
 			return r.Skip()
 		}
 		return r.Array(func() error {
-			var tenant string
-			var later transform.Later
-			workspaces := func(r *transform.Reader) error {
-				return r.Array(func() error { return invoiceWorkspace(r, g, tenant, yield) })
-			}
-			err := r.Object(func(name []byte) (err error) {
-				switch string(name) {
-				case "tenant_id":
-					tenant, err = r.Str()
-				case "workspaces":
-					err = later.Take(r, tenant != "", workspaces)
-				default:
-					err = r.Skip()
-				}
-				return err
+			return idThenChildren(r, "tenant_id", "workspaces", "", func(r *transform.Reader, tenant string) error {
+				return invoiceWorkspace(r, g, tenant, yield)
 			})
-			if err != nil {
-				return err
-			}
-			return later.Each(workspaces)
 		})
 	})
 }
 
 func invoiceWorkspace(r *transform.Reader, g *ledger, tenant string, yield func(clusterKey) bool) error {
-	var ws string
+	return idThenChildren(r, "workspace_id", "clusters", "", func(r *transform.Reader, ws string) error {
+		return invoiceCluster(r, g, clusterKey{tenant: tenant, workspace: ws}, yield)
+	})
+}
+
+// idThenChildren reads an object of which only the string member idName and
+// the array member childName matter, and gives each element of the array to
+// child with the id: as it streams when the id came first, afterwards
+// (transform.Later) when the array did. Without an id the object is bad
+// data saying noID, or, when noID is "", its children get "" (the
+// invoice's side: reconciliation then names what does not match).
+func idThenChildren(r *transform.Reader, idName, childName, noID string, child func(r *transform.Reader, id string) error) error {
+	var id string
 	var later transform.Later
-	clusters := func(r *transform.Reader) error {
-		return r.Array(func() error { return invoiceCluster(r, g, clusterKey{tenant: tenant, workspace: ws}, yield) })
+	each := func(r *transform.Reader) error {
+		return r.Array(func() error { return child(r, id) })
 	}
 	err := r.Object(func(name []byte) (err error) {
 		switch string(name) {
-		case "workspace_id":
-			ws, err = r.Str()
-		case "clusters":
-			err = later.Take(r, ws != "", clusters)
+		case idName:
+			id, err = r.Str()
+		case childName:
+			err = later.Take(r, id != "", each)
 		default:
 			err = r.Skip()
 		}
@@ -227,7 +222,10 @@ func invoiceWorkspace(r *transform.Reader, g *ledger, tenant string, yield func(
 	if err != nil {
 		return err
 	}
-	return later.Each(clusters)
+	if id == "" && noID != "" {
+		return r.Errorf("%s", noID)
+	}
+	return later.Each(each)
 }
 
 // invoiceCluster reads one cluster (a handful of charges, held until its
@@ -359,29 +357,7 @@ func (w *daysReader) decode(r *transform.Reader) error {
 // they come first.
 
 func (w *daysReader) tenant(r *transform.Reader) error {
-	var id string
-	var later transform.Later
-	each := func(r *transform.Reader) error {
-		return r.Array(func() error { return w.workspace(r, id) })
-	}
-	err := r.Object(func(name []byte) (err error) {
-		switch string(name) {
-		case "tenant_id":
-			id, err = r.Str()
-		case "workspaces":
-			err = later.Take(r, id != "", each)
-		default:
-			err = r.Skip()
-		}
-		return err
-	})
-	if err != nil {
-		return err
-	}
-	if id == "" {
-		return r.Errorf("a tenant has no tenant_id")
-	}
-	return later.Each(each)
+	return idThenChildren(r, "tenant_id", "workspaces", "a tenant has no tenant_id", w.workspace)
 }
 
 func (w *daysReader) workspace(r *transform.Reader, tenant string) error {

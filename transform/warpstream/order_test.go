@@ -75,7 +75,7 @@ func TestClusterOrderDoesNotMatter(t *testing.T) {
 			t.Errorf("%+v, %d lines; want 1 cluster held at a time, 8 lines", stats, len(lines))
 		}
 	})
-	// Issue 10's invoices: an untiered line against one tier's days, and
+	// testdata/vendor-examples' invoices: an untiered line against one tier's days, and
 	// against two tiers' days.
 	t.Run("untiered invoice line", func(t *testing.T) {
 		stats, _, inv := both(t, wsFiles(edit(t, wsPast, invTier1, invUntiered), wsBreakdowns))

@@ -223,6 +223,7 @@ func TestBadData(t *testing.T) {
 		{"money beyond 24 decimals", wsPast, strings.Replace(wsBreakdowns, `"total": 3.33331`, `"total": 3.1234567890123456789012345`, 1), "more than 24 decimal places"},
 		{"charge without product", wsPast, strings.Replace(wsBreakdowns, `"product": "GiB minutes", `, ``, 1), "a charge of cluster vci_1 has no product"},
 		{"day without date", wsPast, strings.Replace(wsBreakdowns, `"date_from": "2026-10-01", "date_to": "2026-10-02", "quantity": 1440`, `"date_to": "2026-10-02", "quantity": 1440`, 1), "a daily breakdown has no date_from or date_to"},
+		{"missing tenant id", wsPast, strings.Replace(wsBreakdowns, `"tenant_id": "ti_a", `, ``, 1), "a tenant has no tenant_id"},
 		{"missing cluster id", wsPast, strings.Replace(wsBreakdowns, `"virtual_cluster_id": "vci_1", `, ``, 1), "has no virtual_cluster_id"},
 		{"duplicate key", wsPast, strings.Replace(wsBreakdowns, `"total": 3.33331}`, `"total": 3.33331, "total": 4}`, 1), "duplicate object member name"},
 		{"day ends before it starts", wsPast, strings.Replace(wsBreakdowns, `"date_from": "2026-10-01", "date_to": "2026-10-02", "quantity": 1440`, `"date_from": "2026-10-02", "date_to": "2026-10-01", "quantity": 1440`, 1), "ends (2026-10-01) before it starts"},
