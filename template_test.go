@@ -545,29 +545,52 @@ func TestTemplateProperties(t *testing.T) {
 // The checks can fail: each change a reviewer made or could make to the
 // template (the ones an earlier, prefix-matching version let through among
 // them) is caught, with a message about what was changed.
-func TestTemplatePropertiesCatchMutations(t *testing.T) {
+// mutation is a change to template.yaml that checkTemplate must catch with
+// a problem containing want.
+type mutation struct {
+	name   string
+	mutate func(string) string
+	want   string
+}
+
+// first replaces the first old; last the last one.
+func first(old, new string) func(string) string {
+	return func(s string) string { return strings.Replace(s, old, new, 1) }
+}
+
+func last(old, new string) func(string) string {
+	return func(s string) string {
+		i := strings.LastIndex(s, old)
+		if i < 0 {
+			return s
+		}
+		return s[:i] + new + s[i+len(old):]
+	}
+}
+
+// catchMutations applies each mutation to template.yaml and wants it caught.
+func catchMutations(t *testing.T, ms []mutation) {
 	b, err := os.ReadFile("template.yaml")
 	if err != nil {
 		t.Fatal(err)
 	}
 	orig := string(b)
-	last := func(old, new string) func(string) string {
-		return func(s string) string {
-			i := strings.LastIndex(s, old)
-			if i < 0 {
-				return s
+	for _, m := range ms {
+		t.Run(m.name, func(t *testing.T) {
+			mutated := m.mutate(orig)
+			if mutated == orig {
+				t.Fatal("the mutation does not apply to template.yaml any more: update it")
 			}
-			return s[:i] + new + s[i+len(old):]
-		}
+			problems := checkTemplate([]byte(mutated))
+			if !slices.ContainsFunc(problems, func(p string) bool { return strings.Contains(p, m.want) }) {
+				t.Errorf("not caught: want a problem containing %q, got %q", m.want, problems)
+			}
+		})
 	}
-	first := func(old, new string) func(string) string {
-		return func(s string) string { return strings.Replace(s, old, new, 1) }
-	}
-	for _, m := range []struct {
-		name   string
-		mutate func(string) string
-		want   string
-	}{
+}
+
+func TestTemplatePropertiesCatchMutations(t *testing.T) {
+	catchMutations(t, []mutation{
 		{"reserved concurrency 100", first("ReservedConcurrentExecutions: !If [FanOut, !Ref FanOutConcurrency, 1]\n", "ReservedConcurrentExecutions: 100\n"), "ReservedConcurrentExecutions = \"100\""},
 		{"schedule retries 30", first("          MaximumRetryAttempts: 3\n", "          MaximumRetryAttempts: 30\n"), "Target.RetryPolicy.MaximumRetryAttempts = \"30\""},
 		{"async retries 30", first("        MaximumRetryAttempts: 2\n", "        MaximumRetryAttempts: 30\n"), "EventInvokeConfig.MaximumRetryAttempts = \"30\""},
@@ -604,16 +627,5 @@ func TestTemplatePropertiesCatchMutations(t *testing.T) {
 		{"a setting without its parameter", first("  WarpStreamHttpMethod:\n    Type: String\n", "  WarpStreamHttpMethodX:\n    Type: String\n"), "setting HTTP_METHOD has no parameter WarpStreamHttpMethod"},
 		{"SSE asked by default", first("    Type: String\n    Default: \"\"\n    AllowedPattern: \"^(AES256|", "    Type: String\n    Default: AES256\n    AllowedPattern: \"^(AES256|"),
 			"Parameters.S3ServerSideEncryption.Default = \"AES256\""},
-	} {
-		t.Run(m.name, func(t *testing.T) {
-			mutated := m.mutate(orig)
-			if mutated == orig {
-				t.Fatal("the mutation does not apply to template.yaml any more: update it")
-			}
-			problems := checkTemplate([]byte(mutated))
-			if !slices.ContainsFunc(problems, func(p string) bool { return strings.Contains(p, m.want) }) {
-				t.Errorf("not caught: want a problem containing %q, got %q", m.want, problems)
-			}
-		})
-	}
+	})
 }
