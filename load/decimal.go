@@ -279,7 +279,8 @@ func signedOrder(values [][]byte) int {
 }
 
 // writerSchema is the schema parquet-go derives from the row struct T, with
-// its DECIMAL leaves typed signedDecimal: the same columns, in the same
+// its DECIMAL leaves typed signedDecimal and its strings without a
+// dictionary typed compactIndexType (pageindex.go): the same columns, in the same
 // order, with the same names, repetition, encodings and types as written
 // to the file. It is EqualNodes to pq.SchemaOf(T), so the writer keeps its
 // fast path that maps struct fields straight to columns.
@@ -289,7 +290,7 @@ func writerSchema[T any]() *pq.Schema {
 		return s.(*pq.Schema)
 	}
 	orig := pq.SchemaOf(reflect.New(t).Elem().Interface())
-	root, _ := signedDecimals(orig)
+	root, _ := retypeLeaves(orig)
 	s := pq.NewSchema(orig.Name(), root)
 	v, _ := writerSchemas.LoadOrStore(t, s)
 	return v.(*pq.Schema)
@@ -297,15 +298,19 @@ func writerSchema[T any]() *pq.Schema {
 
 var writerSchemas sync.Map // reflect.Type → *pq.Schema
 
-// signedDecimals returns n with its DECIMAL leaves over FIXED_LEN_BYTE_ARRAY
-// typed signedDecimal, and whether it had any.
-func signedDecimals(n pq.Node) (pq.Node, bool) {
+// retypeLeaves returns n with its DECIMAL leaves over FIXED_LEN_BYTE_ARRAY
+// typed signedDecimal and its strings without a dictionary typed
+// compactIndexType (pageindex.go), and whether it had any.
+func retypeLeaves(n pq.Node) (pq.Node, bool) {
 	if n.Leaf() {
 		typ := n.Type()
 		if lt := typ.LogicalType(); lt != nil && typ.Kind() == pq.FixedLenByteArray {
 			if _, ok := lt.Value.(*format.DecimalType); ok {
 				return &retypedNode{Node: n, typ: &signedDecimal{Type: typ}}, true
 			}
+		}
+		if typ.Kind() == pq.ByteArray && !hasDictionary(n) {
+			return &retypedNode{Node: n, typ: &compactIndexType{Type: typ}}, true
 		}
 		return n, false
 	}
@@ -314,7 +319,7 @@ func signedDecimals(n pq.Node) (pq.Node, bool) {
 	changed := false
 	for i, f := range fields {
 		out[i] = f
-		if m, ok := signedDecimals(f); ok {
+		if m, ok := retypeLeaves(f); ok {
 			out[i] = &retypedField{Field: f, node: m}
 			changed = true
 		}
