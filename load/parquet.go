@@ -2,6 +2,7 @@ package load
 
 import (
 	"io"
+	"os"
 	"sync/atomic"
 
 	pq "github.com/parquet-go/parquet-go"
@@ -63,6 +64,7 @@ type rowWriter[T, S any] struct {
 	total int64
 
 	// pipelined only
+	spool  *spoolPool // the row group's pages, nil if no file could be made
 	enc    *columnEncoder[T]
 	full   chan *rowBatch[T] // to the encoder, in order
 	free   chan *rowBatch[T] // back from it
@@ -111,9 +113,16 @@ func newGenericWriter[T any](out io.Writer, opts []pq.WriterOption) (*pq.Generic
 
 // newPipelinedRowWriter is a rowWriter whose Parquet encoding runs on
 // goroutines of its own. Close or abort must be called to end them.
+//
+// Its pages wait for the end of their row group in a temporary file
+// (spoolPool), or on the heap where none can be made.
 func newPipelinedRowWriter[T, S any](out io.Writer, conv func(*S, *T, *scratch) error, opts ...pq.WriterOption) *rowWriter[T, S] {
+	spool, err := newSpoolPool(os.TempDir())
+	if err == nil {
+		opts = append([]pq.WriterOption{pq.ColumnPageBuffers(spool)}, opts...)
+	}
 	gw, config := newGenericWriter[T](out, opts)
-	w := &rowWriter[T, S]{w: gw, conv: conv, cur: newRowBatch[T]()}
+	w := &rowWriter[T, S]{w: gw, conv: conv, cur: newRowBatch[T](), spool: spool}
 	w.enc = newColumnEncoder(gw, config)
 	w.full = make(chan *rowBatch[T], pipelineDepth)
 	w.free = make(chan *rowBatch[T], pipelineDepth)
@@ -187,6 +196,7 @@ func (w *rowWriter[T, S]) stop() error {
 
 // Close writes what is buffered and the footer.
 func (w *rowWriter[T, S]) Close() error {
+	defer w.release()
 	if err := w.flush(); err != nil {
 		w.stop()
 		return err
@@ -198,4 +208,15 @@ func (w *rowWriter[T, S]) Close() error {
 }
 
 // abort ends the writer without finishing the file.
-func (w *rowWriter[T, S]) abort() { w.stop() }
+func (w *rowWriter[T, S]) abort() {
+	w.stop()
+	w.release()
+}
+
+// release removes the pages' temporary file, once nothing writes pages.
+func (w *rowWriter[T, S]) release() {
+	if w.spool != nil {
+		w.spool.close()
+		w.spool = nil
+	}
+}
