@@ -64,12 +64,13 @@ type rowWriter[T, S any] struct {
 	total int64
 
 	// pipelined only
-	spool  *spoolPool // the row group's pages, nil if no file could be made
-	enc    *columnEncoder[T]
-	full   chan *rowBatch[T] // to the encoder, in order
-	free   chan *rowBatch[T] // back from it
-	done   chan struct{}     // closed when the encoder has returned
-	failed atomic.Pointer[error]
+	spool   *spoolPool // the row group's pages, nil if no file could be made
+	enc     *columnEncoder[T]
+	batches int               // made so far
+	full    chan *rowBatch[T] // to the encoder, in order
+	free    chan *rowBatch[T] // back from it
+	done    chan struct{}     // closed when the encoder has returned
+	failed  atomic.Pointer[error]
 }
 
 // rowBatch is rows and the scratch space their nullable columns point at.
@@ -122,14 +123,11 @@ func newPipelinedRowWriter[T, S any](out io.Writer, conv func(*S, *T, *scratch) 
 		opts = append([]pq.WriterOption{pq.ColumnPageBuffers(spool)}, opts...)
 	}
 	gw, config := newGenericWriter[T](out, opts)
-	w := &rowWriter[T, S]{w: gw, conv: conv, cur: newRowBatch[T](), spool: spool}
+	w := &rowWriter[T, S]{w: gw, conv: conv, cur: newRowBatch[T](), spool: spool, batches: 1}
 	w.enc = newColumnEncoder(gw, config)
 	w.full = make(chan *rowBatch[T], pipelineDepth)
 	w.free = make(chan *rowBatch[T], pipelineDepth)
 	w.done = make(chan struct{})
-	for range pipelineDepth - 1 {
-		w.free <- newRowBatch[T]()
-	}
 	// The channels are the goroutine's own copies: stop clears w.full.
 	full, free, done, enc := w.full, w.free, w.done, w.enc
 	go func() {
@@ -176,9 +174,24 @@ func (w *rowWriter[T, S]) flush() error {
 		return *err
 	}
 	w.full <- b
-	w.cur = <-w.free
+	w.cur = w.nextBatch()
 	w.cur.n = 0
 	return nil
+}
+
+// nextBatch is a free batch: one back from the encoder, or a new one until
+// the writer has pipelineDepth, so that a file of a few lines holds one.
+func (w *rowWriter[T, S]) nextBatch() *rowBatch[T] {
+	select {
+	case b := <-w.free:
+		return b
+	default:
+	}
+	if w.batches < pipelineDepth {
+		w.batches++
+		return newRowBatch[T]()
+	}
+	return <-w.free
 }
 
 // stop ends a pipelined writer's encoder and returns its error.

@@ -107,11 +107,10 @@ func (b *spoolBuffer) Write(p []byte) (int, error) {
 	}
 	n := 0
 	for len(p) > 0 {
-		if b.tail == nil {
-			b.tail = make([]byte, 0, spoolChunk)
-		}
-		k := copy(b.tail[len(b.tail):spoolChunk], p)
-		b.tail = b.tail[:len(b.tail)+k]
+		// The tail grows as it fills: most columns of a small file never
+		// fill a chunk.
+		k := min(len(p), spoolChunk-len(b.tail))
+		b.tail = append(b.tail, p[:k]...)
 		p, n = p[k:], n+k
 		b.size += int64(k)
 		b.pos = b.size
