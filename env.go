@@ -67,14 +67,14 @@ func AsOf(day string, now time.Time) (time.Time, error) {
 	return time.Date(t.Year(), t.Month(), t.Day(), 0, 0, 0, 0, time.UTC), nil
 }
 
-// MemoryLimit is the soft limit LimitMemory sets: the export streams, and
-// its live heap stays under 25 MB up to 5M lines a month (16 to 17 MB at
-// 100k to 1M), but the GC's default lets the heap reach twice the live size
-// before it collects. At 40 MiB the peak RSS of 1M and 5M lines is the same
-// (57 and 58 MB, against 62 and 75 at 64 MiB) for 2 % more CPU at 5M lines;
-// lower, the GC runs ever more often as the footer's page index grows
-// (docs/performance.md).
-const MemoryLimit = 40 << 20
+// MemoryLimit is the soft limit LimitMemory sets. The export streams: its
+// live heap is 16 to 17 MB from 100k to 1M lines a month and 24 MB at 5M
+// (the footer's page index grows with the pages), but the GC's default lets
+// the heap reach twice the live size before it collects. At 38 MiB the peak
+// RSS of 1M and 5M lines stays within 10 % of 100k's (53 to 54 MB against
+// 50), for about 1 s more GC CPU in the 20 s of a 5M-line month; lower, the
+// GC runs ever more often as the page index grows (docs/performance.md).
+const MemoryLimit = 38 << 20
 
 // LimitMemory sets MemoryLimit unless GOMEMLIMIT says otherwise. It is a
 // soft limit: past it the GC collects more often, nothing fails.

@@ -36,7 +36,7 @@ func NewReader(b *extract.Body, rounded *int64) *Reader {
 // few KB at a time; read straight from the file, a 100 MB month was 26,000
 // system calls and a tenth of the decoding goroutine's time
 // (docs/performance.md).
-const readBuffer = 128 << 10
+const readBuffer = 64 << 10
 
 // newReader reads the document doc from text, a section of body.
 func newReader(doc billing.Document, body io.ReaderAt, text io.Reader, rounded *int64) *Reader {
