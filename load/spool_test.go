@@ -5,6 +5,7 @@ import (
 	"io"
 	"math/rand/v2"
 	"os"
+	"strings"
 	"sync"
 	"testing"
 )
@@ -120,5 +121,23 @@ func TestSpoolWithoutFolder(t *testing.T) {
 	}
 	if got := writeFile(t, true, toChargeRow, lines); !bytes.Equal(got, want) {
 		t.Fatalf("without a temporary folder the file differs at byte %d", firstDiff(got, want))
+	}
+}
+
+// TestSpoolWriteError: a page that cannot be spooled (the temporary
+// folder full, say) is the writer's error, named, not a short file.
+func TestSpoolWriteError(t *testing.T) {
+	p, err := newSpoolPool(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := p.GetBuffer()
+	p.close() // every write to the file now fails
+	_, err = b.Write(make([]byte, spoolChunk+1))
+	if err == nil || !strings.Contains(err.Error(), "writing Parquet pages to a temporary file") {
+		t.Fatalf("write to a closed spool: %v", err)
+	}
+	if len(p.free) != 1 {
+		t.Fatalf("the chunk that failed was not given back: %d free", len(p.free))
 	}
 }
