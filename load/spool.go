@@ -56,9 +56,7 @@ func (p *spoolPool) close() error { return p.f.Close() }
 func (p *spoolPool) GetBuffer() io.ReadWriteSeeker {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	if n := len(p.idle); n > 0 {
-		b := p.idle[n-1]
-		p.idle = p.idle[:n-1]
+	if b, ok := pop(&p.idle); ok {
 		return b
 	}
 	return &spoolBuffer{pool: p}
@@ -77,14 +75,23 @@ func (p *spoolPool) PutBuffer(rws io.ReadWriteSeeker) {
 func (p *spoolPool) chunk() int64 {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	if n := len(p.free); n > 0 {
-		off := p.free[n-1]
-		p.free = p.free[:n-1]
+	if off, ok := pop(&p.free); ok {
 		return off
 	}
 	off := p.end
 	p.end += spoolChunk
 	return off
+}
+
+// pop takes the last of s, if any.
+func pop[T any](s *[]T) (T, bool) {
+	var v T
+	n := len(*s)
+	if n == 0 {
+		return v, false
+	}
+	v, *s = (*s)[n-1], (*s)[:n-1]
+	return v, true
 }
 
 // spoolBuffer is one column's pages: full chunks in the file, in order,
