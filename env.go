@@ -71,10 +71,10 @@ func AsOf(day string, now time.Time) (time.Time, error) {
 // live heap is 16 to 17 MB from 100k to 1M lines a month and 24 MB at 5M
 // (the footer's page index grows with the pages), but the GC's default lets
 // the heap reach twice the live size before it collects. At 36 MiB the peak
-// RSS of 1M and 5M lines is 50 to 51 MB, 100k lines' 46 (at 64 MiB: 62 and
-// 75 against 47), for 1 s more GC CPU in the 20 s of a 5M-line month and
-// 40 ms in a 1M one; lower, the GC runs ever more often as the page index
-// grows (docs/performance.md).
+// RSS of 1M and 5M lines is 50 to 51 MB, 100k lines' 46 (at 64 MiB: 59 and
+// 73 against 49), for 0.9 s more GC CPU in the 17 to 20 s of a 5M-line
+// month and 74 ms in a 1M one; lower, the GC runs ever more often as the
+// page index grows (docs/performance.md).
 const MemoryLimit = 36 << 20
 
 // LimitMemory sets MemoryLimit unless GOMEMLIMIT says otherwise. It is a
